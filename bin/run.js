@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+'use strict';
+// confab's executable. Hook commands take a fast path (dist/hook.cjs, one CommonJS bundle)
+// that never loads oclif: agents run them at every session start and tool call, so they
+// must cost little more than starting `node` itself.
+const argv = process.argv.slice(2);
+
+function runCli() {
+  return import('@oclif/core').then(({ execute }) => execute({ dir: require('node:path').resolve(__dirname, '..') }));
+}
+
+if (argv[0] === 'hook' || (argv[0] === 'sync' && (argv[1] === 'start' || argv[1] === 'stop'))) {
+  require('../dist/hook.cjs')
+    .runHookFastPath(argv)
+    .then((handled) => (handled ? process.exit(process.exitCode ?? 0) : runCli()));
+} else {
+  runCli();
+}

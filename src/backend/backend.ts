@@ -1,0 +1,66 @@
+import type {
+  Capabilities,
+  ChunkRequest,
+  ChunkResponse,
+  EventRequest,
+  InitRequest,
+  InitResponse,
+  RemoteFile,
+} from './wire.js';
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** A session as a backend knows it, for `session list-files|download` and the viewer. */
+export interface RemoteSession {
+  session_id: string;
+  external_id: string;
+  provider: string;
+  files: RemoteFile[];
+  summary?: string;
+  first_user_message?: string;
+  cwd?: string;
+  first_seen?: string;
+  last_sync_at?: string;
+}
+
+/**
+ * How fast the engine may upload to this backend. confab-web allows ~2.78 uploads/s per
+ * user and 30,000 chunks per file; the embedded store has no such budget.
+ */
+export interface UploadPolicy {
+  /** Minimum spacing between two chunk uploads of the same file, once a burst is under way. */
+  minChunkSpacingMs: number;
+  /** Chunks per file the backend refuses beyond; the engine batches harder as a file nears it. */
+  maxChunksPerFile: number;
+  /** Serialized request-body cap (bytes of uncompressed JSON). */
+  maxRequestBytes: number;
+}
+
+/**
+ * The sync API every backend implements. Shapes are confab-web's wire bodies; failures are
+ * `BackendError`s whose `kind` decides the engine's reaction.
+ */
+export interface Backend {
+  /** `http` for confab-web and `confab serve`, `local` for the embedded store. */
+  readonly kind: 'http' | 'local';
+  /** Where the data goes, for humans (a URL or a directory). Never contains a key. */
+  readonly location: string;
+  readonly policy: UploadPolicy;
+
+  init(req: InitRequest, opts?: RequestOptions): Promise<InitResponse>;
+  chunk(req: ChunkRequest, opts?: RequestOptions): Promise<ChunkResponse>;
+  event(req: EventRequest, opts?: RequestOptions): Promise<void>;
+  /** Definitive answers only; throws on transient failures so the caller probes again later. */
+  capabilities(opts?: RequestOptions): Promise<Capabilities>;
+  /** Best-effort summary link onto an earlier session (by external id, any provider). */
+  updateSummary(externalId: string, summary: string, opts?: RequestOptions): Promise<void>;
+
+  /** Read side. `id` is a backend session id, or an external id. */
+  getSession(id: string, opts?: RequestOptions): Promise<RemoteSession>;
+  /** The file's lines exactly as stored, each terminated by `\n`. */
+  downloadFile(sessionId: string, fileName: string, opts?: RequestOptions): Promise<Buffer>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+/**
+ * How the engine and daemon react to a backend failure depends only on its kind
+ * (confab-cli.md §2.10), so every backend maps its failures onto these.
+ */
+export type BackendErrorKind =
+  | 'unauthorized' // 401/403: drop the engine, re-read config next cycle
+  | 'not-found' // 404: counts toward the daemon's 3-strike stop
+  | 'rate-limited' // 429 after retries
+  | 'conflict' // 409
+  | 'invalid' // 400 and other 4xx (continuity errors included)
+  | 'server' // 5xx
+  | 'network' // connection refused/reset, DNS
+  | 'timeout'
+  | 'protocol' // a 2xx whose body is missing or not what the API promises
+  | 'storage'; // the embedded store could not write (disk full, permissions)
+
+export class BackendError extends Error {
+  readonly kind: BackendErrorKind;
+  readonly status: number | undefined;
+  /** Server-suggested wait, when it sent Retry-After. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: BackendErrorKind, message: string, options: { status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BackendError';
+    this.kind = kind;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function isBackendError(err: unknown, kind?: BackendErrorKind): err is BackendError {
+  return err instanceof BackendError && (kind === undefined || err.kind === kind);
+}

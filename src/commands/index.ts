@@ -1,0 +1,15 @@
+// Explicit command discovery: oclif loads this map instead of scanning the commands dir.
+import type { Command } from '@oclif/core';
+import HookPostToolUse from './hook/post-tool-use.js';
+import HookPreToolUse from './hook/pre-tool-use.js';
+import HookSessionEnd from './hook/session-end.js';
+import HookSessionStart from './hook/session-start.js';
+import HookUserPromptSubmit from './hook/user-prompt-submit.js';
+
+export const COMMANDS: Record<string, Command.Class> = {
+  'hook:post-tool-use': HookPostToolUse,
+  'hook:pre-tool-use': HookPreToolUse,
+  'hook:session-end': HookSessionEnd,
+  'hook:session-start': HookSessionStart,
+  'hook:user-prompt-submit': HookUserPromptSubmit,
+};

@@ -1,0 +1,103 @@
+import type { Capabilities, ChunkRequest, FileType, InitRequest } from '../backend/wire.js';
+
+/** One file the daemon follows: the transcript, or a sidechain a provider discovered. */
+export interface TrackedFileSpec {
+  /** Absolute local path. */
+  path: string;
+  /** The backend `file_name` (may be path-encoded with `/`). */
+  name: string;
+  type: FileType;
+}
+
+export interface SessionIdentity {
+  provider: string;
+  externalId: string;
+  transcriptPath: string;
+  cwd: string;
+}
+
+export interface InitContext extends SessionIdentity {
+  /** True when the engine re-inits to recover from a failed chunk (metadata may be skipped). */
+  refresh: boolean;
+}
+
+export interface DiscoverContext extends SessionIdentity {
+  /** Files tracked so far, keyed by backend file name. */
+  tracked: ReadonlyMap<string, TrackedFileSpec>;
+  /** 0 for the start of a cycle, then 1, 2, … after each round of uploads (bounded). */
+  round: number;
+  /** The backend's capabilities, probed lazily and cached once definitive. Throws when unknown. */
+  capabilities(): Promise<Capabilities>;
+}
+
+export interface LineContext {
+  fileName: string;
+  fileType: FileType;
+  /** 1-based line number in the file. */
+  lineNumber: number;
+}
+
+export type MetadataField = 'summary' | 'first_user_message' | 'title' | (string & {});
+
+export interface MetadataContext {
+  field: MetadataField;
+  fileName?: string;
+}
+
+export interface ChunkContext extends SessionIdentity {
+  file: TrackedFileSpec;
+  /** The chunk's lines as read from disk, before any `line` tap (redaction) ran. */
+  rawLines: readonly string[];
+  /** Apply the `metadata` hook (redaction) to a string a tap wants to send as metadata. */
+  redactMetadata(value: string, field: MetadataField): string;
+}
+
+export interface FileSyncReport {
+  name: string;
+  type: FileType;
+  chunks: number;
+  lines: number;
+  bytes: number;
+  lastSyncedLine: number;
+}
+
+export type SyncTrigger = 'startup' | 'interval' | 'watch' | 'final' | 'once';
+
+export interface SyncReport {
+  trigger: SyncTrigger;
+  files: FileSyncReport[];
+  durationMs: number;
+  /** True when every complete line of every tracked file is on the backend. */
+  complete: boolean;
+}
+
+export type SyncPhase = 'init' | 'discover' | 'chunk' | 'event' | 'config';
+
+export interface SyncErrorContext {
+  phase: SyncPhase;
+  fileName?: string;
+  trigger: SyncTrigger;
+}
+
+export interface InboxEvent {
+  type: string;
+  timestamp: string;
+  hook_input?: Record<string, unknown>;
+}
+
+export type ShutdownReason =
+  | 'signal'
+  | 'session-end'
+  | 'parent-exited'
+  | 'session-deleted'
+  | 'stop-called'
+  | 'transcript-missing'
+  | 'disabled';
+
+export interface ShutdownInfo {
+  reason: ShutdownReason;
+  /** Lines that were still not on the backend when the daemon stopped (the session is recorded as pending). */
+  pending: boolean;
+}
+
+export type { ChunkRequest, InitRequest };

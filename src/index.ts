@@ -1,0 +1,11 @@
+/**
+ * confab's public API: what provider plugins, `confab.config.ts` and programs embedding
+ * confab may import. Everything else is internal.
+ */
+export { confabVersion } from './version.js';
+export * from './provider/public.js';
+export { getProvider, registerProvider, knownProviderNames, UnknownProviderError } from './provider/registry.js';
+export type { Backend, RemoteSession, UploadPolicy, RequestOptions } from './backend/backend.js';
+export { BackendError, isBackendError, type BackendErrorKind } from './backend/errors.js';
+export type { State } from './daemon/state.js';
+export { defineConfig, type ProjectConfig, type ProjectRedactionPattern } from './config/define.js';

@@ -1,0 +1,129 @@
+import type { DaemonHooks } from '../daemon/daemon-hooks.js';
+
+/** The hook commands an agent runs (`confab hook <event>`). */
+export type HookEvent = 'session-start' | 'session-end' | 'user-prompt-submit' | 'pre-tool-use' | 'post-tool-use';
+
+export const HOOK_EVENTS: readonly HookEvent[] = [
+  'session-start',
+  'session-end',
+  'user-prompt-submit',
+  'pre-tool-use',
+  'post-tool-use',
+];
+
+/** A hook payload after the provider validated it, in provider-agnostic terms. */
+export interface SessionHookInput {
+  /** The agent's session id (the backend's external id); `^[A-Za-z0-9_-]+$`. */
+  sessionId: string;
+  /** Absolute transcript path, validated to lie inside the agent's data dir. */
+  transcriptPath: string;
+  cwd: string;
+  hookEventName?: string;
+  /** Agent PID supplied by the payload itself (OpenCode-style); otherwise found by `findParentPid`. */
+  parentPid?: number;
+  /** The payload as received (validated), forwarded verbatim as the `session_end` event payload. */
+  payload: Record<string, unknown>;
+}
+
+/** Thrown by providers for bad input; the message is one line, fit for stderr. */
+export class HookInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HookInputError';
+  }
+}
+
+export interface HookAnswer {
+  suppressOutput?: boolean;
+  systemMessage?: string;
+}
+
+/** Where a provider keeps state from before namespacing (Claude Code: `~/.confab/sync/<id>.json`). */
+export interface LegacyStatePaths {
+  statePath(syncDir: string, externalId: string): string;
+  inboxPath(syncDir: string, externalId: string): string;
+}
+
+export interface HookInstallOptions {
+  /** Absolute path of the `confab` executable the agent should run. */
+  command: string;
+  /** The agent's config dir override (defaults to the provider's own rule). */
+  configDir?: string;
+}
+
+export interface HookInstallResult {
+  /** The file that was changed. */
+  path: string;
+  changed: boolean;
+}
+
+export interface HookInstaller {
+  install(opts: HookInstallOptions): Promise<HookInstallResult>;
+  uninstall(opts: Omit<HookInstallOptions, 'command'>): Promise<HookInstallResult>;
+  isInstalled(opts?: Omit<HookInstallOptions, 'command'>): Promise<boolean>;
+}
+
+/** A session found on local disk, for `list` and `save`. */
+export interface LocalSession {
+  provider: string;
+  externalId: string;
+  transcriptPath: string;
+  /** Project label (Claude Code: the encoded project dir). */
+  project: string;
+  title?: string;
+  lastActivity: Date;
+  sizeBytes: number;
+  /** cwd to report when uploading it with `save`. */
+  cwd: string;
+}
+
+export interface SessionCatalog {
+  /** Every session on disk, newest first. */
+  scan(): Promise<LocalSession[]>;
+}
+
+/** What `apply` receives: the daemon's hooks, plus the session it serves. */
+export interface ProviderApplyContext {
+  hooks: DaemonHooks;
+  provider: string;
+  externalId: string;
+  transcriptPath: string;
+  cwd: string;
+}
+
+/**
+ * A provider plugin: a plain object, Vite-plugin style. Only `name`, `parseHookInput` and
+ * `hookResponse` are required; everything else is optional and core falls back to a
+ * neutral default.
+ */
+export interface Provider {
+  /** Canonical name, used in state paths, `--provider` and the wire (`claude-code`). */
+  name: string;
+  displayName?: string;
+  /** Legacy state layout to read, stop and reap besides `~/.confab/sync/<name>/`. */
+  legacyPaths?: LegacyStatePaths;
+  /** Hook events this provider's agent fires; others answer with an error note. Default: all. */
+  events?: readonly HookEvent[];
+
+  /** Validate a hook payload. Throw `HookInputError` with a one-line message on bad input. */
+  parseHookInput(event: HookEvent, payload: unknown, opts: { validateTranscript: boolean }): SessionHookInput;
+  /** The JSON object the agent expects on stdout for this event. */
+  hookResponse(event: HookEvent, answer: HookAnswer): unknown;
+
+  /** Decide whether a hook should start a daemon for this input (e.g. user sessions only). */
+  shouldSpawn?(input: SessionHookInput): boolean | Promise<boolean>;
+  /** The agent process to watch; 0 disables parent monitoring. */
+  findParentPid?(): Promise<number>;
+  /** Tap the daemon's hooks: sidechain discovery, chunk metadata, init metadata. */
+  apply?(ctx: ProviderApplyContext): void;
+
+  /** Is the agent installed on this machine? */
+  detect?(): Promise<boolean>;
+  hooks?: HookInstaller;
+  sessions?: SessionCatalog;
+}
+
+/** Identity helper that gives a provider object full typing. */
+export function defineProvider<P extends Provider>(provider: P): P {
+  return provider;
+}

@@ -1,0 +1,8 @@
+/**
+ * `confab/provider`: the provider contract, small enough to load on the hook path.
+ * Provider plugins import from here (or from `confab`, which re-exports it).
+ */
+export * from './contract.js';
+export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
+export type * from '../daemon/hook-types.js';
+export type * from '../backend/wire.js';

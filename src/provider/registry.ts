@@ -1,0 +1,62 @@
+import type { Provider } from './contract.js';
+
+type ProviderLoader = () => Promise<Provider>;
+
+/** A plugin module exports its provider as default (or as `provider`). */
+export function providerFromModule(mod: unknown, from: string): Provider {
+  const m = mod as { default?: unknown; provider?: unknown } | null;
+  return assertProvider(m?.default ?? m?.provider, from);
+}
+
+/** Providers that ship with confab, loaded only when asked for (hooks must start fast). */
+const builtins = new Map<string, ProviderLoader>([
+  // The specifier stays a literal for the hook bundler (which inlines the plugin) while the
+  // cast keeps tsc from resolving it: the plugin itself depends on confab's types.
+  ['claude-code', async () => providerFromModule(await import('@confab/plugin-claude-code' as string), '@confab/plugin-claude-code')],
+]);
+
+const extra = new Map<string, Provider>();
+
+export class UnknownProviderError extends Error {
+  constructor(name: string) {
+    const known = [...new Set([...builtins.keys(), ...extra.keys()])].sort().join(', ');
+    super(name === '' ? `no provider given (known: ${known})` : `unknown provider "${name}" (known: ${known})`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+/** Check at runtime that a plugin module really exports a provider. */
+export function assertProvider(candidate: unknown, from: string): Provider {
+  if (typeof candidate !== 'object' || candidate === null) {
+    throw new Error(`${from} does not export a provider object`);
+  }
+  const p = candidate as Partial<Provider>;
+  if (typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(p.name)) {
+    throw new Error(`${from}: provider "name" must be a lowercase identifier like "claude-code"`);
+  }
+  if (typeof p.parseHookInput !== 'function' || typeof p.hookResponse !== 'function') {
+    throw new Error(`${from}: provider "${p.name}" must define parseHookInput and hookResponse`);
+  }
+  return candidate as Provider;
+}
+
+/** Make a provider available by name (from config, a plugin, or a test). Later registrations win. */
+export function registerProvider(provider: Provider): void {
+  extra.set(provider.name, assertProvider(provider, `provider "${String((provider as { name?: unknown }).name)}"`));
+}
+
+export function unregisterProvider(name: string): void {
+  extra.delete(name);
+}
+
+export function knownProviderNames(): string[] {
+  return [...new Set([...builtins.keys(), ...extra.keys()])].sort();
+}
+
+export async function getProvider(name: string): Promise<Provider> {
+  const registered = extra.get(name);
+  if (registered) return registered;
+  const load = builtins.get(name);
+  if (!load) throw new UnknownProviderError(name);
+  return load();
+}
