@@ -50,6 +50,11 @@ export interface ChunkContext extends SessionIdentity {
   rawLines: readonly string[];
   /** Apply the `metadata` hook (redaction) to a string a tap wants to send as metadata. */
   redactMetadata(value: string, field: MetadataField): string;
+  /**
+   * Best-effort `PATCH /sessions/<externalId>/summary` on the current backend (Claude Code's
+   * summary lines that describe an earlier session). Never throws.
+   */
+  linkSummary(externalId: string, summary: string): Promise<void>;
 }
 
 export interface FileSyncReport {
@@ -69,6 +74,11 @@ export interface SyncReport {
   durationMs: number;
   /** True when every complete line of every tracked file is on the backend. */
   complete: boolean;
+  /**
+   * When the upload policy held lines back (pacing for the backend's budgets), how soon the
+   * engine wants another cycle. The daemon schedules the next cycle no later than this.
+   */
+  nextCycleInMs?: number;
 }
 
 export type SyncPhase = 'init' | 'discover' | 'chunk' | 'event' | 'config';

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * confab's files hold transcripts and keys: directories are 0700 and files 0600 whatever
+ * the umask, and replaced files are swapped in atomically under a unique temp name (two
+ * writers never share a temp file, unlike the Go CLI's fixed `<path>.tmp`).
+ */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+function tempNameFor(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** mkdir -p with 0700; the leaf is chmod-ed too, since mkdir's mode is filtered by umask. */
+export function ensurePrivateDirSync(path: string): void {
+  mkdirSync(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(path, PRIVATE_DIR_MODE);
+}
+
+export async function ensurePrivateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(path, PRIVATE_DIR_MODE);
+}
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  /** fsync the data before the rename (for files whose loss after a crash matters). */
+  durable?: boolean;
+}
+
+/** Write a whole file atomically: unique temp file in the same dir, then rename over the target. */
+export function writeFileAtomicSync(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
+  ensurePrivateDirSync(dirname(path));
+  const tmp = tempNameFor(path);
+  const mode = opts.mode ?? PRIVATE_FILE_MODE;
+  try {
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off);
+      if (opts.durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
+  await ensurePrivateDir(dirname(path));
+  const tmp = tempNameFor(path);
+  const mode = opts.mode ?? PRIVATE_FILE_MODE;
+  try {
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      if (opts.durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(tmp, mode);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
