@@ -178,3 +178,26 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Point this process's HOME at a fresh temp dir for each test of the calling file (for
+ * tests that call library code in-process rather than spawning the CLI).
+ */
+export function useTempHome(): () => string {
+  let home: string | undefined;
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.HOME;
+    home = mkdtempSync(join(tmpdir(), 'confab-home-'));
+    process.env.HOME = home;
+  });
+  afterEach(() => {
+    process.env.HOME = previous;
+    if (home) rmSync(home, { recursive: true, force: true });
+    home = undefined;
+  });
+  return () => {
+    if (!home) throw new Error('useTempHome(): no home outside a test');
+    return home;
+  };
+}

@@ -1,0 +1,506 @@
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { Backend } from '../backend/backend.js';
+import { isBackendError } from '../backend/errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
+import type {
+  ChunkContext,
+  ChunkRequest,
+  DiscoverContext,
+  InboxEvent,
+  InitContext,
+  InitRequest,
+  LineContext,
+  MetadataContext,
+  SessionIdentity,
+  ShutdownInfo,
+  ShutdownReason,
+  SyncErrorContext,
+  SyncReport,
+  SyncTrigger,
+  TrackedFileSpec,
+} from './hook-types.js';
+import { lastSessionEnd, readInboxEvents } from './inbox.js';
+import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
+import { isProcessAlive } from './liveness.js';
+import type { State } from './state.js';
+import { deleteState, getInboxPathForProvider, loadStateForProvider, newStateForProvider, saveState } from './state-store.js';
+
+export { DEFAULT_SYNC_INTERVAL_MS };
+
+/** What the seed calls `Config`: the session a daemon serves and its timing. */
+export interface DaemonConfig {
+  provider: string;
+  externalId: string;
+  transcriptPath: string;
+  cwd: string;
+  /** Agent process to watch; 0 or absent disables monitoring. */
+  parentPid?: number;
+  /** Base period between cycles (default 30 s). The file watcher usually syncs sooner. */
+  syncIntervalMs?: number;
+  /** Extra delay per cycle, uniform in [0, jitter) (default 5 s; 0 disables). */
+  syncIntervalJitterMs?: number;
+}
+
+/** The part of the sync engine the daemon drives (implemented by `SyncEngine`). */
+export interface SyncSession {
+  readonly initialized: boolean;
+  readonly sessionId: string | undefined;
+  init(opts?: { signal?: AbortSignal }): Promise<void>;
+  syncAll(trigger: SyncTrigger, opts?: { signal?: AbortSignal }): Promise<SyncReport>;
+  sendSessionEnd(payload: unknown, timestamp: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  hasPendingLines(): Promise<boolean>;
+  trackedFiles(): TrackedFileSpec[];
+  reset(): void;
+}
+
+export interface EngineFactoryInput {
+  backend: Backend;
+  hooks: SyncHooks;
+  session: SessionIdentity;
+  log: Logger;
+}
+
+/** Watches paths and calls back when they change (chokidar in production). */
+export interface PathWatcher {
+  add(paths: string[]): void;
+  close(): Promise<void>;
+}
+
+export interface DaemonTiming {
+  /** How long to wait for the transcript to appear (60 s). */
+  transcriptWaitMs: number;
+  /** How often to look for it meanwhile (2 s). */
+  transcriptPollMs: number;
+  /** Parent liveness poll (5 s). */
+  parentCheckMs: number;
+  /** Cap on the final sync + session_end at shutdown (30 s). */
+  shutdownTimeoutMs: number;
+  /** Consecutive "session not found" cycles before the daemon gives up (3). */
+  maxNotFound: number;
+  /** Quiet time after a file event before syncing, to coalesce a burst of writes. */
+  watchDebounceMs: number;
+}
+
+export const DEFAULT_DAEMON_TIMING: DaemonTiming = {
+  transcriptWaitMs: 60_000,
+  transcriptPollMs: 2_000,
+  parentCheckMs: 5_000,
+  shutdownTimeoutMs: 30_000,
+  maxNotFound: 3,
+  watchDebounceMs: 25,
+};
+
+/** Wiring that is not part of the session's identity: where to upload, logs, watcher, clocks. */
+export interface DaemonOptions {
+  /** Build the backend; called again after an auth failure (so a new key in config is picked up). */
+  backend: () => Promise<Backend>;
+  createEngine: (input: EngineFactoryInput) => SyncSession;
+  log?: Logger;
+  /** Handle SIGTERM/SIGINT (and ignore SIGHUP) in this process: the background daemon does. */
+  handleSignals?: boolean;
+  /** Create a file watcher that triggers syncs; omit to rely on the interval alone. */
+  watch?: (onChange: () => void) => PathWatcher;
+  /** Keep the state file in ~/.confab/sync (the background daemon does; a one-shot sync does not). */
+  manageState?: boolean;
+  timing?: Partial<DaemonTiming>;
+  random?: () => number;
+}
+
+export interface DaemonExit {
+  reason: ShutdownReason;
+  /** Some complete lines were still not on the backend when the daemon stopped. */
+  pending: boolean;
+  /** The session_end event was delivered. */
+  sessionEndSent: boolean;
+}
+
+class StopSignal {
+  reason: ShutdownReason | undefined;
+  private wake: (() => void) | undefined;
+  trigger(reason: ShutdownReason): void {
+    this.reason ??= reason;
+    this.wake?.();
+  }
+  /** Sleep until `ms` passes, the stop signal fires, or `poke` is called. */
+  sleep(ms: number, register: (poke: () => void) => void): Promise<void> {
+    if (this.reason) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+      register(done);
+    });
+  }
+}
+
+/**
+ * The background sync process for one session. It waits for the transcript, saves its state,
+ * then syncs whenever the transcript grows (file watcher) or the interval fires, until
+ * SIGTERM/SIGINT, `stop()`, the agent process exiting, or the backend saying the session
+ * is gone. Then it reads its inbox, does a final sync (capped), sends `session_end`, removes
+ * its state and inbox, and resolves `run()`. Network errors never stop it.
+ *
+ * Every extension point is in `hooks`, declared here in one place.
+ */
+export class Daemon {
+  readonly hooks: DaemonHooks;
+  readonly config: Readonly<Required<DaemonConfig>>;
+  private readonly opts: DaemonOptions;
+  private readonly timing: DaemonTiming;
+  private readonly log: Logger;
+  private readonly stopSignal = new StopSignal();
+  private engine: SyncSession | undefined;
+  private state: State | undefined;
+  private cycle: Promise<void> | undefined;
+  private pokeLoop: (() => void) | undefined;
+  private wantSync = false;
+  private consecutiveNotFound = 0;
+  private watcher: PathWatcher | undefined;
+  private watched = new Set<string>();
+
+  constructor(config: DaemonConfig, options: DaemonOptions) {
+    this.hooks = Object.freeze({
+      start: new AsyncSeriesHook<[State]>(['state']),
+      initRequest: new AsyncSeriesWaterfallHook<[InitRequest, InitContext]>(['request', 'context']),
+      discoverFiles: new AsyncSeriesWaterfallHook<[TrackedFileSpec[], DiscoverContext]>(['files', 'context']),
+      line: new SyncWaterfallHook<[string, LineContext]>(['line', 'context']),
+      metadata: new SyncWaterfallHook<[string, MetadataContext]>(['value', 'context']),
+      chunk: new AsyncSeriesWaterfallHook<[ChunkRequest, ChunkContext]>(['chunk', 'context']),
+      afterSync: new AsyncSeriesHook<[SyncReport]>(['report']),
+      syncError: new SyncHook<[Error, SyncErrorContext]>(['error', 'context']),
+      inboxEvent: new SyncHook<[InboxEvent]>(['event']),
+      shutdown: new AsyncSeriesHook<[ShutdownInfo]>(['info']),
+    });
+    this.config = Object.freeze({
+      provider: config.provider || 'claude-code',
+      externalId: config.externalId,
+      transcriptPath: config.transcriptPath,
+      cwd: config.cwd,
+      parentPid: config.parentPid ?? 0,
+      syncIntervalMs: config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : DEFAULT_SYNC_INTERVAL_MS,
+      syncIntervalJitterMs: config.syncIntervalJitterMs ?? DEFAULT_SYNC_JITTER_MS,
+    });
+    this.opts = options;
+    this.timing = { ...DEFAULT_DAEMON_TIMING, ...options.timing };
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** Ask the daemon to shut down (idempotent). `run()` resolves once it has. */
+  stop(reason: ShutdownReason = 'stop-called'): void {
+    this.stopSignal.trigger(reason);
+  }
+
+  /** Request a sync soon (the watcher calls this when a file grows). */
+  poke(): void {
+    this.wantSync = true;
+    this.pokeLoop?.();
+  }
+
+  async run(): Promise<DaemonExit> {
+    const removeSignals = this.opts.handleSignals ? this.installSignalHandlers() : () => {};
+    try {
+      if (!(await this.waitForTranscript())) {
+        const reason = this.stopSignal.reason ?? 'transcript-missing';
+        this.log.warn('transcript never appeared; stopping without syncing', { reason });
+        this.removeSpawnerState();
+        return { reason, pending: false, sessionEndSent: false };
+      }
+      this.saveOwnState();
+      if (this.state) await this.hooks.start.promise(this.state);
+      const stopParentMonitor = this.monitorParent();
+      this.startWatcher();
+      try {
+        await this.loop();
+      } finally {
+        stopParentMonitor();
+        await this.watcher?.close();
+      }
+      return await this.shutdown(this.stopSignal.reason ?? 'stop-called');
+    } finally {
+      removeSignals();
+    }
+  }
+
+  private installSignalHandlers(): () => void {
+    const onTerm = () => this.stop('signal');
+    const onHup = () => {};
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+    process.on('SIGHUP', onHup);
+    return () => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGHUP', onHup);
+    };
+  }
+
+  private async waitForTranscript(): Promise<boolean> {
+    const deadline = Date.now() + this.timing.transcriptWaitMs;
+    for (;;) {
+      try {
+        await stat(this.config.transcriptPath);
+        return true;
+      } catch {
+        // not there yet
+      }
+      if (this.stopSignal.reason || Date.now() >= deadline) return false;
+      await this.stopSignal.sleep(Math.min(this.timing.transcriptPollMs, Math.max(0, deadline - Date.now())), () => {});
+    }
+  }
+
+  /** The spawner wrote a state naming us; if we never start syncing, leave nothing behind. */
+  private removeSpawnerState(): void {
+    if (!this.opts.manageState) return;
+    void loadStateForProvider(this.config.provider, this.config.externalId)
+      .then((s) => {
+        if (s && s.pid === process.pid) deleteState(s, { withInbox: true });
+      })
+      .catch(() => {});
+  }
+
+  private saveOwnState(): void {
+    const { provider, externalId, transcriptPath, cwd, parentPid } = this.config;
+    this.state = newStateForProvider(provider, externalId, transcriptPath, cwd, parentPid);
+    if (!this.opts.manageState) return;
+    try {
+      saveState(this.state);
+    } catch (err) {
+      this.log.warn('could not save state', { error: errText(err) });
+    }
+  }
+
+  private monitorParent(): () => void {
+    const parent = this.config.parentPid;
+    if (parent <= 0) return () => {};
+    const timer = setInterval(() => {
+      if (!isProcessAlive(parent)) {
+        this.log.info('parent process exited', { parent_pid: parent });
+        this.stop('parent-exited');
+      }
+    }, this.timing.parentCheckMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private startWatcher(): void {
+    if (!this.opts.watch) return;
+    let debounce: NodeJS.Timeout | undefined;
+    this.watcher = this.opts.watch(() => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => this.poke(), this.timing.watchDebounceMs);
+    });
+    this.watchTracked([this.config.transcriptPath]);
+  }
+
+  private watchTracked(paths: string[]): void {
+    if (!this.watcher) return;
+    const fresh: string[] = [];
+    for (const p of paths) {
+      for (const target of [p, dirname(p)]) {
+        if (!this.watched.has(target)) {
+          this.watched.add(target);
+          fresh.push(target);
+        }
+      }
+    }
+    if (fresh.length) this.watcher.add(fresh);
+  }
+
+  private nextDelay(report: SyncReport | undefined): number {
+    const jitter = this.config.syncIntervalJitterMs > 0 ? Math.floor((this.opts.random ?? Math.random)() * this.config.syncIntervalJitterMs) : 0;
+    const base = this.config.syncIntervalMs + jitter;
+    return report?.nextCycleInMs !== undefined ? Math.min(base, Math.max(0, report.nextCycleInMs)) : base;
+  }
+
+  private async loop(): Promise<void> {
+    let trigger: SyncTrigger = 'startup';
+    while (!this.stopSignal.reason) {
+      this.wantSync = false;
+      const report = await this.runCycle(trigger);
+      if (this.stopSignal.reason) break;
+      if (!this.wantSync) {
+        await this.stopSignal.sleep(this.nextDelay(report), (poke) => {
+          this.pokeLoop = poke;
+        });
+        this.pokeLoop = undefined;
+      }
+      trigger = this.wantSync ? 'watch' : 'interval';
+    }
+  }
+
+  /** One cycle; never throws (failures are logged, reported via `syncError`, and retried). */
+  private runCycle(trigger: SyncTrigger): Promise<SyncReport | undefined> {
+    const run = this.cycleBody(trigger);
+    this.cycle = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  private async ensureEngine(trigger: SyncTrigger, signal?: AbortSignal): Promise<SyncSession | undefined> {
+    if (!this.engine) {
+      try {
+        const backend = await this.opts.backend();
+        this.engine = this.opts.createEngine({
+          backend,
+          hooks: this.hooks,
+          session: {
+            provider: this.config.provider,
+            externalId: this.config.externalId,
+            transcriptPath: this.config.transcriptPath,
+            cwd: this.config.cwd,
+          },
+          log: this.log,
+        });
+      } catch (err) {
+        this.reportError(err, 'config', trigger);
+        return undefined;
+      }
+    }
+    const engine = this.engine;
+    if (!engine.initialized) {
+      try {
+        await engine.init(signal ? { signal } : {});
+      } catch (err) {
+        this.reportError(err, 'init', trigger);
+        if (isBackendError(err, 'unauthorized')) this.dropEngine();
+        return undefined;
+      }
+      this.onInitialized(engine);
+    }
+    return engine;
+  }
+
+  private onInitialized(engine: SyncSession): void {
+    const sess = engine.sessionId ?? '';
+    this.log.info('session initialized on backend', { ext: this.config.externalId.slice(0, 8), sess: sess.slice(0, 8) });
+    if (this.state && sess && this.state.confabSessionId !== sess) {
+      this.state.confabSessionId = sess;
+      if (this.opts.manageState) {
+        try {
+          saveState(this.state);
+        } catch (err) {
+          this.log.warn('could not save state', { error: errText(err) });
+        }
+      }
+    }
+  }
+
+  private dropEngine(): void {
+    this.engine?.reset();
+    this.engine = undefined;
+  }
+
+  private async cycleBody(trigger: SyncTrigger, signal?: AbortSignal): Promise<SyncReport | undefined> {
+    const engine = await this.ensureEngine(trigger, signal);
+    if (!engine) return undefined;
+    try {
+      const report = await engine.syncAll(trigger, signal ? { signal } : {});
+      this.consecutiveNotFound = 0;
+      this.watchTracked(engine.trackedFiles().map((f) => f.path));
+      await this.hooks.afterSync.promise(report);
+      return report;
+    } catch (err) {
+      this.reportError(err, 'chunk', trigger);
+      if (isBackendError(err, 'unauthorized')) {
+        this.dropEngine();
+      } else if (isBackendError(err, 'not-found')) {
+        this.consecutiveNotFound++;
+        if (this.consecutiveNotFound >= this.timing.maxNotFound) {
+          this.log.warn('session deleted from backend; stopping', { not_found: this.consecutiveNotFound });
+          this.stop('session-deleted');
+        }
+      } else {
+        this.consecutiveNotFound = 0;
+      }
+      return undefined;
+    }
+  }
+
+  private reportError(err: unknown, phase: 'config' | 'init' | 'chunk', trigger: SyncTrigger): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.log.warn(`sync ${phase} failed: ${errText(error)}`, { trigger });
+    try {
+      this.hooks.syncError.call(error, { phase, trigger });
+    } catch (tapErr) {
+      this.log.warn(`a syncError tap threw: ${errText(tapErr)}`);
+    }
+  }
+
+  private async shutdown(reason: ShutdownReason): Promise<DaemonExit> {
+    this.log.info('shutting down', { reason });
+    // A signal may arrive mid-cycle: let that cycle finish (no torn cycle) before the final one.
+    await this.cycle;
+
+    const inboxPath = this.state?.inboxPath ?? getInboxPathForProvider(this.config.provider, this.config.externalId);
+    let sessionEnd: ReturnType<typeof lastSessionEnd>;
+    try {
+      const { events, skipped } = readInboxEvents(inboxPath);
+      if (skipped) this.log.warn('skipped unreadable inbox lines', { skipped });
+      for (const event of events) {
+        try {
+          this.hooks.inboxEvent.call(event);
+        } catch (err) {
+          this.log.warn(`an inboxEvent tap threw: ${errText(err)}`);
+        }
+      }
+      sessionEnd = lastSessionEnd(events);
+    } catch (err) {
+      this.log.warn(`could not read inbox: ${errText(err)}`);
+    }
+
+    let pending = true;
+    let sessionEndSent = false;
+    if (reason !== 'session-deleted') {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.timing.shutdownTimeoutMs);
+      try {
+        const final = (async () => {
+          const report = await this.cycleBody('final', controller.signal);
+          const engine = this.engine;
+          if (!engine?.initialized) return;
+          pending = report ? !report.complete : await engine.hasPendingLines().catch(() => true);
+          if (sessionEnd?.hook_input && !pending) {
+            await engine.sendSessionEnd(sessionEnd.hook_input, sessionEnd.timestamp, { signal: controller.signal });
+            sessionEndSent = true;
+          }
+        })();
+        await Promise.race([
+          final.catch((err) => this.log.error(`final sync failed: ${errText(err)}`)),
+          new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true })),
+        ]);
+        if (controller.signal.aborted) this.log.warn('shutdown timed out; giving up on the final sync', { timeout_ms: this.timing.shutdownTimeoutMs });
+      } finally {
+        clearTimeout(timer);
+      }
+    } else {
+      pending = false;
+    }
+
+    try {
+      await this.hooks.shutdown.promise({ reason, pending });
+    } catch (err) {
+      this.log.warn(`a shutdown tap threw: ${errText(err)}`);
+    }
+    if (this.opts.manageState && this.state) {
+      try {
+        deleteState(this.state, { withInbox: true });
+      } catch (err) {
+        this.log.warn(`could not remove state: ${errText(err)}`);
+      }
+    }
+    this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
+    return { reason, pending, sessionEndSent };
+  }
+}
+
+function errText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+}

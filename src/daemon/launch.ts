@@ -1,0 +1,86 @@
+/**
+ * The `--bg-daemon` launch JSON, with the Go CLI's keys, so a daemon started by either CLI
+ * can be read by the other's tooling.
+ */
+export interface LaunchInput {
+  provider: string;
+  external_id: string;
+  transcript_path: string;
+  cwd: string;
+  parent_pid?: number;
+  session_parent_id?: string;
+  config_dir?: string;
+  model?: string;
+}
+
+export class LaunchInputError extends Error {
+  constructor(problem: string) {
+    super(`invalid --bg-daemon launch JSON: ${problem}`);
+    this.name = 'LaunchInputError';
+  }
+}
+
+export function encodeLaunchInput(input: LaunchInput): string {
+  return JSON.stringify(input);
+}
+
+export function parseLaunchInput(text: string): LaunchInput {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new LaunchInputError('not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LaunchInputError('not an object');
+  const r = raw as Record<string, unknown>;
+  const str = (key: string, required: boolean): string | undefined => {
+    const v = r[key];
+    if (v === undefined || v === null || v === '') {
+      if (required) throw new LaunchInputError(`"${key}" is required`);
+      return undefined;
+    }
+    if (typeof v !== 'string') throw new LaunchInputError(`"${key}" must be a string`);
+    return v;
+  };
+  const provider = (str('provider', false) ?? 'claude-code').trim().toLowerCase();
+  const externalId = str('external_id', true) as string;
+  if (!/^[A-Za-z0-9_-]+$/.test(externalId)) throw new LaunchInputError('"external_id" has unsafe characters');
+  const parentPid = r.parent_pid;
+  if (parentPid !== undefined && parentPid !== null && (typeof parentPid !== 'number' || !Number.isInteger(parentPid) || parentPid < 0)) {
+    throw new LaunchInputError('"parent_pid" must be a non-negative integer');
+  }
+  const out: LaunchInput = {
+    provider,
+    external_id: externalId,
+    transcript_path: str('transcript_path', false) ?? '',
+    cwd: str('cwd', false) ?? '',
+  };
+  if (typeof parentPid === 'number' && parentPid > 0) out.parent_pid = parentPid;
+  for (const key of ['session_parent_id', 'config_dir', 'model'] as const) {
+    const v = str(key, false);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+export const DEFAULT_SYNC_INTERVAL_MS = 30_000;
+/** Uniform in [0, jitter): spreads many daemons' cycles apart (the Go CLI meant to and did not). */
+export const DEFAULT_SYNC_JITTER_MS = 5_000;
+const MAX_ENV_MS = 3_600_000;
+
+function envMs(value: string | undefined, min: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value.trim());
+  return n >= min && n <= MAX_ENV_MS ? n : undefined;
+}
+
+/** `CONFAB_SYNC_INTERVAL_MS` (1…3,600,000) and `CONFAB_SYNC_JITTER_MS` (0…3,600,000); invalid values fall back to the defaults. */
+export function syncTimingFromEnv(env: NodeJS.ProcessEnv = process.env): { intervalMs: number; jitterMs: number; invalid: string[] } {
+  const invalid: string[] = [];
+  const interval = envMs(env.CONFAB_SYNC_INTERVAL_MS, 1);
+  if (env.CONFAB_SYNC_INTERVAL_MS !== undefined && interval === undefined) invalid.push('CONFAB_SYNC_INTERVAL_MS');
+  const jitter = envMs(env.CONFAB_SYNC_JITTER_MS, 0);
+  if (env.CONFAB_SYNC_JITTER_MS !== undefined && jitter === undefined) invalid.push('CONFAB_SYNC_JITTER_MS');
+  return { intervalMs: interval ?? DEFAULT_SYNC_INTERVAL_MS, jitterMs: jitter ?? DEFAULT_SYNC_JITTER_MS, invalid };
+}

@@ -1,0 +1,55 @@
+import type { Provider } from '../provider/contract.js';
+import { appendInboxEvent } from './inbox.js';
+import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
+
+export class NoDaemonError extends Error {
+  constructor(externalId: string) {
+    super(`no daemon found for session ${externalId}`);
+    this.name = 'NoDaemonError';
+  }
+}
+
+export class StaleDaemonError extends Error {
+  constructor() {
+    super('daemon not running (stale state cleaned up)');
+    this.name = 'StaleDaemonError';
+  }
+}
+
+export interface StopResult {
+  pid: number;
+  /** The state file the daemon was found through. */
+  statePath: string | undefined;
+}
+
+/**
+ * Ask a session's daemon to stop: append a `session_end` event carrying the hook payload to
+ * its inbox, then SIGTERM it. The daemon does the final sync; the caller never waits.
+ * A state whose daemon is dead is removed and reported as StaleDaemonError.
+ */
+export async function stopDaemonForProvider(
+  provider: string | Provider,
+  externalId: string,
+  hookInput?: Record<string, unknown>,
+): Promise<StopResult> {
+  const state = await loadStateForProvider(provider, externalId);
+  if (!state) throw new NoDaemonError(externalId);
+  if (!isDaemonRunning(state)) {
+    deleteState(state);
+    throw new StaleDaemonError();
+  }
+  if (hookInput && state.inboxPath) {
+    try {
+      appendInboxEvent(state.inboxPath, { type: 'session_end', timestamp: new Date().toISOString(), hook_input: hookInput });
+    } catch {
+      // The SIGTERM alone still gets a final sync; only the event payload is lost.
+    }
+  }
+  process.kill(state.pid, 'SIGTERM');
+  return { pid: state.pid, statePath: state.loadedFrom };
+}
+
+/** The Go CLI's StopDaemon: Claude Code sessions (namespaced or legacy layout). */
+export function stopDaemon(externalId: string, hookInput?: Record<string, unknown>): Promise<StopResult> {
+  return stopDaemonForProvider('claude-code', externalId, hookInput);
+}

@@ -1,0 +1,184 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendInboxEvent, lastSessionEnd, readInboxEvents } from '../../src/daemon/inbox.js';
+import { parseLaunchInput, syncTimingFromEnv } from '../../src/daemon/launch.js';
+import { tryLock } from '../../src/daemon/lock.js';
+import { pruneDaemonLogs, reapStaleStates } from '../../src/daemon/reaper.js';
+import { encodeState, newState } from '../../src/daemon/state.js';
+import { getInboxPathForProvider, getStatePathForProvider, getSyncDir, newStateForProvider, saveState } from '../../src/daemon/state-store.js';
+import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../../src/daemon/stop.js';
+import { registerProvider, unregisterProvider } from '../../src/provider/registry.js';
+import { useTempHome, waitFor } from '../helpers/sandbox.js';
+import { testProvider } from '../helpers/test-provider.js';
+
+useTempHome();
+beforeAll(() => registerProvider(testProvider));
+afterAll(() => unregisterProvider(testProvider.name));
+
+function deadPid(): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['-e', '0']);
+    c.once('exit', () => resolve(c.pid as number));
+  });
+}
+
+describe('inbox', () => {
+  it('appends events as JSONL and reads them back; the last session_end with a hook input wins', () => {
+    const path = getInboxPathForProvider('test-agent', 'in-1');
+    expect(readInboxEvents(path)).toEqual({ events: [], skipped: 0 });
+    appendInboxEvent(path, { type: 'session_end', timestamp: '2026-01-01T00:00:00Z', hook_input: { reason: 'first' } });
+    appendFileSync(path, 'not json\n{"type":42}\n');
+    appendInboxEvent(path, { type: 'session_end', timestamp: '2026-01-01T00:00:01Z', hook_input: { reason: 'second' } });
+    appendInboxEvent(path, { type: 'session_end', timestamp: '2026-01-01T00:00:02Z' });
+    const { events, skipped } = readInboxEvents(path);
+    expect(skipped).toBe(2);
+    expect(events).toHaveLength(3);
+    expect(lastSessionEnd(events)?.hook_input).toEqual({ reason: 'second' });
+  });
+});
+
+describe('stopDaemonForProvider', () => {
+  it('writes the session_end event, then SIGTERMs the daemon', async () => {
+    const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{console.log("term");process.exit(0)});setInterval(()=>{},1000)'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout?.on('data', (b) => (out += b));
+    await waitFor(() => child.pid);
+    await new Promise((r) => setTimeout(r, 100));
+    saveState(newStateForProvider('test-agent', 'stop-1', '/t', '/w', 0, child.pid));
+    const res = await stopDaemonForProvider('test-agent', 'stop-1', { session_id: 'stop-1', reason: 'exit' });
+    expect(res.pid).toBe(child.pid);
+    await waitFor(() => out.includes('term'), { what: 'the daemon to get SIGTERM' });
+    const events = readInboxEvents(getInboxPathForProvider('test-agent', 'stop-1')).events;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'session_end', hook_input: { reason: 'exit' } });
+  });
+
+  it('cleans up a stale state and says so', async () => {
+    const s = newStateForProvider('test-agent', 'stale-1', '/t', '/w', 0, await deadPid());
+    delete s.pidStartTime;
+    saveState(s);
+    await expect(stopDaemonForProvider('test-agent', 'stale-1', { x: 1 })).rejects.toThrow(StaleDaemonError);
+    expect(existsSync(getStatePathForProvider('test-agent', 'stale-1'))).toBe(false);
+    await expect(stopDaemonForProvider('test-agent', 'nobody')).rejects.toThrow(NoDaemonError);
+    await expect(stopDaemonForProvider('test-agent', 'nobody')).rejects.toThrow('no daemon found for session nobody');
+  });
+
+  it('finds and stops a daemon through the legacy flat path', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
+    await waitFor(() => child.pid);
+    const exited = new Promise((r) => child.once('exit', r));
+    mkdirSync(getSyncDir(), { recursive: true });
+    const legacy = newState({ provider: '', externalId: 'old-1', transcriptPath: '/t', cwd: '/w', inboxPath: join(getSyncDir(), 'old-1.inbox.jsonl'), pid: child.pid as number });
+    writeFileSync(join(getSyncDir(), 'old-1.json'), encodeState(legacy));
+    await stopDaemonForProvider('test-agent', 'old-1', { reason: 'exit' });
+    await exited;
+    expect(readInboxEvents(join(getSyncDir(), 'old-1.inbox.jsonl')).events).toHaveLength(1);
+  });
+});
+
+describe('lock', () => {
+  it('is exclusive, released on release, and broken when its holder died', async () => {
+    const path = join(getSyncDir(), 'x', 'a.lock');
+    const a = tryLock(path);
+    expect(a).toBeDefined();
+    expect(tryLock(path)).toBeUndefined();
+    a?.release();
+    const b = tryLock(path);
+    expect(b).toBeDefined();
+    b?.release();
+    writeFileSync(path, JSON.stringify({ pid: await deadPid(), start: null }));
+    const c = tryLock(path);
+    expect(c).toBeDefined();
+    c?.release();
+  });
+
+  it('lets exactly one of many racing processes in', async () => {
+    const path = join(getSyncDir(), 'race', 'a.lock');
+    mkdirSync(join(getSyncDir(), 'race'), { recursive: true });
+    // Exercise our tryLock in child processes through the built module.
+    const libScript = `
+      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({tryLock})=>{
+        const go=Date.now()+400; while(Date.now()<go){}
+        const l=tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost'); setTimeout(()=>l&&l.release(),500);
+      })`;
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const c = spawn(process.execPath, ['--input-type=module', '-e', libScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        c.stdout?.on('data', (d) => (out += d));
+        c.once('exit', () => resolve(out.trim()));
+      })),
+    );
+    expect(runs.filter((r) => r === 'won')).toHaveLength(1);
+    expect(runs.filter((r) => r === 'lost')).toHaveLength(5);
+  });
+});
+
+describe('reaper', () => {
+  it('removes dead, old states (namespaced and legacy, with inboxes) and keeps live or young ones', async () => {
+    const dead = await deadPid();
+    const old = new Date(Date.now() - 60_000).toISOString();
+    const mk = (provider: string, id: string, pid: number, startedAt: string) => {
+      const s = newStateForProvider(provider, id, '/t', '/w', 0, pid);
+      s.startedAt = startedAt;
+      delete s.pidStartTime;
+      saveState(s);
+      appendInboxEvent(s.inboxPath, { type: 'session_end', timestamp: old });
+      return s;
+    };
+    const deadOld = mk('test-agent', 'dead-old', dead, old);
+    mk('test-agent', 'dead-young', dead, new Date().toISOString());
+    mk('other', 'live-old', process.pid, old);
+    const legacy = newState({ provider: '', externalId: 'legacy-dead', transcriptPath: '/t', cwd: '/w', inboxPath: join(getSyncDir(), 'legacy-dead.inbox.jsonl'), pid: dead });
+    legacy.startedAt = old;
+    writeFileSync(join(getSyncDir(), 'legacy-dead.json'), encodeState(legacy));
+
+    const res = await reapStaleStates();
+    expect(res.reaped.sort()).toEqual([join(getSyncDir(), 'legacy-dead.json'), getStatePathForProvider('test-agent', 'dead-old')].sort());
+    expect(existsSync(deadOld.inboxPath)).toBe(false);
+    expect(existsSync(join(getSyncDir(), 'legacy-dead.json'))).toBe(false);
+    expect(existsSync(getStatePathForProvider('test-agent', 'dead-young'))).toBe(true);
+    expect(existsSync(getStatePathForProvider('other', 'live-old'))).toBe(true);
+  });
+
+  it('prunes daemon logs untouched for two weeks', () => {
+    const dir = join(process.env.HOME as string, '.confab', 'logs', 'test-agent');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'old.log'), 'x');
+    writeFileSync(join(dir, 'new.log'), 'x');
+    const past = new Date(Date.now() - 15 * 24 * 3600 * 1000);
+    utimesSync(join(dir, 'old.log'), past, past);
+    expect(pruneDaemonLogs()).toBe(1);
+    expect(existsSync(join(dir, 'new.log'))).toBe(true);
+  });
+});
+
+describe('launch input and timing env', () => {
+  it('parses the Go launch JSON and rejects unsafe input', () => {
+    expect(parseLaunchInput('{"provider":"Claude-Code","external_id":"abc","transcript_path":"/t","cwd":"/w","parent_pid":12}')).toEqual({
+      provider: 'claude-code',
+      external_id: 'abc',
+      transcript_path: '/t',
+      cwd: '/w',
+      parent_pid: 12,
+    });
+    expect(() => parseLaunchInput('{"external_id":"../x"}')).toThrow(/unsafe/);
+    expect(() => parseLaunchInput('[]')).toThrow(/not an object/);
+    expect(() => parseLaunchInput('{"external_id":"a","parent_pid":-1}')).toThrow(/parent_pid/);
+  });
+
+  it('reads interval and jitter from the environment within bounds', () => {
+    expect(syncTimingFromEnv({})).toEqual({ intervalMs: 30_000, jitterMs: 5_000, invalid: [] });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '250', CONFAB_SYNC_JITTER_MS: '0' })).toMatchObject({ intervalMs: 250, jitterMs: 0 });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '0', CONFAB_SYNC_JITTER_MS: 'x' })).toEqual({
+      intervalMs: 30_000,
+      jitterMs: 5_000,
+      invalid: ['CONFAB_SYNC_INTERVAL_MS', 'CONFAB_SYNC_JITTER_MS'],
+    });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '3600001' }).intervalMs).toBe(30_000);
+  });
+});
