@@ -41,13 +41,12 @@ describe('inbox', () => {
 
 describe('stopDaemonForProvider', () => {
   it('writes the session_end event, then SIGTERMs the daemon', async () => {
-    const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{console.log("term");process.exit(0)});setInterval(()=>{},1000)'], {
+    const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{console.log("term");process.exit(0)});console.log("ready");setInterval(()=>{},1000)'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let out = '';
     child.stdout?.on('data', (b) => (out += b));
-    await waitFor(() => child.pid);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => out.includes('ready'), { what: 'the daemon stand-in to start' });
     saveState(newStateForProvider('test-agent', 'stop-1', '/t', '/w', 0, child.pid));
     const res = await stopDaemonForProvider('test-agent', 'stop-1', { session_id: 'stop-1', reason: 'exit' });
     expect(res.pid).toBe(child.pid);
