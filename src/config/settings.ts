@@ -1,0 +1,155 @@
+import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from '../daemon/launch.js';
+import { parseLogLevel, type LogLevel } from '../log.js';
+import type { ProjectConfig, ProjectRedactionPattern } from './define.js';
+import { loadProjectConfig } from './project-config.js';
+import { ConfigError, loadUserConfig, validateApiKey, validateBackendUrl, type UserConfig, type UserRedactionPattern } from './user-config.js';
+
+/** Where sessions go. */
+export type BackendChoice =
+  | { kind: 'local' }
+  | { kind: 'http'; url: string; apiKey: string };
+
+/** Which layer decided a setting (for `confab status` and error messages). */
+export type SettingSource = 'default' | 'user' | 'project' | 'env' | 'flag';
+
+export interface RedactionSettings {
+  enabled: boolean;
+  useDefaultPatterns: boolean;
+  patterns: (ProjectRedactionPattern | { name: string; type: string; pattern?: string; fieldPattern?: string; captureGroup?: number })[];
+}
+
+export interface Settings {
+  /** False when a project config opts its repository out. */
+  enabled: boolean;
+  backend: BackendChoice;
+  backendSource: SettingSource;
+  intervalMs: number;
+  intervalSource: SettingSource;
+  jitterMs: number;
+  redaction: RedactionSettings;
+  logLevel: LogLevel;
+  plugins: { specifier: string; baseDir: string }[];
+  /** The project config's `apply`, if any. */
+  apply?: ProjectConfig['apply'];
+  user: UserConfig;
+  projectFile?: string;
+  /** Settings that were ignored, for the log. */
+  warnings: string[];
+}
+
+/** Command-line flags that override everything else. */
+export interface SettingFlags {
+  backendUrl?: string;
+  apiKey?: string;
+  intervalMs?: number;
+  jitterMs?: number;
+}
+
+/** An env duration; invalid values are ignored with a warning, as the Go CLI falls back to defaults. */
+function envInt(env: NodeJS.ProcessEnv, key: string, min: number, warnings: string[]): number | undefined {
+  const v = env[key];
+  if (v === undefined || v.trim() === '') return undefined;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > 3_600_000) {
+    warnings.push(`${key} must be an integer between ${min} and 3600000; ignored`);
+    return undefined;
+  }
+  return Number(v);
+}
+
+function httpBackend(url: string, apiKey: string, where: string): BackendChoice {
+  validateBackendUrl(url, where);
+  if (!apiKey) throw new ConfigError(`${where} is set but no API key is configured for it (run confab login --backend-url ${url})`);
+  validateApiKey(apiKey);
+  return { kind: 'http', url: url.replace(/\/+$/, ''), apiKey };
+}
+
+function fromUserPatterns(patterns: UserRedactionPattern[] | undefined): RedactionSettings['patterns'] {
+  return (patterns ?? []).map((p) => ({
+    name: p.name,
+    type: p.type,
+    ...(p.pattern !== undefined ? { pattern: p.pattern } : {}),
+    ...(p.field_pattern !== undefined ? { fieldPattern: p.field_pattern } : {}),
+    ...(p.capture_group !== undefined ? { captureGroup: p.capture_group } : {}),
+  }));
+}
+
+/**
+ * The effective settings for a session in `cwd`: built-in defaults < `~/.confab/config.json`
+ * < the project config found from `cwd` upwards < environment < flags.
+ */
+export async function resolveSettings(
+  opts: { cwd?: string; flags?: SettingFlags; env?: NodeJS.ProcessEnv; userConfigPath?: string; project?: boolean } = {},
+): Promise<Settings> {
+  const env = opts.env ?? process.env;
+  const warnings: string[] = [];
+  const flags = opts.flags ?? {};
+  const user = loadUserConfig(opts.userConfigPath);
+  const project = opts.project === false || !opts.cwd ? undefined : await loadProjectConfig(opts.cwd);
+  const pc = project?.config;
+
+  let backend: BackendChoice = { kind: 'local' };
+  let backendSource: SettingSource = 'default';
+  if (user.backend_url) {
+    backend = httpBackend(user.backend_url, user.api_key, 'backend_url');
+    backendSource = 'user';
+  }
+  if (pc?.backend !== undefined) {
+    backend =
+      pc.backend === 'local'
+        ? { kind: 'local' }
+        : httpBackend(pc.backend.url ?? '', pc.backend.apiKey ?? (pc.backend.url === user.backend_url ? user.api_key : ''), `${project?.filepath}: backend.url`);
+    backendSource = 'project';
+  }
+  const envUrl = env.CONFAB_BACKEND_URL?.trim();
+  if (envUrl) {
+    backend = envUrl === 'local' ? { kind: 'local' } : httpBackend(envUrl, env.CONFAB_API_KEY ?? (envUrl === user.backend_url ? user.api_key : ''), 'CONFAB_BACKEND_URL');
+    backendSource = 'env';
+  }
+  if (flags.backendUrl) {
+    backend = flags.backendUrl === 'local' ? { kind: 'local' } : httpBackend(flags.backendUrl, flags.apiKey ?? (backend.kind === 'http' ? backend.apiKey : ''), '--backend-url');
+    backendSource = 'flag';
+  }
+
+  let intervalMs = DEFAULT_SYNC_INTERVAL_MS;
+  let intervalSource: SettingSource = 'default';
+  let jitterMs = DEFAULT_SYNC_JITTER_MS;
+  const layers: [SettingSource, number | undefined, number | undefined][] = [
+    ['user', user.sync_interval_ms, user.sync_jitter_ms],
+    ['project', pc?.sync?.intervalMs, pc?.sync?.jitterMs],
+    ['env', envInt(env, 'CONFAB_SYNC_INTERVAL_MS', 1, warnings), envInt(env, 'CONFAB_SYNC_JITTER_MS', 0, warnings)],
+    ['flag', flags.intervalMs, flags.jitterMs],
+  ];
+  for (const [source, interval, jitter] of layers) {
+    if (interval !== undefined) {
+      intervalMs = interval;
+      intervalSource = source;
+    }
+    if (jitter !== undefined) jitterMs = jitter;
+  }
+
+  // Redaction is on unless explicitly disabled (the Go CLI redacted nothing without a section).
+  const ur = user.redaction;
+  const pr = pc?.redaction;
+  const redaction: RedactionSettings = {
+    enabled: pr?.enabled ?? ur?.enabled ?? true,
+    useDefaultPatterns: pr?.useDefaultPatterns ?? ur?.use_default_patterns ?? true,
+    patterns: [...fromUserPatterns(ur?.patterns), ...(pr?.patterns ?? [])],
+  };
+
+  const projectDir = project ? project.filepath.replace(/[\\/][^\\/]*$/, '') : '';
+  return {
+    enabled: pc?.enabled ?? true,
+    backend,
+    backendSource,
+    intervalMs,
+    intervalSource,
+    jitterMs,
+    redaction,
+    logLevel: parseLogLevel(user.log_level),
+    plugins: (pc?.plugins ?? []).map((specifier) => ({ specifier, baseDir: projectDir })),
+    ...(pc?.apply ? { apply: pc.apply } : {}),
+    user,
+    ...(project ? { projectFile: project.filepath } : {}),
+    warnings,
+  };
+}
