@@ -17,8 +17,11 @@ describe('parseHookArgv', () => {
     expect(parseHookArgv(['sync', 'start', '--bg-daemon', json])).toEqual({ event: 'session-start', provider: 'claude-code', bgDaemon: json });
   });
 
-  it('maps sync stop to session-end', () => {
+  it('maps sync stop to session-end, unless it names a session (the user command)', () => {
     expect(parseHookArgv(['sync', 'stop'])?.event).toBe('session-end');
+    expect(parseHookArgv(['sync', 'stop', '--provider', 'codex'])?.event).toBe('session-end');
+    expect(parseHookArgv(['sync', 'stop', 'abc123'])).toBeUndefined();
+    expect(parseHookArgv(['sync', 'stop', '--provider', 'codex', 'abc123'])).toBeUndefined();
   });
 
   it('declines what is not a hook invocation', () => {

@@ -26,7 +26,7 @@ import { lastSessionEnd, readInboxEvents } from './inbox.js';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
 import type { State } from './state.js';
-import { deleteState, getInboxPathForProvider, loadStateForProvider, newStateForProvider, saveState } from './state-store.js';
+import { deleteState, getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
 export { DEFAULT_SYNC_INTERVAL_MS };
 
@@ -208,7 +208,7 @@ export class Daemon {
       if (!(await this.waitForTranscript())) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
-        this.removeSpawnerState();
+        await this.removeSpawnerState();
         return { reason, pending: false, sessionEndSent: false };
       }
       this.saveOwnState();
@@ -255,13 +255,11 @@ export class Daemon {
   }
 
   /** The spawner wrote a state naming us; if we never start syncing, leave nothing behind. */
-  private removeSpawnerState(): void {
+  private async removeSpawnerState(): Promise<void> {
     if (!this.opts.manageState) return;
-    void loadStateForProvider(this.config.provider, this.config.externalId)
-      .then((s) => {
-        if (s && s.pid === process.pid) deleteState(s, { withInbox: true });
-      })
-      .catch(() => {});
+    await removeStateIfOwned(this.config.provider, this.config.externalId, process.pid).catch((err) => {
+      this.log.warn(`could not remove state: ${errText(err)}`);
+    });
   }
 
   private saveOwnState(): void {

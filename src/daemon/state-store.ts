@@ -204,3 +204,9 @@ export function stateAgeMs(state: State, now = Date.now()): number {
     return Number.POSITIVE_INFINITY;
   }
 }
+
+/** Remove a session's state (and inbox) if it names `pid`: a daemon cleaning up after itself. */
+export async function removeStateIfOwned(provider: string, externalId: string, pid: number): Promise<void> {
+  const s = await loadStateForProvider(provider, externalId);
+  if (s && s.pid === pid) deleteState(s, { withInbox: true });
+}

@@ -14,6 +14,17 @@ export class HookUsageError extends Error {
   }
 }
 
+const VALUE_FLAGS = new Set(['--provider', '-p', '--bg-daemon']);
+
+function hasPositional(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (VALUE_FLAGS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return true;
+  }
+  return false;
+}
+
 const SYNC_ALIASES: Record<string, HookEvent> = { start: 'session-start', stop: 'session-end' };
 
 /**
@@ -31,6 +42,8 @@ export function parseHookArgv(argv: readonly string[]): HookInvocation | undefin
   }
   if (event === undefined) return undefined;
   if (rest.includes('--help') || rest.includes('-h')) return undefined;
+  // `sync stop <id>` is the user command that stops a daemon by id; only the bare form is the hook alias.
+  if (topic === 'sync' && hasPositional(rest)) return undefined;
 
   let provider = 'claude-code';
   let bgDaemon: string | undefined;

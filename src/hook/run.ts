@@ -1,5 +1,9 @@
+import { join } from 'node:path';
+import { createFileLogger, type Logger } from '../log.js';
+import { logDir } from '../paths.js';
 import type { HookAnswer, HookEvent, Provider } from '../provider/contract.js';
 import { getProvider } from '../provider/registry.js';
+import { onSessionEnd, onSessionStart, onUserPromptSubmit, type HookContext } from './session-hooks.js';
 
 /** Where a hook reads its payload and writes its answer; real hooks use fds 0/1/2. */
 export interface HookIO {
@@ -16,15 +20,32 @@ export function oneLine(err: unknown): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+const HANDLERS: Partial<Record<HookEvent, (ctx: HookContext) => Promise<HookAnswer>>> = {
+  'session-start': onSessionStart,
+  'user-prompt-submit': onUserPromptSubmit,
+  'session-end': onSessionEnd,
+};
+
+/** Events that start daemons validate the transcript path: a daemon uploads whatever file it is given. */
+const VALIDATE_TRANSCRIPT: ReadonlySet<HookEvent> = new Set(['session-start', 'session-end', 'user-prompt-submit']);
+
+export function hookLogger(): Logger {
+  return createFileLogger(join(logDir(), 'confab.log'));
+}
+
 /**
  * Run one hook command. Whatever happens, the agent gets a valid JSON answer on stdout and
- * the process exits 0: a confab problem must never block the agent. Problems go to stderr.
+ * the process exits 0: a confab problem must never block the agent. Problems go to stderr
+ * (one line each) and the log; payloads are never logged.
  */
-export async function runHook(event: HookEvent, providerName: string, io: HookIO): Promise<void> {
+export async function runHook(event: HookEvent, providerName: string, io: HookIO, log: Logger = hookLogger()): Promise<void> {
   let provider: Provider | undefined;
-  const answer: HookAnswer = { suppressOutput: event === 'user-prompt-submit' };
+  let answer: HookAnswer = { suppressOutput: event === 'user-prompt-submit' };
   try {
     provider = await getProvider(providerName);
+    if (provider.events && !provider.events.includes(event)) {
+      throw new Error(`${provider.displayName ?? provider.name} has no ${event} hook`);
+    }
     const raw = await io.readInput();
     let payload: unknown;
     try {
@@ -32,9 +53,15 @@ export async function runHook(event: HookEvent, providerName: string, io: HookIO
     } catch {
       throw new Error(`hook payload is not valid JSON (${raw.length} bytes on stdin)`);
     }
-    provider.parseHookInput(event, payload, { validateTranscript: event === 'session-start' || event === 'session-end' });
+    const input = provider.parseHookInput(event, payload, { validateTranscript: VALIDATE_TRANSCRIPT.has(event) });
+    const handler = HANDLERS[event];
+    if (handler) {
+      const ctx: HookContext = { provider, input, log, note: (text) => io.writeErr(`confab: ${text}\n`) };
+      answer = { ...answer, ...(await handler(ctx)) };
+    }
   } catch (err) {
     io.writeErr(`confab: ${oneLine(err)}\n`);
+    log.warn(`hook ${event} failed: ${oneLine(err)}`, { provider: providerName });
   } finally {
     let body: unknown = FALLBACK_ANSWER;
     try {

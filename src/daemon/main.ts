@@ -1,0 +1,96 @@
+import type { Backend } from '../backend/backend.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
+import { createFileLogger, type Logger } from '../log.js';
+import { getProvider } from '../provider/registry.js';
+import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
+import { parseLaunchInput, type LaunchInput } from './launch.js';
+import { daemonLogPath } from './spawn.js';
+import { removeStateIfOwned } from './state-store.js';
+import { createChokidarWatcher } from './watch.js';
+
+/** What the background daemon needs from the rest of confab, injected so core stays small. */
+export interface DaemonWiring {
+  /** Build the backend for these settings (re-run after an auth failure). */
+  openBackend: (settings: Settings, log: Logger) => Promise<Backend>;
+  createEngine: DaemonOptions['createEngine'];
+  /** Install the built-in daemon taps that depend on settings (redaction). */
+  applySettings?: (daemon: Daemon, settings: Settings, log: Logger) => void;
+  /** Load configured provider plugins before the provider is looked up. */
+  loadPlugins?: (settings: Settings, log: Logger) => Promise<void>;
+}
+
+/**
+ * Build a Daemon for a launch: settings from the session's cwd (user config, project
+ * config, env), the provider's taps, the project's `apply`, a chokidar watcher.
+ */
+export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonWiring, log: Logger): Promise<Daemon | undefined> {
+  let settings = await resolveSettings({ cwd: launch.cwd });
+  for (const w of settings.warnings) log.warn(w);
+  if (!settings.enabled) {
+    log.info('sync disabled by project config; exiting', { config: settings.projectFile });
+    return undefined;
+  }
+  await wiring.loadPlugins?.(settings, log);
+  const provider = await getProvider(launch.provider);
+  const daemon = new Daemon(
+    {
+      provider: provider.name,
+      externalId: launch.external_id,
+      transcriptPath: launch.transcript_path,
+      cwd: launch.cwd,
+      parentPid: launch.parent_pid ?? 0,
+      syncIntervalMs: settings.intervalMs,
+      syncIntervalJitterMs: settings.jitterMs,
+    },
+    {
+      // Re-read the config each time: after a 401 the user may have logged in again.
+      backend: async () => {
+        settings = await resolveSettings({ cwd: launch.cwd });
+        return wiring.openBackend(settings, log);
+      },
+      createEngine: wiring.createEngine,
+      log,
+      handleSignals: true,
+      manageState: true,
+      watch: (onChange) => createChokidarWatcher(onChange, (err) => log.warn(`file watcher error: ${String(err)}`)),
+    },
+  );
+  provider.apply?.({ hooks: daemon.hooks, provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd });
+  wiring.applySettings?.(daemon, settings, log);
+  settings.apply?.(daemon);
+  return daemon;
+}
+
+/**
+ * The `--bg-daemon` entry: run one session's daemon to completion, then exit the process
+ * (pending sockets must not keep a finished daemon alive).
+ */
+export async function runBackgroundDaemon(launchJson: string, wiring: DaemonWiring): Promise<never> {
+  let launch: LaunchInput;
+  try {
+    launch = parseLaunchInput(launchJson);
+  } catch (err) {
+    process.stderr.write(`confab daemon: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const log = createFileLogger(daemonLogPath(launch.provider, launch.external_id)).child(`[ext=${launch.external_id.slice(0, 8)}]`);
+  process.on('uncaughtException', (err) => {
+    log.error(`uncaught: ${err.message}`);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.error(`unhandled rejection: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  let exit: DaemonExit | undefined;
+  try {
+    log.info('daemon starting', { pid: process.pid, provider: launch.provider });
+    const daemon = await createDaemonForLaunch(launch, wiring, log);
+    if (daemon) exit = await daemon.run();
+    else await removeStateIfOwned(launch.provider, launch.external_id, process.pid);
+  } catch (err) {
+    log.error(`daemon failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    await removeStateIfOwned(launch.provider, launch.external_id, process.pid).catch(() => {});
+    process.exit(1);
+  }
+  log.info('daemon exiting', { reason: exit?.reason ?? 'disabled', pending: exit?.pending ?? false });
+  process.exit(0);
+}
