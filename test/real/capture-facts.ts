@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { InteractiveCapture } from './interactive-session.js';
 import type { HookRecord, ProcEntry, SessionCapture, TurnCapture } from './scripted-session.js';
 
 /**
@@ -288,5 +289,67 @@ export function deriveFacts(cap: SessionCapture, version: string): CaptureFacts 
     },
     subagents,
     transcriptAppendOnly: appendOnly,
+  };
+}
+
+export interface InteractiveScenarioFacts {
+  name: string;
+  sessionId: string;
+  hooks: string[];
+  transcriptAtSessionStart: boolean | null;
+  transcriptAtSessionEnd: boolean | null;
+  transcriptFileAfterExit: boolean;
+  sessionEndReason: string | null;
+  sessionEndToExitMs: number | null;
+  sessionsFileWhileRunning: boolean;
+  sessionsFileAfterExit: boolean;
+  subagentFinishedAfterAgentToolReturned: boolean | null;
+  taskNotificationPrompt: boolean;
+  claudeParentComm: string | null;
+}
+
+export interface InteractiveFacts {
+  projectKey: string;
+  scenarios: InteractiveScenarioFacts[];
+}
+
+/** Hook labels as `Event[:tool][@sub]`, the form the suite compares orders in. */
+export function hookLabel(h: HookRecord): string {
+  const p = parsePayload(h);
+  const tool = typeof p.tool_name === 'string' ? `:${p.tool_name}` : '';
+  return `${h.event}${tool}${typeof p.agent_id === 'string' ? '@sub' : ''}`;
+}
+
+export function deriveInteractiveFacts(cap: InteractiveCapture): InteractiveFacts {
+  const keys = cap.scenarios.flatMap((s) => Object.keys(s.projectFiles));
+  const projectKey = keys[0]?.split('/')[0] ?? '';
+  return {
+    projectKey,
+    scenarios: cap.scenarios.map((s) => {
+      const start = s.hooks.find((h) => h.event === 'SessionStart');
+      const end = s.hooks.find((h) => h.event === 'SessionEnd');
+      const sessionId = start ? (str(parsePayload(start).session_id) ?? '') : '';
+      const labels = s.hooks.map(hookLabel);
+      const agentReturned = labels.indexOf('PostToolUse:Agent');
+      const subStop = labels.indexOf('SubagentStop@sub');
+      return {
+        name: s.name,
+        sessionId,
+        hooks: labels,
+        transcriptAtSessionStart: start?.transcript ? start.transcript.exists : null,
+        transcriptAtSessionEnd: end?.transcript ? end.transcript.exists : null,
+        transcriptFileAfterExit: Object.keys(s.projectFiles).some((k) => k.endsWith(`/${sessionId}.jsonl`)),
+        sessionEndReason: end ? (str(parsePayload(end).reason) ?? null) : null,
+        sessionEndToExitMs: end ? s.exitedAtMs - end.receivedAtMs : null,
+        sessionsFileWhileRunning: s.sessionsFile !== null,
+        sessionsFileAfterExit: s.sessionsFileAfterExit,
+        subagentFinishedAfterAgentToolReturned: agentReturned >= 0 && subStop >= 0 ? agentReturned < subStop : null,
+        taskNotificationPrompt: s.hooks.some(
+          (h) => h.event === 'UserPromptSubmit' && (str(parsePayload(h).prompt) ?? '').startsWith('<task-notification>'),
+        ),
+        // The chain runs hook, sh, claude, then claude's parent.
+        claudeParentComm: start?.processChain[3]?.comm ?? null,
+      };
+    }),
   };
 }

@@ -2,14 +2,45 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentIdsInTranscript, deriveFacts, parseJsonl, parsePayload, type CaptureFacts } from './capture-facts.js';
+import {
+  agentIdsInTranscript,
+  deriveFacts,
+  deriveInteractiveFacts,
+  hookLabel,
+  parseJsonl,
+  parsePayload,
+  type CaptureFacts,
+  type InteractiveFacts,
+} from './capture-facts.js';
 import { findClaude, pinnedVersion } from './claude-harness.js';
 import { CONTINUE_PROMPT, MAIN_PROMPT, REPLIES, RESUME_PROMPT, TOOL_IDS } from './fake-anthropic.js';
 import { writeFixtures } from './fixture-writer.js';
+import { hasTmux, runInteractiveSession, type InteractiveCapture } from './interactive-session.js';
 import { runScriptedSession, type HookRecord, type SessionCapture, type TurnCapture } from './scripted-session.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const claude = findClaude();
+const tmux = hasTmux();
+
+// Both captures land in one fixture directory, written once both suites have run.
+const captured: {
+  print?: { cap: SessionCapture; facts: CaptureFacts };
+  interactive?: { cap: InteractiveCapture; facts: InteractiveFacts };
+} = {};
+
+afterAll(() => {
+  if (!claude || !captured.print) return;
+  const { cap, facts } = captured.print;
+  // Always leave a readable copy of the run; commit-ready fixtures only on request.
+  writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'artifacts', 'claude-code-real', claude.version), captured.interactive);
+  if (process.env.CONFAB_REAL_WRITE_FIXTURES === '1') {
+    if (!captured.interactive) throw new Error('fixtures need the interactive capture too (is tmux installed?)');
+    writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'fixtures', 'claude-code-real', claude.version), captured.interactive);
+  }
+  if (process.env.CONFAB_REAL_KEEP !== '1') {
+    for (const c of [captured.print.cap, captured.interactive?.cap]) if (c) rmSync(c.root, { recursive: true, force: true });
+  }
+});
 const title = claude
   ? `real Claude Code ${claude.version}`
   : 'real Claude Code (skipped: @anthropic-ai/claude-code is not installed under test/real; `npm run test:real` installs it)';
@@ -21,11 +52,7 @@ function turn(cap: SessionCapture, name: string): TurnCapture {
   return t;
 }
 
-function label(h: HookRecord): string {
-  const p = parsePayload(h);
-  const tool = typeof p.tool_name === 'string' ? `:${p.tool_name}` : '';
-  return `${h.event}${tool}${typeof p.agent_id === 'string' ? '@sub' : ''}`;
-}
+const label = hookLabel;
 
 describe.skipIf(!claude)(title, () => {
   let cap: SessionCapture;
@@ -39,16 +66,8 @@ describe.skipIf(!claude)(title, () => {
     facts = deriveFacts(cap, claude.version);
     sessionId = cap.turns[0]?.sessionId ?? '';
     transcriptPath = join(cap.home, '.claude', 'projects', facts.projectKey, `${sessionId}.jsonl`);
-    // Always leave a readable copy of the run; commit-ready fixtures only on request.
-    writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'artifacts', 'claude-code-real', claude.version));
-    if (process.env.CONFAB_REAL_WRITE_FIXTURES === '1') {
-      writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'fixtures', 'claude-code-real', claude.version));
-    }
+    captured.print = { cap, facts };
   }, 150_000);
-
-  afterAll(() => {
-    if (cap && process.env.CONFAB_REAL_KEEP !== '1') rmSync(cap.root, { recursive: true, force: true });
-  });
 
   it('runs the version test/real/package.json pins', () => {
     if (process.env.CLAUDE_CODE_BIN) return;
@@ -186,5 +205,70 @@ describe.skipIf(!claude)(title, () => {
     const waited = end('resume');
     expect(waited?.outcome?.phase).toBe('finished');
     expect(turn(cap, 'resume').run.exitedAtMs).toBeGreaterThanOrEqual(waited?.outcome?.atMs ?? Infinity);
+  });
+});
+
+const interactiveTitle = !claude
+  ? 'interactive Claude Code (skipped: the CLI is not installed)'
+  : tmux
+    ? `interactive Claude Code ${claude.version} in tmux`
+    : 'interactive Claude Code (skipped: tmux is not installed; apt-get install tmux)';
+if (claude && !tmux) console.warn(interactiveTitle);
+
+describe.skipIf(!claude || !tmux)(interactiveTitle, () => {
+  let cap: InteractiveCapture;
+  let facts: InteractiveFacts;
+  const scenario = (name: string): InteractiveFacts['scenarios'][number] => {
+    const s = facts.scenarios.find((x) => x.name === name);
+    if (!s) throw new Error(`no scenario ${name}`);
+    return s;
+  };
+
+  beforeAll(async () => {
+    if (!claude) return;
+    cap = await runInteractiveSession({ bin: claude.bin });
+    facts = deriveInteractiveFacts(cap);
+    captured.interactive = { cap, facts };
+  }, 150_000);
+
+  it('fires SessionStart at launch, before any prompt and before the transcript exists, and SessionEnd on /exit', () => {
+    const s = scenario('prompt-then-exit');
+    expect(s.hooks.slice(0, 2)).toEqual(['SessionStart', 'UserPromptSubmit']);
+    expect(s.hooks[s.hooks.length - 1]).toBe('SessionEnd');
+    expect(s.transcriptAtSessionStart).toBe(false);
+    expect(s.transcriptAtSessionEnd).toBe(true);
+    expect(s.sessionEndReason).toBe('prompt_input_exit');
+  });
+
+  it('returns from the Agent tool before the sub-agent finishes, and reports back with a <task-notification> prompt', () => {
+    const s = scenario('prompt-then-exit');
+    expect(s.hooks).toContain('SubagentStart@sub');
+    expect(s.subagentFinishedAfterAgentToolReturned).toBe(true);
+    expect(s.taskNotificationPrompt).toBe(true);
+    const files = Object.keys(cap.scenarios[0]?.projectFiles ?? {});
+    expect(files.filter((f) => f.includes('/subagents/agent-') && f.endsWith('.jsonl'))).toHaveLength(1);
+  });
+
+  it('never creates a transcript for a session that exits without a prompt', () => {
+    const s = scenario('exit-without-prompt');
+    expect(s.hooks).toEqual(['SessionStart', 'SessionEnd']);
+    expect(s.transcriptAtSessionStart).toBe(false);
+    expect(s.transcriptAtSessionEnd).toBe(false);
+    expect(s.transcriptFileAfterExit).toBe(false);
+    expect(s.sessionEndReason).toBe('prompt_input_exit');
+  });
+
+  it('keeps ~/.claude/sessions/<pid>.json naming the session while it runs, and removes it at exit', () => {
+    for (const sc of cap.scenarios) {
+      const id = scenario(sc.name).sessionId;
+      expect(JSON.parse(sc.sessionsFile ?? 'null')).toMatchObject({ pid: sc.claudePid, sessionId: id, kind: 'interactive' });
+      expect(sc.sessionsFileAfterExit).toBe(false);
+    }
+  });
+
+  it('runs hooks under /bin/sh -c, a child of the claude process', () => {
+    const start = cap.scenarios[0]?.hooks.find((h) => h.event === 'SessionStart');
+    expect(start?.processChain[1]?.argv?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(start?.processChain[2]).toMatchObject({ pid: cap.scenarios[0]?.claudePid, comm: 'claude' });
   });
 });

@@ -1,8 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaptureFacts, LineTypeCount, ProcFact } from './capture-facts.js';
-import type { SessionCapture } from './scripted-session.js';
+import type { CaptureFacts, InteractiveFacts, LineTypeCount, ProcFact } from './capture-facts.js';
+import type { InteractiveCapture } from './interactive-session.js';
+import type { HookRecord, ProcEntry, SessionCapture } from './scripted-session.js';
 
 /**
  * Writes a capture as sanitized fixtures: temp paths become placeholders, so the files are
@@ -14,7 +15,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/
 export type Sanitize = (text: string) => string;
 
 /** Placeholders, longest path first so a home inside the temp root is named as the home. */
-export function makeSanitizer(cap: SessionCapture, projectKey: string): Sanitize {
+export function makeSanitizer(cap: { root: string; home: string; project: string }, projectKey: string): Sanitize {
   const pairs: Array<[string, string]> = [
     [cap.home, '<HOME>'],
     [cap.project, '<PROJECT>'],
@@ -38,8 +39,16 @@ export interface WrittenFixtures {
   files: string[];
 }
 
-/** Replace `dir` with the capture's fixtures and a README rendered from the facts. */
-export function writeFixtures(cap: SessionCapture, facts: CaptureFacts, dir: string): WrittenFixtures {
+/**
+ * Replace `dir` with the capture's fixtures and a README rendered from the facts; the
+ * interactive capture, when there is one, goes to `dir/interactive/`.
+ */
+export function writeFixtures(
+  cap: SessionCapture,
+  facts: CaptureFacts,
+  dir: string,
+  interactive?: { cap: InteractiveCapture; facts: InteractiveFacts },
+): WrittenFixtures {
   const clean = makeSanitizer(cap, facts.projectKey);
   rmSync(dir, { recursive: true, force: true });
   const files: string[] = [];
@@ -74,8 +83,69 @@ export function writeFixtures(cap: SessionCapture, facts: CaptureFacts, dir: str
   }));
   put('runs.json', clean(JSON.stringify(runs, null, 2) + '\n'));
   put('facts.json', clean(JSON.stringify(facts, null, 2) + '\n'));
-  put('README.md', clean(renderReadme(facts, files)));
+  let interactiveSection = '';
+  if (interactive) {
+    const iclean = makeSanitizer(interactive.cap, interactive.facts.projectKey);
+    const last = interactive.cap.scenarios[interactive.cap.scenarios.length - 1];
+    for (const [rel, text] of Object.entries(last?.projectFiles ?? {})) {
+      put(join('interactive', 'project-dir', rel.split('/').slice(1).join('/')), iclean(text));
+    }
+    const hooks = interactive.cap.scenarios.flatMap((sc) => sc.hooks.map((h) => JSON.stringify({ scenario: sc.name, ...stopAtClient(h) })));
+    put('interactive/hooks.jsonl', iclean(hooks.join('\n') + '\n'));
+    const reqs = interactive.cap.scenarios.flatMap((sc) => sc.requests.map((r) => JSON.stringify({ scenario: sc.name, ...r })));
+    put('interactive/requests.jsonl', iclean(reqs.join('\n') + '\n'));
+    const scenarios = interactive.cap.scenarios.map((sc) => ({
+      scenario: sc.name,
+      prompt: sc.prompt,
+      durationMs: sc.exitedAtMs - sc.startedAtMs,
+      sessionsFileWhileRunning: sc.sessionsFile === null ? null : (JSON.parse(sc.sessionsFile) as unknown),
+      sessionsFileAfterExit: sc.sessionsFileAfterExit,
+      claudeFiles: sc.claudeFiles,
+      readyScreen: sc.readyScreen,
+    }));
+    put('interactive/scenarios.json', iclean(JSON.stringify(scenarios, null, 2) + '\n'));
+    put('interactive/facts.json', iclean(JSON.stringify(interactive.facts, null, 2) + '\n'));
+    interactiveSection = iclean(renderInteractive(interactive.facts));
+  }
+  put('README.md', clean(renderReadme(facts, files)) + interactiveSection);
   return { dir, files };
+}
+
+/** The process chain up to the client's launcher (tmux's server is named, not described). */
+function stopAtClient(h: HookRecord): HookRecord {
+  const chain: ProcEntry[] = [];
+  for (const p of h.processChain) {
+    if (p.comm?.startsWith('tmux')) {
+      chain.push({ pid: p.pid, comm: p.comm, launcher: true });
+      break;
+    }
+    chain.push(p);
+  }
+  return { ...h, processChain: chain };
+}
+
+function renderInteractive(f: InteractiveFacts): string {
+  const out: string[] = ['', '## Interactive client (tmux)', ''];
+  out.push(
+    'The same CLI without `-p`, in a tmux pane (`claude --permission-mode bypassPermissions`, first-run dialogs answered ahead in `~/.claude.json`): type the main prompt, wait for the sub-agent, `/exit`; then a second launch that exits without a prompt. Files under `interactive/` (same layout; `scenarios.json` holds `~/.claude/sessions/<pid>.json` as read while the client ran).',
+  );
+  out.push('');
+  out.push('| scenario | hook calls in order | transcript at SessionStart / SessionEnd / after exit | SessionEnd reason | SessionEnd received → exit ms | sessions/<pid>.json while running / after exit | claude\'s parent |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of f.scenarios) {
+    out.push(
+      `| ${s.name} | ${s.hooks.join(' → ')} | ${yes(s.transcriptAtSessionStart)} / ${yes(s.transcriptAtSessionEnd)} / ${yes(s.transcriptFileAfterExit)} | ${s.sessionEndReason ?? ''} | ${s.sessionEndToExitMs ?? ''} | ${yes(s.sessionsFileWhileRunning)} / ${yes(s.sessionsFileAfterExit)} | ${s.claudeParentComm ?? ''} |`,
+    );
+  }
+  out.push('');
+  const withAgent = f.scenarios.find((s) => s.subagentFinishedAfterAgentToolReturned !== null);
+  if (withAgent) {
+    out.push(
+      `The \`Agent\` call (sent with \`run_in_background: false\`) returned before its sub-agent finished: ${yes(withAgent.subagentFinishedAfterAgentToolReturned)}; the sub-agent's result came back as a new UserPromptSubmit whose prompt is a \`<task-notification>\`: ${yes(withAgent.taskNotificationPrompt)}.`,
+    );
+    out.push('');
+  }
+  return out.join('\n');
 }
 
 function typeTable(rows: readonly LineTypeCount[], head: string): string {
