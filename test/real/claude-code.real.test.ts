@@ -33,11 +33,11 @@ afterAll(() => {
   const { cap, facts } = captured.print;
   // Always leave a readable copy of the run; commit-ready fixtures only on request.
   writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'artifacts', 'claude-code-real', claude.version), captured.interactive);
-  if (process.env.CONFAB_REAL_WRITE_FIXTURES === '1') {
+  if (process.env.REAL_CLAUDE_WRITE_FIXTURES === '1') {
     if (!captured.interactive) throw new Error('fixtures need the interactive capture too (is tmux installed?)');
     writeFixtures(cap, facts, join(REPO_ROOT, 'test', 'fixtures', 'claude-code-real', claude.version), captured.interactive);
   }
-  if (process.env.CONFAB_REAL_KEEP !== '1') {
+  if (process.env.REAL_CLAUDE_KEEP !== '1') {
     for (const c of [captured.print.cap, captured.interactive?.cap]) if (c) rmSync(c.root, { recursive: true, force: true });
   }
 });

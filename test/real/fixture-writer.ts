@@ -169,7 +169,7 @@ export function renderReadme(f: CaptureFacts, files: readonly string[]): string 
   out.push(`# Claude Code ${f.version}: what the real client writes`);
   out.push('');
   out.push(
-    'Captured by `npm run test:real` (see `test/real/README.md`): the pinned `@anthropic-ai/claude-code` CLI, run with `-p` against a loopback stand-in of the Messages API, in a temp HOME and a temp git project, with a recorder hook on every event. Regenerate with `CONFAB_REAL_WRITE_FIXTURES=1 npm run test:real`; every number below comes from that run.',
+    'Captured by `npm run test:real` (see `test/real/README.md`): the pinned `@anthropic-ai/claude-code` CLI, run with `-p` against a loopback stand-in of the Messages API, in a temp HOME and a temp git project, with a recorder hook on every event. Regenerate with `REAL_CLAUDE_WRITE_FIXTURES=1 npm run test:real`; every number below comes from that run.',
   );
   out.push('');
   out.push('Placeholders: `<HOME>` the temp HOME, `<PROJECT>` the project (cwd), `<ROOT>` the temp dir holding both, `<PROJECT_KEY>` the directory name Claude Code derived from the cwd under `~/.claude/projects/`, `<REPO>` this repository, `<NODE>` the node binary that ran the recorder.');
