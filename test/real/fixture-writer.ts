@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureFacts, InteractiveFacts, LineTypeCount, ProcFact } from './capture-facts.js';
@@ -50,7 +50,14 @@ export function writeFixtures(
   interactive?: { cap: InteractiveCapture; facts: InteractiveFacts },
 ): WrittenFixtures {
   const clean = makeSanitizer(cap, facts.projectKey);
+  // NOTES.md is written by hand (what the numbers mean); it survives regeneration.
+  const notesPath = join(dir, 'NOTES.md');
+  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : null;
   rmSync(dir, { recursive: true, force: true });
+  if (notes !== null) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(notesPath, notes);
+  }
   const files: string[] = [];
   const put = (rel: string, text: string): void => {
     const path = join(dir, rel);
@@ -172,6 +179,8 @@ export function renderReadme(f: CaptureFacts, files: readonly string[]): string 
     'Captured by `npm run test:real` (see `test/real/README.md`): the pinned `@anthropic-ai/claude-code` CLI, run with `-p` against a loopback stand-in of the Messages API, in a temp HOME and a temp git project, with a recorder hook on every event. Regenerate with `REAL_CLAUDE_WRITE_FIXTURES=1 npm run test:real`; every number below comes from that run.',
   );
   out.push('');
+  out.push('What these numbers mean for confab, and what was surprising: `NOTES.md` (hand-written).');
+  out.push('');
   out.push('Placeholders: `<HOME>` the temp HOME, `<PROJECT>` the project (cwd), `<ROOT>` the temp dir holding both, `<PROJECT_KEY>` the directory name Claude Code derived from the cwd under `~/.claude/projects/`, `<REPO>` this repository, `<NODE>` the node binary that ran the recorder.');
   out.push('');
   out.push('## Files');
@@ -182,12 +191,17 @@ export function renderReadme(f: CaptureFacts, files: readonly string[]): string 
     if (p === 'runs.json') return 'each CLI run: argv, exit code, duration, the `--output-format json` result, stderr, and the listing of `~/.claude` after it';
     if (p === 'facts.json') return 'the derived facts this README is rendered from';
     if (p === 'README.md') return 'this file';
+    if (p === 'NOTES.md') return 'hand-written notes: what the facts mean for confab';
     if (p.endsWith('.meta.json')) return 'the sub-agent\'s meta file, next to its transcript';
     if (p.endsWith('.json') && p.startsWith('project-dir/')) return 'a JSON file Claude Code keeps in the project directory';
     if (p.includes('/subagents/')) return 'the sub-agent transcript';
+    if (p === 'interactive/hooks.jsonl') return 'hook calls of the interactive runs, plus `scenario`';
+    if (p === 'interactive/requests.jsonl') return 'API requests of the interactive runs';
+    if (p === 'interactive/scenarios.json') return 'each interactive run: duration, `~/.claude/sessions/<pid>.json` as read while it ran, the `~/.claude` listing, the screen when it was ready';
+    if (p === 'interactive/facts.json') return 'the derived facts of the interactive runs';
     return 'the session transcript (all turns)';
   };
-  for (const p of [...files, 'README.md'].sort()) out.push(`- \`${p}\`: ${describe(p)}`);
+  for (const p of [...files, 'README.md', 'NOTES.md'].sort()) out.push(`- \`${p}\`: ${describe(p)}`);
   out.push('');
   out.push('`project-dir/` stands for `<HOME>/.claude/projects/<PROJECT_KEY>/`.');
   out.push('');
