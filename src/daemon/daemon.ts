@@ -22,11 +22,11 @@ import type {
   SyncTrigger,
   TrackedFileSpec,
 } from './hook-types.js';
-import { lastSessionEnd, readInboxEvents } from './inbox.js';
+import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
 import type { State } from './state.js';
-import { deleteState, getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
+import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
 export { DEFAULT_SYNC_INTERVAL_MS };
 
@@ -72,7 +72,7 @@ export interface PathWatcher {
 export interface DaemonTiming {
   /** How long to wait for the transcript to appear (60 s). */
   transcriptWaitMs: number;
-  /** How often to look for it meanwhile (2 s). */
+  /** How often to look for it meanwhile (0.5 s: a `-p` session can end within a second). */
   transcriptPollMs: number;
   /** Parent liveness poll (5 s). */
   parentCheckMs: number;
@@ -86,7 +86,7 @@ export interface DaemonTiming {
 
 export const DEFAULT_DAEMON_TIMING: DaemonTiming = {
   transcriptWaitMs: 60_000,
-  transcriptPollMs: 2_000,
+  transcriptPollMs: 500,
   parentCheckMs: 5_000,
   shutdownTimeoutMs: 30_000,
   maxNotFound: 3,
@@ -240,6 +240,11 @@ export class Daemon {
     };
   }
 
+  /**
+   * Wait for the transcript (agents create it only once the session has content). A stop
+   * during the wait still syncs if the file exists by then: a short session may end before
+   * the first poll sees its transcript.
+   */
   private async waitForTranscript(): Promise<boolean> {
     const deadline = Date.now() + this.timing.transcriptWaitMs;
     for (;;) {
@@ -249,7 +254,12 @@ export class Daemon {
       } catch {
         // not there yet
       }
-      if (this.stopSignal.reason || Date.now() >= deadline) return false;
+      if (this.stopSignal.reason || Date.now() >= deadline) {
+        return stat(this.config.transcriptPath).then(
+          () => true,
+          () => false,
+        );
+      }
       await this.stopSignal.sleep(Math.min(this.timing.transcriptPollMs, Math.max(0, deadline - Date.now())), () => {});
     }
   }
@@ -440,7 +450,9 @@ export class Daemon {
     const inboxPath = this.state?.inboxPath ?? getInboxPathForProvider(this.config.provider, this.config.externalId);
     let sessionEnd: ReturnType<typeof lastSessionEnd>;
     try {
-      const { events, skipped } = readInboxEvents(inboxPath);
+      // Consume the inbox now, so a new daemon for the same session (a resumed session starts
+      // again under the same id) gets a fresh one while this one does its final sync.
+      const { events, skipped } = this.opts.manageState ? consumeInbox(inboxPath) : readInboxEvents(inboxPath);
       if (skipped) this.log.warn('skipped unreadable inbox lines', { skipped });
       for (const event of events) {
         try {
@@ -489,7 +501,8 @@ export class Daemon {
     }
     if (this.opts.manageState && this.state) {
       try {
-        deleteState(this.state, { withInbox: true });
+        // Only if it still names us: a successor may already own the session.
+        if (this.state.loadedFrom) await removeStateIfOwned(this.config.provider, this.config.externalId, process.pid);
       } catch (err) {
         this.log.warn(`could not remove state: ${errText(err)}`);
       }

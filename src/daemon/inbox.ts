@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import type { InboxEvent } from './hook-types.js';
@@ -70,4 +70,24 @@ export function lastSessionEnd(events: readonly InboxEvent[]): InboxEvent | unde
     if (e.type === 'session_end' && e.hook_input) return e;
   }
   return undefined;
+}
+
+/**
+ * Take the inbox's events and remove it, atomically with respect to writers: the file is
+ * renamed first, so an event appended afterwards lands in a fresh inbox (for whichever
+ * daemon serves the session next) instead of being lost with this one.
+ */
+export function consumeInbox(inboxPath: string): InboxReadResult {
+  const taken = `${inboxPath}.${process.pid}.taken`;
+  try {
+    renameSync(inboxPath, taken);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], skipped: 0 };
+    throw err;
+  }
+  try {
+    return readInboxEvents(taken);
+  } finally {
+    rmSync(taken, { force: true });
+  }
 }

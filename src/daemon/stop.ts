@@ -46,6 +46,13 @@ export async function stopDaemonForProvider(
     }
   }
   process.kill(state.pid, 'SIGTERM');
+  // Hand the session over now: the stopping daemon finishes its final sync on its own, and a
+  // session resumed right away (same id) must be able to start a new daemon meanwhile.
+  try {
+    deleteState(state);
+  } catch {
+    // the daemon removes it itself on exit
+  }
   return { pid: state.pid, statePath: state.loadedFrom };
 }
 

@@ -116,6 +116,17 @@ describe('Daemon lifecycle', () => {
     await run;
   });
 
+  it('still does a final sync when stopped while waiting, if the transcript exists by then', async () => {
+    const { daemon, engines, transcript } = setup({ transcript: false, timing: { transcriptPollMs: 10_000, transcriptWaitMs: 60_000 } });
+    const run = daemon.run();
+    await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(transcript, '{}\n');
+    daemon.stop('signal');
+    const exit = await run;
+    expect(exit.reason).toBe('signal');
+    expect(engines[0]?.calls).toEqual(['final']);
+  });
+
   it('leaves nothing behind when the transcript never appears', async () => {
     const { daemon, engines } = setup({ transcript: false });
     // As the spawning hook leaves it: a state naming this process.

@@ -54,6 +54,8 @@ describe('stopDaemonForProvider', () => {
     const events = readInboxEvents(getInboxPathForProvider('test-agent', 'stop-1')).events;
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'session_end', hook_input: { reason: 'exit' } });
+    // The session is handed over at once: a resumed session may start a new daemon meanwhile.
+    expect(existsSync(getStatePathForProvider('test-agent', 'stop-1'))).toBe(false);
   });
 
   it('cleans up a stale state and says so', async () => {
