@@ -527,6 +527,7 @@ export class SyncEngine {
       const outcome = await this.uploadFile(entry, state, attempt > 1);
       if (outcome === 'done') {
         state.pendingFiles.delete(name);
+        this.markRecovered(name, state);
         return;
       }
       state.pendingFiles.add(name);
@@ -715,11 +716,7 @@ export class SyncEngine {
     }
     this.pacer.onUploaded(entry.pace);
     entry.invalidStreak = 0;
-    const earlier = state.fileErrors.get(name);
-    if (earlier) {
-      state.fileErrors.delete(name);
-      state.recovered.push({ name, err: earlier });
-    }
+    this.markRecovered(name, state);
     const r = state.report(entry);
     r.chunks++;
     r.lines += lines.length;
@@ -734,6 +731,14 @@ export class SyncEngine {
     tracked.position = { line: last, offset: end };
     tracked.lastSyncedLine = lastSynced;
     return 'pending';
+  }
+
+  /** A file's earlier error in this cycle was overcome (a later chunk went through, or the file is complete). */
+  private markRecovered(name: string, state: CycleState): void {
+    const earlier = state.fileErrors.get(name);
+    if (!earlier) return;
+    state.fileErrors.delete(name);
+    state.recovered.push({ name, err: earlier });
   }
 
   private refuse(entry: FileEntry, state: CycleState, why: string): void {
