@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { TrackedFileSpec } from '../daemon/hook-types.js';
 import type { Logger } from '../log.js';
-import { LineReader, type LineReaderOptions } from './line-reader.js';
+import { DEFAULT_WINDOW_BYTES, LineReader, type LineReaderOptions } from './line-reader.js';
 
 /** A byte position known to be just after line `line` (offset 0 is "before line 1"). */
 export interface LinePosition {
@@ -32,6 +32,26 @@ export interface OpenedFile {
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Whether a `\n` lies in [from, to). Scans backwards: a file that ends with a complete line
+ * answers from its last window, even when a huge line precedes it.
+ */
+async function hasNewlineBetween(handle: FileHandle, from: number, to: number, windowBytes = DEFAULT_WINDOW_BYTES): Promise<boolean> {
+  const window = Buffer.allocUnsafe(Math.max(1, Math.min(windowBytes, to - from)));
+  let end = to;
+  while (end > from) {
+    const start = Math.max(from, end - window.length);
+    const { bytesRead } = await handle.read(window, 0, end - start, start);
+    if (bytesRead > 0 && window.subarray(0, bytesRead).includes(0x0a)) return true;
+    if (bytesRead < end - start) {
+      // The file shrank meanwhile: let the reader sort it out.
+      return true;
+    }
+    end = start;
+  }
+  return false;
 }
 
 /**
@@ -97,9 +117,8 @@ export class TrackedFile {
       throw err;
     }
     try {
-      const reader = new LineReader(handle, from, opts);
-      if ((await reader.skip(1)) > 0) return 'changed';
-      this.scanHorizon = reader.scannedTo;
+      if (await hasNewlineBetween(handle, from, st.size, opts.windowBytes)) return 'changed';
+      this.scanHorizon = st.size;
       return 'idle';
     } finally {
       await handle.close();
