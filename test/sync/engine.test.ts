@@ -102,13 +102,13 @@ describe('SyncEngine: transcript rewritten under it', () => {
     // Truncate to 3 lines: the backend still has 10, so nothing is sent until line 11 exists.
     const third = original.indexOf(0x0a, original.indexOf(0x0a, original.indexOf(0x0a) + 1) + 1);
     truncateSync(h.path, third + 1);
-    let report = await h.engine.syncAll('watch');
+    const report = await h.engine.syncAll('watch');
     expect(report.complete).toBe(true);
     expect(report.files[0]?.chunks).toBe(0);
     expect(h.log.lines.some((l) => l.includes('reason=truncated'))).toBe(true);
 
     h.append(jsonLines(9, 100));
-    report = await h.engine.syncAll('watch');
+    expect((await h.engine.syncAll('watch')).files[0]?.lines).toBe(2);
     const now = readFileSync(h.path).toString('utf8').split('\n');
     const held = h.backend.fileLines(undefined, h.name);
     expect(held).toHaveLength(12);
