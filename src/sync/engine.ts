@@ -512,7 +512,7 @@ export class SyncEngine {
     state.report(entry);
     if (entry.refused) return;
     try {
-      if ((await entry.tracked.probe(this.readerOptions())) === 'idle') return;
+      if ((await entry.tracked.statCheck()) === 'idle') return;
     } catch (err) {
       if (isAbort(err, state.signal)) throw err;
       state.pendingFiles.add(name);
@@ -542,6 +542,14 @@ export class SyncEngine {
     if (!state.urgent) {
       const wait = this.pacer.waitMs(entry.pace, { backlog: resume });
       if (wait > 0) {
+        // Held back only if there is something to hold (the file may have grown by a partial line).
+        try {
+          if ((await tracked.probe(this.readerOptions())) === 'idle') return 'done';
+        } catch (err) {
+          if (isAbort(err, state.signal)) throw err;
+          state.fileErrors.set(tracked.spec.name, toError(err));
+          return 'pending';
+        }
         state.hold(wait);
         return 'pending';
       }

@@ -14,7 +14,11 @@ export interface LineReaderOptions {
   maxLineBytes: number;
   /** The fixed read window; memory use is this plus at most one held line. */
   windowBytes?: number;
+  /** Bytes expected to be read (file size minus start): a small read gets a small window. */
+  sizeHint?: number;
 }
+
+const MIN_WINDOW_BYTES = 16 * 1024;
 
 /** 1 MiB: large enough that reads, not syscalls, dominate on a multi-GB backfill. */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
@@ -33,6 +37,8 @@ export class LineReader {
   /** Next unexamined byte in the window. */
   private idx = 0;
   private eof = false;
+  /** The last read came back short: treat that as the end (a later cycle sees what follows). */
+  private shortRead = false;
   private consumedTo: number;
 
   constructor(
@@ -40,7 +46,9 @@ export class LineReader {
     start: number,
     opts: LineReaderOptions,
   ) {
-    this.window = Buffer.allocUnsafe(opts.windowBytes ?? DEFAULT_WINDOW_BYTES);
+    const max = opts.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    const hinted = opts.sizeHint === undefined ? max : Math.max(MIN_WINDOW_BYTES, opts.sizeHint + 1);
+    this.window = Buffer.allocUnsafe(Math.min(max, hinted));
     this.maxLineBytes = opts.maxLineBytes;
     this.winStart = start;
     this.consumedTo = start;
@@ -57,13 +65,17 @@ export class LineReader {
   }
 
   private async fill(): Promise<boolean> {
-    if (this.eof) return false;
+    if (this.eof || this.shortRead) {
+      this.eof = true;
+      return false;
+    }
     const pos = this.winStart + this.winLen;
     const { bytesRead } = await this.handle.read(this.window, 0, this.window.length, pos);
     if (bytesRead === 0) {
       this.eof = true;
       return false;
     }
+    this.shortRead = bytesRead < this.window.length;
     this.winStart = pos;
     this.winLen = bytesRead;
     this.idx = 0;

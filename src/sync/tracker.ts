@@ -93,10 +93,10 @@ export class TrackedFile {
   }
 
   /**
-   * Cheap check (a stat, plus a scan of bytes never looked at before) for a complete line the
-   * backend does not hold yet.
+   * A stat only: 'idle' when nothing can have changed since we last looked (same file, no new
+   * bytes past what is known to hold no `\n`), 'changed' otherwise.
    */
-  async probe(opts: LineReaderOptions): Promise<ProbeResult> {
+  async statCheck(): Promise<ProbeResult> {
     let st: Stats;
     try {
       st = await stat(this.spec.path);
@@ -107,8 +107,16 @@ export class TrackedFile {
     if (!st.isFile()) return 'idle';
     if (!this.sameIdentity(st) || st.size < this.position.offset) return 'changed';
     if (this.position.line !== this.lastSyncedLine) return 'changed';
-    const from = Math.max(this.scanHorizon, this.position.offset);
-    if (st.size <= from) return 'idle';
+    return st.size <= Math.max(this.scanHorizon, this.position.offset) ? 'idle' : 'changed';
+  }
+
+  /**
+   * Is there a complete line the backend does not hold? A stat, plus (when the file grew) a
+   * backwards scan of the bytes never looked at before.
+   */
+  async probe(opts: LineReaderOptions): Promise<ProbeResult> {
+    if ((await this.statCheck()) === 'idle') return 'idle';
+    if (this.position.line !== this.lastSyncedLine) return 'changed';
     let handle: FileHandle;
     try {
       handle = await open(this.spec.path, 'r');
@@ -117,6 +125,9 @@ export class TrackedFile {
       throw err;
     }
     try {
+      const st = await handle.stat();
+      if (!this.sameIdentity(st) || st.size < this.position.offset) return 'changed';
+      const from = Math.max(this.scanHorizon, this.position.offset);
       if (await hasNewlineBetween(handle, from, st.size, opts.windowBytes)) return 'changed';
       this.scanHorizon = st.size;
       return 'idle';
@@ -127,7 +138,8 @@ export class TrackedFile {
 
   /**
    * Opens the file and positions a reader just after line `lastSyncedLine`, validating the
-   * cached offset first. Returns undefined when the file does not exist.
+   * cached offset first (same file, not shorter, a `\n` just before it). Returns undefined when
+   * the file does not exist.
    */
   async openAtBackendPosition(opts: LineReaderOptions, log: Logger): Promise<OpenedFile | undefined> {
     let handle: FileHandle;
@@ -139,16 +151,28 @@ export class TrackedFile {
     }
     try {
       const st = await handle.stat();
-      const why = await this.invalidPositionReason(handle, st);
-      if (why) {
-        log.info('file changed under us; rescanning from the start', { file: this.spec.name, reason: why, line: this.lastSyncedLine });
+      const rescan = (reason: string) => {
+        log.info('file changed under us; rescanning from the start', { file: this.spec.name, reason, line: this.lastSyncedLine });
         this.forgetPosition();
-      }
+      };
+      if (!this.sameIdentity(st)) rescan('replaced');
+      else if (st.size < this.position.offset) rescan('truncated');
       this.identity = { dev: st.dev, ino: st.ino };
       // The backend may be behind our cached position (it lost a chunk, or another writer
       // raced us): only a rescan from byte 0 can find where its line ends.
       if (this.position.line > this.lastSyncedLine) this.forgetPosition();
-      const reader = new LineReader(handle, this.position.offset, opts);
+      const readerAt = (offset: number) => new LineReader(handle, offset, { ...opts, sizeHint: st.size - offset });
+      let reader: LineReader;
+      if (this.position.offset > 0) {
+        // Start one byte early: that byte must be the `\n` ending the cached line.
+        reader = readerAt(this.position.offset - 1);
+        if ((await reader.skip(1)) !== 1 || reader.offset !== this.position.offset) {
+          rescan('rewritten');
+          reader = readerAt(0);
+        }
+      } else {
+        reader = readerAt(0);
+      }
       const need = this.lastSyncedLine - this.position.line;
       const skipped = need > 0 ? await reader.skip(need) : 0;
       this.position = { line: this.position.line + skipped, offset: reader.offset };
@@ -158,17 +182,6 @@ export class TrackedFile {
       await handle.close();
       throw err;
     }
-  }
-
-  private async invalidPositionReason(handle: FileHandle, st: Stats): Promise<string | undefined> {
-    if (!this.sameIdentity(st)) return 'replaced';
-    if (st.size < this.position.offset) return 'truncated';
-    if (this.position.offset > 0) {
-      const one = Buffer.alloc(1);
-      const { bytesRead } = await handle.read(one, 0, 1, this.position.offset - 1);
-      if (bytesRead !== 1 || one[0] !== 0x0a) return 'rewritten';
-    }
-    return undefined;
   }
 
   /** The backend acknowledged lines up to `position.line`, which ends at `position.offset`. */
