@@ -160,7 +160,13 @@ export class HttpTransport {
   /** Keys must not leak even when a server echoes them back in an error body. */
   private clean(text: string): string {
     let out = text;
-    if (this.apiKey && this.apiKey.length >= 4) out = out.split(this.apiKey).join('[REDACTED]');
+    const key = this.apiKey;
+    if (key && key.length >= 4) {
+      out = out.split(key).join('[REDACTED]');
+      // The secret part alone, should a server quote it without its prefix.
+      const secret = key.replace(/^cfb_/, '');
+      if (secret.length >= 8) out = out.split(secret).join('[REDACTED]');
+    }
     return scrubSecrets(out);
   }
 
@@ -211,7 +217,7 @@ export class HttpTransport {
     if (call.query) url += `?${new URLSearchParams(call.query).toString()}`;
     const onAbort = (err: unknown): never => {
       if (call.signal?.aborted) throw call.signal.reason;
-      if (timeout.aborted) throw this.fail('timeout', call, `timed out after ${Math.round(timeoutMs / 1000)} s`);
+      if (timeout.aborted) throw this.fail('timeout', call, `timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`);
       throw this.fail('network', call, `network error: ${describeCause(err)}`);
     };
     let response: Response;
