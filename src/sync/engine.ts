@@ -241,8 +241,17 @@ export class SyncEngine {
     );
   }
 
-  /** True when some complete line of a tracked file is not yet on the backend (a stat per file, usually). */
-  async hasPendingLines(): Promise<boolean> {
+  /**
+   * True when some complete line of a tracked file is not yet on the backend (a stat per file,
+   * usually). Files the backend refused for good do not count. Waits for a cycle in progress.
+   */
+  hasPendingLines(): Promise<boolean> {
+    const run = this.queue.then(() => this.checkPending());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async checkPending(): Promise<boolean> {
     for (const entry of this.files.values()) {
       if (entry.refused) continue;
       if ((await entry.tracked.probe(this.readerOptions())) === 'idle') continue;
