@@ -14,6 +14,7 @@ export type FaultKind =
   | 'timeout-after' // stored, then the client timed out
   | 'slow' // a slow but successful response
   | '400' // rejected as invalid, nothing stored
+  | '400-continuity' // the same chunk already landed on another connection: stored, then a continuity 400
   | '401'
   | '404';
 
@@ -143,6 +144,11 @@ export class MemoryBackend implements Backend {
     if (fault?.kind === '400') fail('invalid', 400, 'HTTP 400: rejected (injected)');
     if (fault?.kind === '401') fail('unauthorized', 401, 'HTTP 401: Invalid API key');
     if (fault?.kind === '404') fail('not-found', 404, 'HTTP 404: Session not found');
+    if (fault?.kind === '400-continuity') {
+      // What a server sees when a request it stored is re-sent: the data is there, the retry is refused.
+      const stored = work() as unknown as ChunkResponse;
+      fail('invalid', 400, `HTTP 400: first_line must be ${stored.last_synced_line + 1} (got ${(req as ChunkRequest).first_line}) - chunks must be contiguous`);
+    }
     let result: T;
     try {
       result = work();

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isBackendError } from '../../src/backend/errors.js';
@@ -152,28 +152,40 @@ describe('SyncEngine: failures', () => {
     { kind: '500-after' as const },
     { kind: 'lost-after' as const },
     { kind: 'timeout-after' as const },
+    { kind: '400-continuity' as const },
     { kind: 'slow' as const, delayMs: 30 },
   ];
   for (const s of scenarios) {
-    it(`recovers from ${s.kind}${s.retryAfterMs ? ' (Retry-After)' : ''} with every line exactly once, in order`, async () => {
+    it(`recovers from ${s.kind}${s.retryAfterMs ? ' (Retry-After)' : ''} with every line of every file exactly once, in order`, async () => {
       const h = harness({ policy: { maxRequestBytes: 2048 } });
+      const agent = join(h.dir, 'agent-a.jsonl');
+      h.hooks.discoverFiles.tap('t', (files) => [...files, { path: agent, name: 'agent-a.jsonl', type: 'agent' }]);
       h.write(jsonLines(60));
-      // Hit the second and fourth chunk, and an init.
-      h.backend.inject({ op: 'chunk', ...s, match: (r) => (r as { first_line: number }).first_line > 1 });
-      h.backend.inject({ op: 'chunk', ...s, match: (r) => (r as { first_line: number }).first_line > 20 });
+      writeFileSync(agent, jsonLines(40, 1000));
+      const firstLine = (r: unknown) => (r as { first_line: number }).first_line;
+      const file = (r: unknown) => (r as { file_name: string }).file_name;
+      // Hit the second and a later chunk of the transcript, the agent file, and an init.
+      h.backend.inject({ op: 'chunk', ...s, match: (r) => firstLine(r) > 1 && file(r) === h.name });
+      h.backend.inject({ op: 'chunk', ...s, match: (r) => firstLine(r) > 20 && file(r) === h.name });
+      h.backend.inject({ op: 'chunk', ...s, match: (r) => firstLine(r) > 1 && file(r) === 'agent-a.jsonl' });
       h.backend.inject({ op: 'init', kind: s.kind === 'slow' ? 'slow' : '500-before' });
       const { errors } = await syncUntilComplete(h.engine, { clock: h.clock });
       h.expectSynced();
+      h.expectSynced(agent);
       h.append(jsonLines(7, 61));
+      appendFileSync(agent, jsonLines(3, 1040));
       h.backend.inject({ op: 'chunk', ...s });
+      h.backend.inject({ op: 'chunk', ...s, match: (r) => file(r) === 'agent-a.jsonl' });
       await syncUntilComplete(h.engine, { clock: h.clock });
       h.expectSynced();
+      h.expectSynced(agent);
       expect(h.backend.faults).toEqual([]);
       if (s.kind === '429') {
         // Rate limits are pacing, not failures.
         expect(errors.filter((e) => isBackendError(e, 'rate-limited'))).toEqual([]);
-        expect(h.engine.rateLimitedCount).toBeGreaterThanOrEqual(3);
+        expect(h.engine.rateLimitedCount).toBeGreaterThanOrEqual(5);
       }
+      if (s.kind === '400-continuity') expect(h.backend.log.filter((e) => e.outcome.includes('chunks must be contiguous')).length).toBe(5);
     });
   }
 

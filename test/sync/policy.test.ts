@@ -162,7 +162,6 @@ async function simulate(opts: {
       break;
     }
   }
-  console.log(`simulation: ${cycles} cycles`);
   return { backend, sessions, settledAfterMs, cycles };
 }
 
