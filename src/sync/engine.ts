@@ -216,7 +216,13 @@ export class SyncEngine {
 
   /** `POST /sync/init`: learn the session id and the backend's line count per file. */
   async init(opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.doInit(false, opts.signal);
+    try {
+      await this.doInit(false, opts.signal);
+    } catch (err) {
+      // The pacer learns of every 429, so the next cycle waits the pause out.
+      if (isBackendError(err, 'rate-limited')) this.pacer.onRateLimited(err.retryAfterMs);
+      throw err;
+    }
   }
 
   /**
@@ -455,6 +461,13 @@ export class SyncEngine {
 
   private async initForCycle(state: CycleState): Promise<boolean> {
     const refresh = this._initialized;
+    const pause = this.pacer.pauseRemainingMs();
+    if (pause > 0 && !state.urgent) {
+      // init spends the same per-user budget as chunks: wait the 429 pause out.
+      state.hold(pause);
+      state.stopped = true;
+      return false;
+    }
     try {
       await this.withRateLimit(state, () => this.doInit(refresh, state.signal));
       return true;

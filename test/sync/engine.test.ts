@@ -189,6 +189,24 @@ describe('SyncEngine: failures', () => {
     });
   }
 
+  it('a rate-limited init throws from init() but is only a pause inside a cycle', async () => {
+    const h = harness();
+    h.write(jsonLines(2));
+    h.backend.inject({ op: 'init', kind: '429', retryAfterMs: 4000 });
+    await expect(h.engine.init()).rejects.toMatchObject({ kind: 'rate-limited' });
+    const held = await h.engine.syncAll('watch');
+    expect(held.complete).toBe(false);
+    expect(held.nextCycleInMs).toBeGreaterThanOrEqual(4000);
+    expect(h.backend.stats.init).toBe(1);
+    h.backend.inject({ op: 'init', kind: '429' });
+    h.clock.advance(held.nextCycleInMs ?? 0);
+    const again = await h.engine.syncAll('watch');
+    expect(again).toMatchObject({ complete: false });
+    h.clock.advance(again.nextCycleInMs ?? 0);
+    expect((await h.engine.syncAll('watch')).complete).toBe(true);
+    h.expectSynced();
+  });
+
   it('honours Retry-After: the report asks to come back no sooner', async () => {
     const h = harness();
     h.write(jsonLines(3));
