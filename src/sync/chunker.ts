@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { ChunkRequest } from '../backend/wire.js';
+import type { LineReader, RawLine } from './line-reader.js';
+import { decodeLine, escapeNewlines, oversizedPlaceholder, serializedBytes } from './line-text.js';
+
+/** A line read from disk and made ready for the wire. */
+export interface PreparedLine {
+  lineNumber: number;
+  /** What is uploaded: the `line` hook's output, or a placeholder. */
+  wire: string;
+  /** The line as read, before any `line` hook (the placeholder itself for an oversized line). */
+  raw: string;
+  /** Bytes `wire` adds to the request body as a JSON string. */
+  wireBytes: number;
+  /** Bytes of the file this line spans, its `\n` included. */
+  fileBytes: number;
+  /** Offset just past this line's `\n`. */
+  end: number;
+  placeholder: boolean;
+  /** Some bytes were not valid UTF-8 and became U+FFFD. */
+  inexact: boolean;
+}
+
+export interface LinePreparer {
+  /** Runs the `line` hook; returns what to upload. */
+  transform(text: string, lineNumber: number): string;
+  /** Whether a line of `wireBytes` can go in a chunk at all (alone, starting at `lineNumber`). */
+  fitsAlone(wireBytes: number, lineNumber: number): boolean;
+}
+
+function placeholderLine(lineNumber: number, originalBytes: number, sha256: string, fileBytes: number, end: number): PreparedLine {
+  const wire = oversizedPlaceholder(originalBytes, sha256);
+  return { lineNumber, wire, raw: wire, wireBytes: serializedBytes(wire), fileBytes, end, placeholder: true, inexact: false };
+}
+
+/** Decode, run the `line` hook, and fall back to a placeholder when even a chunk of its own could not carry the line. */
+export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePreparer): PreparedLine {
+  const fileBytes = raw.end - raw.start;
+  if (raw.kind === 'oversized') return placeholderLine(lineNumber, raw.byteLength, raw.sha256, fileBytes, raw.end);
+  const { text, exact } = decodeLine(raw.bytes);
+  const wire = escapeNewlines(preparer.transform(text, lineNumber));
+  const wireBytes = serializedBytes(wire);
+  if (!preparer.fitsAlone(wireBytes, lineNumber)) {
+    return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
+  }
+  return { lineNumber, wire, raw: text, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
+}
+
+/**
+ * A placeholder for a line that fitted alone but not once a `chunk` tap added metadata. The
+ * raw bytes are gone by then; the hash is of the line's decoded text (identical to the file's
+ * bytes for valid UTF-8).
+ */
+export function demoteToPlaceholder(line: PreparedLine): PreparedLine {
+  const bytes = Buffer.from(line.raw, 'utf8');
+  return placeholderLine(line.lineNumber, bytes.length, createHash('sha256').update(bytes).digest('hex'), line.fileBytes, line.end);
+}
+
+/** Bytes of the serialized request body without its lines (`"lines":[]`) and metadata. */
+export function skeletonBytes(skeleton: Omit<ChunkRequest, 'lines' | 'metadata'>): number {
+  return Buffer.byteLength(JSON.stringify({ ...skeleton, lines: [] }), 'utf8');
+}
+
+export interface ChunkDraft {
+  firstLine: number;
+  lines: PreparedLine[];
+  /** Stopped because the next line did not fit (more lines are waiting), not at the end of the file. */
+  full: boolean;
+}
+
+/**
+ * Packs consecutive lines into chunks whose serialized body (the whole ChunkRequest, JSON
+ * escaping included) stays within `budgetBytes`. Lines that did not make it into a chunk
+ * stay queued for the next one, so each is read and transformed once.
+ */
+export class Chunker {
+  private readonly queue: PreparedLine[] = [];
+
+  constructor(
+    private readonly reader: LineReader,
+    private readonly preparer: LinePreparer,
+    private nextLine: number,
+    private readonly budget: { bytes: number; skeletonBytes(firstLine: number): number },
+  ) {}
+
+  private async pull(): Promise<PreparedLine | undefined> {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    const raw = await this.reader.next();
+    if (!raw) return undefined;
+    return prepareLine(raw, this.nextLine++, this.preparer);
+  }
+
+  async draft(): Promise<ChunkDraft | undefined> {
+    const first = await this.pull();
+    if (!first) return undefined;
+    const lines = [first];
+    let size = this.budget.skeletonBytes(first.lineNumber) + first.wireBytes;
+    for (;;) {
+      const line = await this.pull();
+      if (!line) return { firstLine: first.lineNumber, lines, full: false };
+      if (size + 1 + line.wireBytes > this.budget.bytes) {
+        this.queue.unshift(line);
+        return { firstLine: first.lineNumber, lines, full: true };
+      }
+      lines.push(line);
+      size += 1 + line.wireBytes;
+    }
+  }
+
+  /** Lines drafted but not sent go back to the front, in order. */
+  requeue(lines: readonly PreparedLine[]): void {
+    this.queue.unshift(...lines);
+  }
+}

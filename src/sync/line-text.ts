@@ -1,0 +1,42 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * A line travels as a JSON string, so it must be Unicode text. Valid UTF-8 (every line an
+ * agent writes) decodes losslessly, `\r` and control characters included. Bytes that are not
+ * valid UTF-8 cannot be carried byte-exactly in a JSON string: each invalid sequence becomes
+ * U+FFFD, as every JSON encoder does, and the caller logs it. We keep the text rather than,
+ * say, base64 of the raw bytes, because redaction has to see the text to do its job.
+ */
+export interface DecodedLine {
+  text: string;
+  /** False when some bytes were not valid UTF-8 and were replaced by U+FFFD. */
+  exact: boolean;
+}
+
+export function decodeLine(bytes: Buffer): DecodedLine {
+  // Buffer#toString keeps a leading BOM (TextDecoder would drop it) and replaces invalid
+  // sequences WHATWG-style.
+  const text = bytes.toString('utf8');
+  return { text, exact: isUtf8(bytes) };
+}
+
+/**
+ * The server splits stored chunks on `\n`, so a line element must never contain one. Lines
+ * read from disk never do; a `line` tap could introduce one, and it is escaped here as the
+ * two characters `\n` (its JSON-string escape), keeping the element a single line.
+ */
+export function escapeNewlines(text: string): string {
+  return text.includes('\n') ? text.replace(/\n/g, '\\n') : text;
+}
+
+export const OVERSIZED_LINE_TYPE = 'confab_oversized_line';
+
+/** What is uploaded in place of a line too large for any request (see docs/sync.md). */
+export function oversizedPlaceholder(originalBytes: number, sha256Hex: string): string {
+  return JSON.stringify({ type: OVERSIZED_LINE_TYPE, original_bytes: originalBytes, sha256: sha256Hex });
+}
+
+/** Bytes `text` adds to a request body as one element of the `lines` array. */
+export function serializedBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8');
+}
