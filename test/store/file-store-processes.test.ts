@@ -46,7 +46,11 @@ function startWriter(args: string[]): Writer {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       lines.push(line);
-      for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters]) {
+        if (!w.re.test(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
