@@ -114,7 +114,7 @@ function sendText(reply: FastifyReply, status: number, message: string, headers:
 }
 
 function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).headers({ 'content-type': 'application/json', 'cache-control': 'no-store' }).send(`${JSON.stringify(body)}\n`);
+  return reply.code(status).headers({ 'content-type': 'application/json', 'cache-control': 'no-store' }).send(Buffer.from(`${JSON.stringify(body)}\n`));
 }
 
 const routeApi = (request: FastifyRequest): RouteApi | undefined => request.routeOptions.config?.api;
