@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { StoreError, type SessionStore, type StoredSession } from '../backend/store.js';
 import { PROVIDERS_KNOWN_TO_CONFAB_WEB } from '../backend/wire.js';
 import { silentLogger, type Logger } from '../log.js';
-import { parseRfc3339, validateEvent, validateInit } from '../store/validate.js';
+import { parseRfc3339, validateChunk, validateEvent, validateInit } from '../store/validate.js';
 import type { Fault, FaultInjector } from './faults.js';
 import type { KeyRing, VerifiedKey } from './keys.js';
 import { CONFAB_WEB_LIMITS, RateLimiter, type RateSpec } from './rate-limit.js';
@@ -169,6 +169,8 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   };
   const capabilities = opts.capabilities === undefined ? { workflow_files: true, workflow_journal: true, opencode_subagents: true } : opts.capabilities;
   const inFlight = new Map<string, number>();
+  /** Lines of chunks answered with a lost-update fault, per (session, file): line number → content. */
+  const orphans = new Map<string, Map<number, string>>();
   const violation = (rule: number, message: string, owner: string | undefined) => {
     log.warn(`client violation (rule ${rule}): ${message}`, { owner });
     opts.onClientViolation?.({ rule, message, owner });
@@ -243,15 +245,20 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', async (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
     const api = routeApi(request);
-    const cap = api?.bodyCap ?? BODY_CAPS.get;
-    const badBody = api?.badBody ?? 'Invalid request body';
+    if (!api) {
+      // No such route: the 404 does not depend on the body.
+      payload.resume();
+      return undefined;
+    }
+    const cap = api.bodyCap;
+    const badBody = api.badBody;
     const ce = request.headers['content-encoding'];
-    const zstd = !!api?.zstd && ce !== undefined && ce.trim().toLowerCase() === 'zstd';
+    const zstd = api.zstd && ce !== undefined && ce.trim().toLowerCase() === 'zstd';
     // Compressed bytes are bounded too (incompressible data grows a little under zstd).
     const raw = await readBody(request, payload, zstd ? cap + Math.ceil(cap / 64) + 64 * 1024 : cap);
     if (!raw) throw new HttpFailure(400, badBody, 'json', {}, true);
     // Off /sync/*, confab-web feeds encoded bytes to the JSON decoder: the request fails.
-    if (!api?.zstd && ce !== undefined && ce !== '') throw new HttpFailure(400, badBody, 'json');
+    if (!api.zstd && ce !== undefined && ce !== '') throw new HttpFailure(400, badBody, 'json');
     let body = raw;
     if (zstd) {
       try {
@@ -395,7 +402,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       inFlight.set(fileKey, (inFlight.get(fileKey) ?? 0) + 1);
       inFlight.set(sessionKey, (inFlight.get(sessionKey) ?? 0) + 1);
       try {
+        if (request.confab?.fault?.type === 'lost-update') {
+          await orphanChunk(owner, body);
+          return sendJson(reply, 500, { error: 'Failed to update sync state' });
+        }
         const res = await store.appendChunk(owner, body as never);
+        checkOrphans(owner, fileKey, request.body as { first_line?: unknown; lines?: unknown });
         return await respond(request, reply, 200, res);
       } finally {
         for (const k of [fileKey, sessionKey]) {
@@ -406,6 +418,32 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       }
     },
   );
+
+  /** Everything confab-web checks before its storage write, then keep the lines as orphans. */
+  async function orphanChunk(owner: string, body: unknown): Promise<void> {
+    const v = validateChunk(body);
+    const session = await store.getSession(v.session_id);
+    if (!session) throw new StoreError(404, 'Session not found');
+    if (session.owner !== owner) throw new StoreError(403, 'Access denied');
+    const expected = (session.files.find((f) => f.file_name === v.file_name)?.last_synced_line ?? 0) + 1;
+    if (v.first_line !== expected) throw new StoreError(400, `first_line must be ${expected} (got ${v.first_line}) - chunks must be contiguous`);
+    const key = `${session.session_id}\0${v.file_name}`;
+    const lines = orphans.get(key) ?? new Map<number, string>();
+    v.lines.forEach((line, i) => lines.set(v.first_line + i, line));
+    orphans.set(key, lines);
+  }
+
+  function checkOrphans(owner: string, fileKey: string, body: { first_line?: unknown; lines?: unknown }): void {
+    const lines = orphans.get(fileKey);
+    if (!lines || typeof body.first_line !== 'number' || !Array.isArray(body.lines)) return;
+    const first = body.first_line;
+    (body.lines as string[]).forEach((line, i) => {
+      const orphan = lines.get(first + i);
+      if (orphan !== undefined && orphan !== line) violation(24, `line ${first + i} was re-sent with different content`, owner);
+      lines.delete(first + i);
+    });
+    if (lines.size === 0) orphans.delete(fileKey);
+  }
 
   app.post(
     '/api/v1/sync/event',

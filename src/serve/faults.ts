@@ -12,6 +12,13 @@ export type Fault =
   | { type: 'error-after-store' }
   /** The request is stored, then the connection is destroyed before any response. */
   | { type: 'drop-after-store' }
+  /**
+   * Chunks only: confab-web's "S3 written, DB update failed" — the lines are kept as orphans
+   * but not committed, and the answer is 500 `Failed to update sync state`. A later chunk
+   * that covers those lines again must carry byte-identical content (rule 24), else the
+   * server reports a client violation.
+   */
+  | { type: 'lost-update' }
   /** The request is handled, then the response is held back this long. */
   | { type: 'delay'; ms: number }
   /** 503 `Storage temporarily unavailable`, nothing stored. */

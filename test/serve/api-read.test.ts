@@ -110,6 +110,21 @@ describe('faults (rule 25)', () => {
     expect((await next(7, 'kept')).status).toBe(400);
   });
 
+  it('a lost update keeps nothing committed; re-sent lines must be byte-identical (rule 24)', async () => {
+    s.faults.add('/api/v1/sync/chunk', { type: 'lost-update' }, 2);
+    const before = await s.snapshot();
+    const lost = await next(7, 'orphan');
+    expect([lost.status, lost.json()]).toEqual([500, { error: 'Failed to update sync state' }]);
+    expect(await s.snapshot()).toBe(before);
+    expect((await next(7, 'orphan')).status).toBe(500); // the second lost update, same lines
+    expect((await next(7, 'orphan')).json()).toEqual({ last_synced_line: 7 });
+    expect(s.violations).toEqual([]);
+    s.faults.add('/api/v1/sync/chunk', { type: 'lost-update' });
+    expect((await next(8, 'first version')).status).toBe(500);
+    expect((await next(8, 'second version')).json()).toEqual({ last_synced_line: 8 });
+    expect(s.violations.map((v) => [v.rule, v.message])).toEqual([[24, 'line 8 was re-sent with different content']]);
+  });
+
   it('a dropped connection after the store: the client sees a reset, the chunk is kept', async () => {
     s.faults.add('/api/v1/sync/chunk', { type: 'drop-after-store' });
     await expect(next(7, 'dropped')).rejects.toThrow(/socket hang up|ECONNRESET/);
