@@ -315,6 +315,17 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     return sendJson(reply, status, body);
   }
 
+  app.addHook('onResponse', async (request, reply) => {
+    if (!routeApi(request)) return;
+    log.debug('request', {
+      method: request.method,
+      route: request.routeOptions.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      user: request.confab?.key?.owner,
+    });
+  });
+
   // ── errors ─────────────────────────────────────────────────────────────────────────
   app.setErrorHandler((err: unknown, request, reply) => {
     const api = routeApi(request);
