@@ -290,7 +290,8 @@ export class FileStore implements SessionStore {
       throw err;
     }
     const cached = this.metaCache.get(id);
-    if (!fresh && cached && cached.key === key) return structuredClone(cached.meta);
+    // Cached metas are shared: only fresh reads (taken for a write) may be mutated.
+    if (!fresh && cached && cached.key === key) return cached.meta;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -300,7 +301,7 @@ export class FileStore implements SessionStore {
     }
     const meta: unknown = JSON.parse(text);
     if (!isSessionMeta(meta)) throw new StoreError(500, `corrupt session metadata in ${path}`);
-    this.metaCache.set(id, { key, meta: structuredClone(meta) });
+    this.metaCache.set(id, { key, meta: fresh ? structuredClone(meta) : meta });
     return meta;
   }
 
@@ -522,7 +523,7 @@ export class FileStore implements SessionStore {
       // A tail past the committed length is a write that never committed: discard it.
       if (size > file.bytes) await data.truncate(file.bytes);
       await writeAll(data, payload, file.bytes);
-      await data.sync();
+      await data.datasync();
     } finally {
       await data.close();
     }
@@ -554,7 +555,7 @@ export class FileStore implements SessionStore {
         if ((await idx.stat()).size !== committed) await idx.truncate(committed);
         if (entries.length > 0) {
           await writeAll(idx, Buffer.concat(entries), committed);
-          await idx.sync();
+          await idx.datasync();
         }
       } finally {
         await idx.close();
