@@ -561,6 +561,8 @@ export class FileStore implements SessionStore {
         await idx.close();
       }
     }
+    // A file created by this write must have its directory entry durable before the commit.
+    if (file.bytes === 0 || (file.index_entries === 0 && entries.length > 0)) await fsyncDir(join(this.sessionPath(sessionId), 'files'));
     file.bytes = end;
     file.index_entries += entries.length;
     file.index_last_offset = lastIndexed;
@@ -631,10 +633,11 @@ export class FileStore implements SessionStore {
         try {
           if ((await fh.stat()).size !== meta.events.bytes) await fh.truncate(meta.events.bytes);
           await writeAll(fh, line, meta.events.bytes);
-          await fh.sync();
+          await fh.datasync();
         } finally {
           await fh.close();
         }
+        if (meta.events.bytes === 0) await fsyncDir(this.sessionPath(meta.session_id));
         meta.events = { count: meta.events.count + 1, bytes: meta.events.bytes + line.length };
         await this.commitMeta(meta);
       } catch (err) {
