@@ -53,6 +53,10 @@ export interface StoredSession {
   last_message_at?: string;
   files: StoredFile[];
   github_links?: StoredGithubLink[];
+  /** Cursor sessions: the first non-empty `metadata.model` of a transcript chunk. */
+  model?: string;
+  /** Codex sessions: `metadata.codex_rollout` blocks by thread UUID (idempotent upserts). */
+  codex_rollouts?: Record<string, Record<string, string>>;
 }
 
 export interface GithubLinkRequest {

@@ -176,6 +176,12 @@ function toStoredSession(meta: SessionMeta): StoredSession {
   if (meta.summary !== undefined) s.summary = meta.summary;
   if (meta.first_user_message !== undefined) s.first_user_message = meta.first_user_message;
   if (meta.last_message_at !== undefined) s.last_message_at = meta.last_message_at;
+  if (meta.model !== undefined) s.model = meta.model;
+  if (meta.codex_rollouts !== undefined) {
+    s.codex_rollouts = Object.fromEntries(
+      Object.entries(meta.codex_rollouts).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter((e): e is [string, string] => e[1] !== undefined))]),
+    );
+  }
   return s;
 }
 

@@ -253,6 +253,31 @@ describe('transcript metadata (rule 23)', () => {
     expect((await store.getSession(session_id))!.first_user_message).toBe('fix it');
   });
 
+  it('codex rollouts upsert by thread (parent first-write-wins); cursor model first non-empty wins', async () => {
+    const { session_id } = await store.init('alice', { provider: 'codex', external_id: 'cx', transcript_path: '/p' });
+    const thread = '11111111-1111-4111-8111-111111111111';
+    const parentA = '22222222-2222-4222-8222-222222222222';
+    const parentB = '33333333-3333-4333-8333-333333333333';
+    const send = (first_line: number, codex_rollout: Record<string, string>) =>
+      store.appendChunk('alice', { session_id, file_name: 'child.jsonl', file_type: 'agent', first_line, lines: ['{}'], metadata: { codex_rollout: codex_rollout as never } });
+    await send(1, { thread_uuid: thread, rollout_path: '/r1', parent_thread_uuid: parentA, model: 'm1' });
+    await send(2, { thread_uuid: thread, rollout_path: '/r2', parent_thread_uuid: parentB, model: '' });
+    expect((await store.getSession(session_id))!.codex_rollouts).toEqual({ [thread]: { thread_uuid: thread, rollout_path: '/r2', parent_thread_uuid: parentA, model: 'm1' } });
+    expect((await refused(send(3, { thread_uuid: 'nope', rollout_path: '/r' }))).message).toBe('codex_rollout.thread_uuid must be a valid UUID');
+    expect((await refused(send(3, { thread_uuid: thread, rollout_path: '/r', parent_thread_uuid: thread }))).message).toBe('codex_rollout.parent_thread_uuid must differ from thread_uuid');
+    expect((await refused(send(3, { thread_uuid: thread }))).message).toBe('codex_rollout.rollout_path is required');
+
+    const cursor = await store.init('alice', { provider: 'cursor', external_id: 'cu', transcript_path: '/p' });
+    const c = (first_line: number, model: string, file_type = 'transcript', file_name = 'main.jsonl') =>
+      store.appendChunk('alice', { session_id: cursor.session_id, file_name, file_type: file_type as never, first_line, lines: ['{}'], metadata: { model } });
+    await c(1, '');
+    await c(1, 'agent-model', 'agent', 'sub.jsonl');
+    expect((await store.getSession(cursor.session_id))!.model).toBeUndefined();
+    await c(2, 'gpt-x');
+    await c(3, 'gpt-y');
+    expect((await store.getSession(cursor.session_id))!.model).toBe('gpt-x');
+  });
+
   it('records Claude Code pr-link lines and github links, upserting', async () => {
     const { session_id } = await init();
     await chunk(session_id, 1, [JSON.stringify({ type: 'pr-link', prRepository: 'o/r', prNumber: 12, prUrl: 'https://github.com/o/r/pull/12' })]);
