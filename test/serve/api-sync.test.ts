@@ -28,6 +28,14 @@ const init = async (body: Record<string, unknown> = initBody, key?: string) => {
   expect(res.status, res.text).toBe(200);
   return res.json() as { session_id: string; provider: string; files: Record<string, { last_synced_line: number }> };
 };
+/** Resolves once the store holds a line of this file. */
+async function stored(sessionId: string, fileName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await s.store.getSession(sessionId))?.files.some((f) => f.file_name === fileName && f.last_synced_line > 0)) {
+    if (Date.now() > deadline) throw new Error('the chunk was never stored');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 const chunk = (body: Record<string, unknown>, key?: string) => s.call('POST', '/api/v1/sync/chunk', { json: body, key });
 
 describe('init (rules 10–14)', () => {
@@ -161,10 +169,10 @@ describe('chunk (rules 15–24)', () => {
   it('concurrent uploads to one file are serialized and flagged, never raced (rule 21)', async () => {
     const { session_id } = await init();
     // Hold the first response back so the second arrives while the first is in flight.
-    s.faults.add('/api/v1/sync/chunk', { type: 'delay', ms: 300 });
+    s.faults.add('/api/v1/sync/chunk', { type: 'delay', ms: 400 });
     const c = (line: string) => chunk({ session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines: [line] });
     const first = c('first');
-    await new Promise((r) => setTimeout(r, 100));
+    await stored(session_id, 't.jsonl'); // the first is stored and its answer held back
     const second = await c('second');
     expectJsonError(second, 400, 'first_line must be 2 (got 1) - chunks must be contiguous');
     expect((await first).json()).toEqual({ last_synced_line: 1 });
@@ -206,9 +214,9 @@ describe('event, summary, github links (rules 26–28)', () => {
 
   it('flags a session_end sent while a chunk is unanswered (rule 26)', async () => {
     const { session_id } = await init();
-    s.faults.add('/api/v1/sync/chunk', { type: 'delay', ms: 300 });
+    s.faults.add('/api/v1/sync/chunk', { type: 'delay', ms: 400 });
     const pending = chunk({ session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines: ['x'] });
-    await new Promise((r) => setTimeout(r, 100));
+    await stored(session_id, 't.jsonl');
     expect((await s.call('POST', '/api/v1/sync/event', { json: { session_id, event_type: 'session_end', timestamp: '2024-01-01T00:00:00Z' } })).status).toBe(200);
     await pending;
     expect(s.violations.map((v) => v.rule)).toEqual([26]);
