@@ -13,6 +13,8 @@ export interface SessionStore {
   recordEvent(owner: string, req: EventRequest): Promise<void>;
   /** PATCH …/summary: every session of `owner` with this external id, any provider. */
   updateSummary(owner: string, externalId: string, summary: string): Promise<void>;
+  /** POST …/github-links: upsert on (link_type, owner, repo, ref); another owner's session is not found. */
+  recordGithubLink(owner: string, sessionId: string, req: GithubLinkRequest): Promise<StoredGithubLink>;
 
   /** Sessions, most recent activity first; all owners when `owner` is undefined. */
   listSessions(owner?: string): Promise<StoredSession[]>;
@@ -50,6 +52,34 @@ export interface StoredSession {
   last_sync_at: string;
   last_message_at?: string;
   files: StoredFile[];
+  github_links?: StoredGithubLink[];
+  /** Cursor sessions: the first non-empty `metadata.model` of a transcript chunk. */
+  model?: string;
+  /** Codex sessions: `metadata.codex_rollout` blocks by thread UUID (idempotent upserts). */
+  codex_rollouts?: Record<string, Record<string, string>>;
+}
+
+export interface GithubLinkRequest {
+  url: string;
+  /** `pull_request` or `commit`; must match the URL when given. */
+  link_type?: string;
+  title?: string;
+  /** `cli_hook` or `manual`. */
+  source: string;
+}
+
+export interface StoredGithubLink {
+  id: string;
+  session_id: string;
+  link_type: 'pull_request' | 'commit';
+  url: string;
+  owner: string;
+  repo: string;
+  ref: string;
+  title?: string;
+  /** `cli_hook`, `manual`, or `transcript` (found in a Claude Code `pr-link` line). */
+  source: string;
+  created_at: string;
 }
 
 export interface StoredEvent {

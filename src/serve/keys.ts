@@ -1,0 +1,210 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
+import { storeDir } from '../paths.js';
+import { FileLock } from '../store/lock.js';
+
+/**
+ * API keys of a `confab serve` host. Only SHA-256 hashes are stored (in `keys.json`, 0600,
+ * inside the store dir), as confab-web does; the plaintext key is returned once by
+ * create() and written nowhere. A key belongs to a user (its `user`, default its name):
+ * keys of one user see the same sessions.
+ */
+
+/** `active`; or a fixture status that makes the key refused with confab-web's 403s. */
+export type KeyStatus = 'active' | 'deactivated' | 'domain_restricted';
+const STATUSES: readonly KeyStatus[] = ['active', 'deactivated', 'domain_restricted'];
+
+export const API_KEY_PATTERN = /^cfb_[A-Za-z0-9_-]{40}$/;
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  user: string;
+  /** A stable number per user, for `/auth/validate`'s `user_id`. */
+  user_id: number;
+  status: KeyStatus;
+  created_at: string;
+}
+
+export interface CreatedApiKey extends ApiKeyInfo {
+  /** The key itself: shown once, never stored. */
+  key: string;
+}
+
+export interface VerifiedKey {
+  owner: string;
+  status: KeyStatus;
+  user_id: number;
+  key_id: string;
+  name: string;
+}
+
+interface StoredKey extends ApiKeyInfo {
+  hash: string;
+}
+
+interface KeyFile {
+  format: 1;
+  keys: StoredKey[];
+}
+
+export class KeyRingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyRingError';
+  }
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** `cfb_` + the first 40 characters of the URL-safe base64 of 32 random bytes (confab-web's format). */
+export function generateApiKey(): string {
+  return `cfb_${randomBytes(32).toString('base64url').slice(0, 40)}`;
+}
+
+function isStoredKey(v: unknown): v is StoredKey {
+  const k = v as StoredKey;
+  return (
+    !!k &&
+    typeof k.id === 'string' &&
+    typeof k.name === 'string' &&
+    typeof k.user === 'string' &&
+    typeof k.user_id === 'number' &&
+    typeof k.hash === 'string' &&
+    /^[0-9a-f]{64}$/.test(k.hash) &&
+    STATUSES.includes(k.status) &&
+    typeof k.created_at === 'string'
+  );
+}
+
+const publicInfo = ({ hash: _hash, ...info }: StoredKey): ApiKeyInfo => info;
+
+export class KeyRing {
+  readonly path: string;
+  private cache: { stamp: string; byHash: Map<string, StoredKey> } | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The key ring of the store in `dir`. */
+  static async open(dir: string = storeDir()): Promise<KeyRing> {
+    await ensurePrivateDir(dir);
+    return new KeyRing(join(dir, 'keys.json'));
+  }
+
+  private async load(): Promise<KeyFile> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, keys: [] };
+      throw err;
+    }
+    const parsed = JSON.parse(text) as Partial<KeyFile>;
+    if (parsed.format !== 1 || !Array.isArray(parsed.keys) || !parsed.keys.every(isStoredKey)) {
+      throw new KeyRingError(`${this.path} is not a valid key file`);
+    }
+    return parsed as KeyFile;
+  }
+
+  private async update<T>(fn: (file: KeyFile) => T): Promise<T> {
+    const lock = await FileLock.acquire(`${this.path}.lock`);
+    try {
+      const file = await this.load();
+      const result = fn(file);
+      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, { durable: true });
+      this.cache = undefined;
+      return result;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private find(file: KeyFile, idOrName: string): StoredKey {
+    const byId = file.keys.find((k) => k.id === idOrName);
+    if (byId) return byId;
+    const byName = file.keys.filter((k) => k.name === idOrName);
+    if (byName.length === 1) return byName[0]!;
+    if (byName.length > 1) throw new KeyRingError(`${byName.length} keys are named "${idOrName}"; use the key id`);
+    throw new KeyRingError(`no API key with id or name "${idOrName}"`);
+  }
+
+  /** A new key for `user` (default: the name). Names are unique per user. */
+  async create(name: string, opts: { user?: string; status?: KeyStatus } = {}): Promise<CreatedApiKey> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 255) throw new KeyRingError('a key name of 1 to 255 characters is required');
+    const user = (opts.user ?? trimmed).trim();
+    if (!user || user.length > 255) throw new KeyRingError('a user name of 1 to 255 characters is required');
+    const status = opts.status ?? 'active';
+    if (!STATUSES.includes(status)) throw new KeyRingError(`unknown key status "${String(status)}"`);
+    const key = generateApiKey();
+    const info = await this.update((file) => {
+      if (file.keys.some((k) => k.user === user && k.name === trimmed)) {
+        throw new KeyRingError(`user "${user}" already has a key named "${trimmed}"`);
+      }
+      const sameUser = file.keys.find((k) => k.user === user);
+      const stored: StoredKey = {
+        id: randomBytes(6).toString('hex'),
+        name: trimmed,
+        user,
+        user_id: sameUser?.user_id ?? file.keys.reduce((max, k) => Math.max(max, k.user_id), 0) + 1,
+        status,
+        created_at: new Date().toISOString(),
+        hash: hashApiKey(key),
+      };
+      file.keys.push(stored);
+      return publicInfo(stored);
+    });
+    return { ...info, key };
+  }
+
+  async list(): Promise<ApiKeyInfo[]> {
+    return (await this.load()).keys.map(publicInfo);
+  }
+
+  /** Delete a key (by id, or by name when unique). */
+  async revoke(idOrName: string): Promise<ApiKeyInfo> {
+    return this.update((file) => {
+      const k = this.find(file, idOrName);
+      file.keys = file.keys.filter((other) => other !== k);
+      return publicInfo(k);
+    });
+  }
+
+  /** Change a key's status (deactivated / domain-restricted fixtures, or reactivation). */
+  async setStatus(idOrName: string, status: KeyStatus): Promise<ApiKeyInfo> {
+    if (!STATUSES.includes(status)) throw new KeyRingError(`unknown key status "${String(status)}"`);
+    return this.update((file) => {
+      const k = this.find(file, idOrName);
+      k.status = status;
+      return publicInfo(k);
+    });
+  }
+
+  /**
+   * The key's user and status, or undefined for an unknown or malformed key. The file is
+   * re-read when it changes, so keys created or revoked by another process apply at once.
+   */
+  async verify(key: string): Promise<VerifiedKey | undefined> {
+    if (!API_KEY_PATTERN.test(key)) return undefined;
+    let stamp: string;
+    try {
+      const st = await stat(this.path, { bigint: true });
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (!this.cache || this.cache.stamp !== stamp) {
+      const file = await this.load();
+      this.cache = { stamp, byHash: new Map(file.keys.map((k) => [k.hash, k])) };
+    }
+    const k = this.cache.byHash.get(hashApiKey(key));
+    return k && { owner: k.user, status: k.status, user_id: k.user_id, key_id: k.id, name: k.name };
+  }
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
+import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from './process-identity.js';
+
+/**
+ * A cross-process mutex on a path, that survives its holder being killed at any instant.
+ *
+ * The lock is the file `<path>` itself, created atomically with its content (holder pid,
+ * start time, host) by link(2) from a private temp file, so it is never seen empty.
+ * Releasing unlinks it. A lock whose holder is dead is broken — but only by a process that
+ * holds the *breaker* mutex, which makes "check it is stale, then unlink it" atomic with
+ * respect to other breakers: nobody else can unlink `<path>` between the check and the
+ * unlink (its dead holder will not release it, and every other breaker waits), so the
+ * breaker never removes a lock that a live process has just taken.
+ *
+ * The breaker mutex needs no stale recovery of its own: each contender announces itself
+ * with its own file `<path>.break.<pid>.<start>.<rand>`, then lists the others; it holds the
+ * breaker only if no other *live* announcer exists. Of two contenders, the later to
+ * announce sees the earlier, so at most one holds it; dead announcers are ignored.
+ */
+
+export interface LockOptions {
+  /** Give up after this long (ms). */
+  timeoutMs?: number;
+  /** Called after a stale lock of a dead holder was broken (to clean up what it left). */
+  onBrokeStale?: (holder: ProcessIdentity | undefined) => Promise<void> | void;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(path: string, timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms waiting for lock ${path}`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
+
+async function createWithContent(path: string, content: string): Promise<boolean> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await fh.writeFile(content);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if (errno(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function readHolder(path: string): Promise<{ text: string; holder: ProcessIdentity | undefined } | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return { text, holder: parseIdentity(text) };
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function parseBreakerName(name: string, prefix: string): ProcessIdentity | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const [pid, start] = name.slice(prefix.length).split('.');
+  if (!pid || !/^\d+$/.test(pid)) return undefined;
+  return { pid: Number(pid), startTime: start === '-' ? '' : (start ?? ''), host: currentProcess().host };
+}
+
+/** Try to break the lock at `path`, whose content was `staleText` (a dead holder). */
+async function breakStale(path: string, staleText: string): Promise<boolean> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.break.`;
+  const me = currentProcess();
+  const mine = `${prefix}${me.pid}.${me.startTime || '-'}.${randomBytes(6).toString('hex')}`;
+  const minePath = join(dir, mine);
+  const fh = await open(minePath, 'wx', PRIVATE_FILE_MODE);
+  await fh.close();
+  try {
+    for (const name of await readdir(dir)) {
+      if (name === mine) continue;
+      const other = parseBreakerName(name, prefix);
+      if (!other) continue;
+      if (isAlive(other)) return false;
+      await unlink(join(dir, name)).catch(() => undefined);
+    }
+    // We hold the breaker: the lock file cannot change under us unless its holder is alive.
+    const now = await readHolder(path);
+    if (!now || now.text !== staleText) return false;
+    if (now.holder && isAlive(now.holder)) return false;
+    await unlink(path).catch((err) => {
+      if (errno(err) !== 'ENOENT') throw err;
+    });
+    return true;
+  } finally {
+    await unlink(minePath).catch(() => undefined);
+  }
+}
+
+/** Holds `path` until release(). Re-entrance is the caller's business (serialize in-process first). */
+export class FileLock {
+  private released = false;
+  private constructor(readonly path: string) {}
+
+  static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
+    const timeoutMs = opts.timeoutMs ?? 15_000;
+    const deadline = Date.now() + timeoutMs;
+    const content = `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
+    let wait = 1;
+    for (;;) {
+      if (await createWithContent(path, content)) return new FileLock(path);
+      const seen = await readHolder(path);
+      if (seen) {
+        // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
+        const stale = !seen.holder || !isAlive(seen.holder);
+        if (stale && (await breakStale(path, seen.text))) {
+          await opts.onBrokeStale?.(seen.holder);
+          wait = 1;
+          continue;
+        }
+      } else {
+        continue; // released between our attempt and our look: try again at once
+      }
+      if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
+      await sleep(wait + Math.random() * wait);
+      wait = Math.min(wait * 2, 50);
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await unlink(this.path).catch((err) => {
+      if (errno(err) !== 'ENOENT') throw err;
+    });
+  }
+}
+
+/** Remove `<lock>.*.tmp` and breaker files left by dead processes in `dir` (best effort). */
+export async function sweepDeadLockLeftovers(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (err) {
+      if (errno(err) !== 'ESRCH') continue;
+    }
+    try {
+      const st = await stat(join(dir, name));
+      if (Date.now() - st.mtimeMs > 1000) await unlink(join(dir, name));
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** A promise-chain mutex per key, so one process never waits on its own file lock. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    try {
+      await prev;
+      return await fn();
+    } finally {
+      done();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
