@@ -5,16 +5,34 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// Modules the hook path imports dynamically, and only when needed: they stay ESM files in
+// dist/ (with their npm dependencies) instead of being inlined into every hook's bundle.
+const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js'];
+
 await build({
   absWorkingDir: root,
   entryPoints: ['src/hook/fast-path.ts'],
   outfile: 'dist/hook.cjs',
   bundle: true,
   platform: 'node',
+  // npm packages are never inlined: the hook path must not depend on any, and the lazy
+  // modules above load theirs from node_modules.
+  packages: 'external',
   format: 'cjs',
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
+  plugins: [
+    {
+      name: 'lazy-external',
+      setup(b) {
+        for (const mod of LAZY_MODULES) {
+          const filter = new RegExp(`/${mod.replace(/[/.]/g, '\\$&')}$`);
+          b.onResolve({ filter }, () => ({ path: `./${mod}`, external: true }));
+        }
+      },
+    },
+  ],
   alias: {
     'confab/provider': './src/provider/public.ts',
     '@confab/plugin-claude-code': './plugins/claude-code/src/index.ts',

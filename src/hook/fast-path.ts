@@ -37,6 +37,11 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
     return true;
   }
   if (!invocation) return false;
+  if (invocation.bgDaemon !== undefined) {
+    // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
+    const { runDaemonProcess } = await import('../daemon/wiring.js');
+    await runDaemonProcess(invocation.bgDaemon);
+  }
   await runHook(invocation.event, invocation.provider, io);
   return true;
 }

@@ -1,4 +1,4 @@
-import { hasProjectConfigCandidate, loadProjectConfig } from '../config/project-config.js';
+import { hasProjectConfigCandidate } from '../config/project-config-files.js';
 import { ensureDaemon } from '../daemon/spawn.js';
 import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
@@ -21,6 +21,8 @@ export interface HookContext {
  */
 async function projectAllowsSync(ctx: HookContext): Promise<boolean> {
   if (!hasProjectConfigCandidate(ctx.input.cwd)) return true;
+  // Kept out of the hook bundle: cosmiconfig and the TypeScript loader load only when needed.
+  const { loadProjectConfig } = await import('../config/project-config.js');
   try {
     const loaded = await loadProjectConfig(ctx.input.cwd);
     if (loaded?.config.enabled === false) {

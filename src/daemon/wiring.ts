@@ -1,0 +1,19 @@
+import { HttpBackend } from '../backend/http.js';
+import { openLocalBackend } from '../backend/local.js';
+import { SyncEngine } from '../sync/engine.js';
+import type { DaemonWiring } from './main.js';
+
+/** The production wiring of a background daemon: real backends and the real sync engine. */
+export function defaultDaemonWiring(): DaemonWiring {
+  return {
+    openBackend: async (settings) =>
+      settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(),
+    createEngine: (input) => new SyncEngine(input),
+  };
+}
+
+/** `confab hook session-start --bg-daemon <launch JSON>`: become the daemon. */
+export async function runDaemonProcess(launchJson: string): Promise<never> {
+  const { runBackgroundDaemon } = await import('./main.js');
+  return runBackgroundDaemon(launchJson, defaultDaemonWiring());
+}
