@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, rm, stat, mkdir, chmod } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -90,28 +90,59 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Create the lock file with our pid already in it: written under a unique name, then
+ * hard-linked into place, so no one ever sees a lock without its owner (filesystems without
+ * hard links fall back to an exclusive create).
+ */
+async function createLock(lockPath: string): Promise<boolean> {
+  const tmp = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, String(process.pid), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(tmp, lockPath);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EOPNOTSUPP') throw err;
+    }
+    try {
+      await writeFile(lockPath, String(process.pid), { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  } catch (err) {
+    throw new JsonFileError(`cannot lock ${lockPath}: ${(err as Error).message}`);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
 async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new JsonFileError(`cannot lock ${lockPath}: ${(err as Error).message}`);
-    }
+    if (await createLock(lockPath)) return () => rm(lockPath, { force: true });
     // A lock left by a process that died, or older than any edit takes, is broken.
     let owner: number;
     let age: number;
+    let inode: number;
     try {
+      const info = await stat(lockPath);
+      inode = info.ino;
+      age = Date.now() - info.mtimeMs;
       owner = Number((await readFile(lockPath, 'utf8')).trim());
-      age = Date.now() - (await stat(lockPath)).mtimeMs;
     } catch {
       continue; // released meanwhile
     }
-    if (!processAlive(owner) || age > LOCK_STALE_MS) {
-      await rm(lockPath, { force: true });
+    // An unreadable owner is a lock being created by the fallback path: alive while young.
+    const alive = Number.isSafeInteger(owner) && owner > 0 ? processAlive(owner) : age < 5_000;
+    if (!alive || age > LOCK_STALE_MS) {
+      // Remove it only if it is still the same file (not a fresh lock someone just took).
+      const still = await stat(lockPath).catch(() => undefined);
+      if (still?.ino === inode) await rm(lockPath, { force: true });
       continue;
     }
     if (Date.now() > deadline) throw new JsonFileError(`${lockPath} is held by another confab process (pid ${owner}); try again`);
