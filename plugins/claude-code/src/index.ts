@@ -8,7 +8,7 @@
  *
  * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
  */
-import { defineProvider, type LegacyStatePaths, type ProviderApplyContext } from 'confab/provider';
+import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
 import { parseHookInput } from './hook-payload.js';
@@ -80,13 +80,13 @@ export const claudeCode = defineProvider({
     async uninstall(opts) {
       return (await import('./settings-hooks.js')).uninstallHooks(opts);
     },
-    async isInstalled(opts) {
+    async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
       return (await import('./settings-hooks.js')).hooksInstalled(opts);
     },
   },
 
   sessions: {
-    async scan(opts) {
+    async scan(opts?: SessionScanOptions) {
       return (await import('./session-scan.js')).scanClaudeSessions(opts);
     },
   },

@@ -29,8 +29,12 @@ const CLAUDE_SCRIPT = /(^|\/)(@anthropic-ai\/claude-code\/.+|claude-code\/cli\.m
 function isAgentExecutable(path: string): boolean {
   if (path === '') return false;
   if (AGENT_NAME.test(basename(path))) return true;
+  const parts = path.split('/');
   // The macOS app bundle: /Applications/Claude.app/Contents/MacOS/Claude
-  return path.split('/').includes('Claude.app');
+  if (parts.includes('Claude.app')) return true;
+  // The native installer's binaries: ~/.local/share/claude/versions/<version>
+  const v = parts.lastIndexOf('versions');
+  return v > 0 && v === parts.length - 2 && parts[v - 1] === 'claude';
 }
 
 /** The script an interpreter was started with: its first argument that is not an option. */
