@@ -11,7 +11,7 @@
 import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
-import { parseHookInput } from './hook-payload.js';
+import { checkTranscriptPath, parseHookInput } from './hook-payload.js';
 
 export { parseHookInput, parseClaudeHookPayload, checkTranscriptPath } from './hook-payload.js';
 export type {
@@ -25,6 +25,8 @@ export type {
   UserPromptSubmitPayload,
 } from './hook-payload.js';
 export { claudeDir, projectsDir, settingsPath } from './claude-dir.js';
+// Types only: the parser itself is the `@confab/plugin-claude-code/transcript` entry.
+export type * from './transcript.js';
 
 const NAME = 'claude-code';
 
@@ -61,6 +63,20 @@ export const claudeCode = defineProvider({
       suppressOutput: answer.suppressOutput ?? false,
       ...(answer.systemMessage ? { systemMessage: answer.systemMessage } : {}),
     };
+  },
+
+  /**
+   * UserPromptSubmit payloads are parsed without the transcript check (they only need the
+   * session id), yet they may start a daemon that uploads that file: refuse to spawn for a
+   * path outside Claude Code's projects dir.
+   */
+  shouldSpawn(input) {
+    try {
+      checkTranscriptPath(input.transcriptPath);
+      return true;
+    } catch {
+      return false;
+    }
   },
 
   async findParentPid() {

@@ -120,6 +120,12 @@ describe('hook payload validation', () => {
     expect(parse('pre-tool-use', { session_id: SID, tool_name: 'Bash' }, false).transcriptPath).toBe('');
   });
 
+  it('lets only a checked transcript start a daemon (user-prompt-submit skips the check)', async () => {
+    const relaxed = parse('user-prompt-submit', { session_id: SID, transcript_path: '/etc/passwd', prompt: 'hi' }, false);
+    expect(await claudeCode.shouldSpawn?.(relaxed)).toBe(false);
+    expect(await claudeCode.shouldSpawn?.(parse('user-prompt-submit', payload({ prompt: 'hi' }), false))).toBe(true);
+  });
+
   it('rejects a symlinked project dir that escapes the projects dir', () => {
     const outside = join(tmp.path, 'outside');
     mkdirSync(outside);
