@@ -144,7 +144,14 @@ describe('hook payload validation', () => {
 
   it('rejects a dangling symlink (its target could appear later)', () => {
     symlinkSync(join(tmp.path, 'nowhere'), join(projects, 'dangling'));
-    expect(errorOf(() => parse('session-start', payload({ transcript_path: join(projects, 'dangling', `${SID}.jsonl`) }))).message).toMatch(/symlink/);
+    expect(errorOf(() => parse('session-start', payload({ transcript_path: join(projects, 'dangling', `${SID}.jsonl`) }))).message).toMatch(/cannot be resolved/);
+    // The transcript itself dangling, too.
+    mkdirSync(join(projects, 'p'));
+    symlinkSync(join(tmp.path, 'later.jsonl'), join(projects, 'p', `${SID}.jsonl`));
+    expect(errorOf(() => parse('session-start', payload({ transcript_path: join(projects, 'p', `${SID}.jsonl`) }))).message).toMatch(/cannot be resolved/);
+    // A file where a directory should be.
+    writeFileSync(join(projects, 'file'), '');
+    expect(errorOf(() => parse('session-start', payload({ transcript_path: join(projects, 'file', `${SID}.jsonl`) }))).message).toMatch(/cannot be resolved/);
   });
 
   it('follows symlinks that stay inside: ~/.claude itself linked elsewhere', () => {
