@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,16 @@ describe('the hook bundle', () => {
     for (const spec of specifiers) {
       const mod = (await import(pathToFileURL(resolveFromDist.resolve(spec)).href)) as Record<string, unknown>;
       expect(Object.keys(mod).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('lazy modules use only types from confab/provider (at run time they see another copy of it)', () => {
+    const dist = join(repoRoot, 'plugins', 'claude-code', 'dist');
+    const eager = new Set(['index.js', 'hook-payload.js']);
+    for (const file of readdirSync(dist).filter((f) => f.endsWith('.js') && !eager.has(f))) {
+      const code = readFileSync(join(dist, file), 'utf8');
+      expect(code, file).not.toMatch(/from ['"]confab(\/provider)?['"]/);
+      expect(code, file).not.toMatch(/from ['"]\.\/(index|hook-payload)\.js['"]/);
     }
   });
 });
