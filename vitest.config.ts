@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^confab$/, replacement: r('./src/index.ts') },
       { find: /^confab\/provider$/, replacement: r('./src/provider/public.ts') },
       { find: /^@confab\/plugin-claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^@confab\/plugin-claude-code\/transcript$/, replacement: r('./plugins/claude-code/src/transcript.ts') },
     ],
   },
   test: {

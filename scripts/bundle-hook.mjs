@@ -1,6 +1,7 @@
 // Bundle the hook fast path into one CommonJS file: CJS starts ~10 ms faster than ESM on
 // Node 20, and one file avoids resolving dozens of modules on every hook call.
 import { build } from 'esbuild';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -8,6 +9,24 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Modules the hook path imports dynamically, and only when needed: they stay ESM files in
 // dist/ (with their npm dependencies) instead of being inlined into every hook's bundle.
 const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js'];
+
+// Modules the built-in plugin loads with `import()` (git, settings editing, the daemon's
+// taps…) stay out of the bundle and are imported from the plugin's package when first
+// used: compiling code a hook rarely runs would cost every hook ~2 ms. Such modules must
+// import only types from `confab/provider`, since at run time they see its ESM build, not
+// the copy inlined here.
+const pluginSrc = resolve(root, 'plugins/claude-code/src');
+const lazyPluginModules = {
+  name: 'lazy-plugin-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const target = resolve(args.resolveDir, args.path);
+      if (!args.resolveDir.startsWith(pluginSrc)) return undefined;
+      return { path: `@confab/plugin-claude-code/dist/${relative(pluginSrc, target)}`, external: true };
+    });
+  },
+};
 
 await build({
   absWorkingDir: root,
@@ -23,6 +42,7 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   plugins: [
+    lazyPluginModules,
     {
       name: 'lazy-external',
       setup(b) {

@@ -77,9 +77,14 @@ export interface LocalSession {
   cwd: string;
 }
 
+export interface SessionScanOptions {
+  /** Problems that skipped part of the scan (an unreadable directory…), worth a warning; the scan goes on. */
+  onWarning?(message: string): void;
+}
+
 export interface SessionCatalog {
   /** Every session on disk, newest first. */
-  scan(): Promise<LocalSession[]>;
+  scan(opts?: SessionScanOptions): Promise<LocalSession[]>;
 }
 
 /** What `apply` receives: the daemon's hooks, plus the session it serves. */

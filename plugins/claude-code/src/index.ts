@@ -1,39 +1,60 @@
-import { defineProvider, HookInputError, type HookEvent, type SessionHookInput } from 'confab/provider';
-import { isAbsolute } from 'node:path';
+/**
+ * `@confab/plugin-claude-code`: the Claude Code provider.
+ *
+ * This module is inlined into confab's hook fast path, which runs at every tool call, so
+ * it only holds what a hook needs at once (payload validation, the answer, legacy state
+ * paths). Everything heavier — git, directory walks, settings editing, process lookup,
+ * the daemon's taps — lives in modules loaded on first use with `import()`.
+ *
+ * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
+ */
+import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab/provider';
+import { join } from 'node:path';
+import type { ClaudeDaemonTaps } from './daemon-taps.js';
+import { checkTranscriptPath, parseHookInput } from './hook-payload.js';
 
-const SESSION_ID = /^[A-Za-z0-9_-]+$/;
+export { parseHookInput, parseClaudeHookPayload, checkTranscriptPath } from './hook-payload.js';
+export type {
+  ClaudeHookPayload,
+  ClaudeHookPayloadBase,
+  ClaudeHookPayloads,
+  PostToolUsePayload,
+  PreToolUsePayload,
+  SessionEndPayload,
+  SessionStartPayload,
+  UserPromptSubmitPayload,
+} from './hook-payload.js';
+export { claudeDir, projectsDir, settingsPath } from './claude-dir.js';
+// Types only: the parser itself is the `@confab/plugin-claude-code/transcript` entry.
+export type * from './transcript.js';
 
-function field(payload: Record<string, unknown>, key: string): string {
-  const value = payload[key];
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new HookInputError(`hook payload field "${key}" must be a string`);
-  return value;
+const NAME = 'claude-code';
+
+/**
+ * State written by confab before per-provider directories (and by the Go CLI up to
+ * v0.15): `~/.confab/sync/<id>.json` and `<id>.inbox.jsonl`. Daemons started that way are
+ * still found, stopped and reaped through these.
+ */
+export const legacyStatePaths: LegacyStatePaths = {
+  statePath: (syncDir, externalId) => join(syncDir, `${externalId}.json`),
+  inboxPath: (syncDir, externalId) => join(syncDir, `${externalId}.inbox.jsonl`),
+};
+
+/** Tap a daemon's hooks; the work is loaded on the first call of any tap. */
+function applyClaudeCode(ctx: ProviderApplyContext): void {
+  let taps: Promise<ClaudeDaemonTaps> | undefined;
+  const load = (): Promise<ClaudeDaemonTaps> => (taps ??= import('./daemon-taps.js').then((m) => new m.ClaudeDaemonTaps()));
+  ctx.hooks.initRequest.tapPromise(NAME, async (req, initCtx) => (await load()).initRequest(req, initCtx));
+  ctx.hooks.discoverFiles.tapPromise(NAME, async (files, discoverCtx) => (await load()).discoverFiles(files, discoverCtx));
+  ctx.hooks.chunk.tapPromise(NAME, async (req, chunkCtx) => (await load()).chunk(req, chunkCtx));
 }
 
 export const claudeCode = defineProvider({
-  name: 'claude-code',
+  name: NAME,
   displayName: 'Claude Code',
+  legacyPaths: legacyStatePaths,
 
-  parseHookInput(_event: HookEvent, payload: unknown, opts: { validateTranscript: boolean }): SessionHookInput {
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new HookInputError('hook payload must be a JSON object');
-    }
-    const record = payload as Record<string, unknown>;
-    const sessionId = field(record, 'session_id');
-    if (!SESSION_ID.test(sessionId)) throw new HookInputError('hook payload "session_id" must match ^[A-Za-z0-9_-]+$');
-    const transcriptPath = field(record, 'transcript_path');
-    if (opts.validateTranscript) {
-      if (!isAbsolute(transcriptPath)) throw new HookInputError('hook payload "transcript_path" must be an absolute path');
-      if (transcriptPath.split(/[\\/]/).includes('..')) throw new HookInputError('hook payload "transcript_path" must not contain ".."');
-    }
-    return {
-      sessionId,
-      transcriptPath,
-      cwd: field(record, 'cwd'),
-      hookEventName: field(record, 'hook_event_name') || undefined,
-      payload: record,
-    };
-  },
+  parseHookInput,
 
   hookResponse(_event, answer) {
     return {
@@ -42,6 +63,48 @@ export const claudeCode = defineProvider({
       suppressOutput: answer.suppressOutput ?? false,
       ...(answer.systemMessage ? { systemMessage: answer.systemMessage } : {}),
     };
+  },
+
+  /**
+   * UserPromptSubmit payloads are parsed without the transcript check (they only need the
+   * session id), yet they may start a daemon that uploads that file: refuse to spawn for a
+   * path outside Claude Code's projects dir.
+   */
+  shouldSpawn(input) {
+    try {
+      checkTranscriptPath(input.transcriptPath);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+
+  async findParentPid() {
+    return (await import('./parent-process.js')).findClaudeParentPid();
+  },
+
+  apply: applyClaudeCode,
+
+  async detect() {
+    return (await import('./detect.js')).detectClaudeCode();
+  },
+
+  hooks: {
+    async install(opts) {
+      return (await import('./settings-hooks.js')).installHooks(opts);
+    },
+    async uninstall(opts) {
+      return (await import('./settings-hooks.js')).uninstallHooks(opts);
+    },
+    async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./settings-hooks.js')).hooksInstalled(opts);
+    },
+  },
+
+  sessions: {
+    async scan(opts?: SessionScanOptions) {
+      return (await import('./session-scan.js')).scanClaudeSessions(opts);
+    },
   },
 });
 
