@@ -40,7 +40,9 @@ export function spawnDaemon(launch: LaunchInput, opts: SpawnDaemonOptions = {}):
         detached: true,
         stdio: ['ignore', out, out],
         env: opts.env ?? process.env,
-        cwd: launch.cwd && launch.cwd.startsWith('/') ? launch.cwd : undefined,
+        // Not the session's cwd: it may not exist here, and a daemon should not keep a project
+        // directory busy. Everything the daemon reads uses absolute paths from the launch JSON.
+        cwd: '/',
       },
     );
     child.on('error', () => {

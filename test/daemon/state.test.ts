@@ -175,7 +175,8 @@ describe('legacy fallback (a provider with a legacy flat layout)', () => {
     const from = states.map((s) => s.loadedFrom).sort();
     expect(from).toEqual([legacy(), namespaced(), getStatePathForProvider('other', 'o-1')].sort());
     const legacyState = states.find((s) => s.loadedFrom === legacy());
-    expect(legacyState?.provider).toBe('test-agent');
+    // Claude Code (built in) declares the same flat layout and, first by name, owns such files.
+    expect(legacyState?.provider).toBe('claude-code');
     deleteState(legacyState!, { withInbox: true });
     expect(existsSync(legacy())).toBe(false);
     expect(existsSync(namespaced())).toBe(true);

@@ -49,7 +49,8 @@ describe('the hook bundle', () => {
     expect(new Set(specifiers)).toEqual(
       new Set(['daemon-taps', 'parent-process', 'detect', 'settings-hooks', 'session-scan'].map((m) => `@confab/plugin-claude-code/dist/${m}.js`)),
     );
-    for (const heavy of ['node:child_process', 'git remote', 'settings.json.confab-lock', 'extractMetadata']) expect(bundle).not.toContain(heavy);
+    // (core's own daemon spawning needs node:child_process; the plugin's git calls must not be inlined)
+    for (const heavy of ['git remote', 'rev-parse', 'settings.json.confab-lock', 'extractMetadata']) expect(bundle).not.toContain(heavy);
     // Resolved the way the bundle resolves them: from dist/, through the package's exports.
     const { createRequire } = await import('node:module');
     const resolveFromDist = createRequire(join(repoRoot, 'dist', 'hook.cjs'));
