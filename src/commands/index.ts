@@ -5,6 +5,8 @@ import HookPreToolUse from './hook/pre-tool-use.js';
 import HookSessionEnd from './hook/session-end.js';
 import HookSessionStart from './hook/session-start.js';
 import HookUserPromptSubmit from './hook/user-prompt-submit.js';
+import HooksAdd from './hooks/add.js';
+import HooksRemove from './hooks/remove.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 
@@ -14,6 +16,8 @@ export const COMMANDS: Record<string, Command.Class> = {
   'hook:session-end': HookSessionEnd,
   'hook:session-start': HookSessionStart,
   'hook:user-prompt-submit': HookUserPromptSubmit,
+  'hooks:add': HooksAdd,
+  'hooks:remove': HooksRemove,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
 };
