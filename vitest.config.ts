@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^confab$/, replacement: r('./src/index.ts') },
       { find: /^confab\/provider$/, replacement: r('./src/provider/public.ts') },
       { find: /^@confab\/plugin-claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^@confab\/plugin-codex$/, replacement: r('./plugins/codex/src/index.ts') },
     ],
   },
   test: {

@@ -18,5 +18,6 @@ await build({
   alias: {
     'confab/provider': './src/provider/public.ts',
     '@confab/plugin-claude-code': './plugins/claude-code/src/index.ts',
+    '@confab/plugin-codex': './plugins/codex/src/index.ts',
   },
 });
