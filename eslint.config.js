@@ -55,6 +55,14 @@ export default tseslint.config(
           ],
         },
       ],
+      // no-restricted-imports does not look at import(): the same rule for dynamic imports.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(\\.\\.\\/){2,}src(\\/|$)|\\/confab\\/src\\/|^\\/|^confab\\/(?!provider$)/]',
+          message: 'Providers import only the public API: "confab" or "confab/provider".',
+        },
+      ],
     },
   },
   {
