@@ -12,34 +12,42 @@ export const HEAD_SCAN_BYTES = 8 * 1024 * 1024;
 /** session_meta is the first line; a few more are allowed for older layouts with a header line. */
 const META_SCAN_LINES = 8;
 
+/** How a head scan ended: complete lines seen, and whether it stopped at the byte cap. */
+export interface HeadScan {
+  lines: number;
+  capped: boolean;
+}
+
 /**
  * Call `visit` with each complete line from the start of the file, until it returns true,
- * `maxBytes` have been read, or the file ends. Returns how many complete lines were seen.
- * Throws the file system's error (ENOENT when the file is not there).
+ * `maxBytes` have been read, or the file ends. Throws the file system's error (ENOENT when
+ * the file is not there).
  */
-export async function forEachHeadLine(path: string, maxBytes: number, visit: (line: string, index: number) => boolean | void): Promise<number> {
+export async function forEachHeadLine(path: string, maxBytes: number, visit: (line: string, index: number) => boolean | void): Promise<HeadScan> {
   const handle = await open(path, 'r');
   try {
-    let pending = Buffer.alloc(0);
+    // The line being assembled, in pieces: a long line is joined once, not once per block.
+    let parts: Buffer[] = [];
     let read = 0;
     let index = 0;
-    const block = Buffer.alloc(READ_BLOCK);
     while (read < maxBytes) {
-      const { bytesRead } = await handle.read(block, 0, Math.min(READ_BLOCK, maxBytes - read), null);
-      if (bytesRead === 0) break;
+      const block = Buffer.allocUnsafe(Math.min(READ_BLOCK, maxBytes - read));
+      const { bytesRead } = await handle.read(block, 0, block.length, null);
+      if (bytesRead === 0) return { lines: index, capped: false };
       read += bytesRead;
-      pending = pending.length === 0 ? Buffer.from(block.subarray(0, bytesRead)) : Buffer.concat([pending, block.subarray(0, bytesRead)]);
+      const data = block.subarray(0, bytesRead);
       let start = 0;
-      for (let nl = pending.indexOf(10, start); nl !== -1; nl = pending.indexOf(10, start)) {
-        let end = nl;
-        if (end > start && pending[end - 1] === 13) end--;
-        const line = pending.toString('utf8', start, end);
+      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+        const piece = data.subarray(start, nl);
+        const whole = parts.length === 0 ? piece : Buffer.concat([...parts, piece]);
+        parts = [];
+        const end = whole.length > 0 && whole[whole.length - 1] === 13 ? whole.length - 1 : whole.length;
         start = nl + 1;
-        if (visit(line, index++) === true) return index;
+        if (visit(whole.toString('utf8', 0, end), index++) === true) return { lines: index, capped: false };
       }
-      pending = start === 0 ? pending : pending.subarray(start);
+      if (start < data.length) parts.push(data.subarray(start));
     }
-    return index;
+    return { lines: index, capped: true };
   } finally {
     await handle.close();
   }
@@ -57,9 +65,9 @@ export type SessionMetaRead =
 /** Read a rollout's session_meta. Errors other than "not there" are thrown. */
 export async function readSessionMeta(path: string): Promise<SessionMetaRead> {
   let meta: SessionMeta | undefined;
-  let lines: number;
+  let scan: HeadScan;
   try {
-    lines = await forEachHeadLine(path, HEAD_SCAN_BYTES, (line, index) => {
+    scan = await forEachHeadLine(path, HEAD_SCAN_BYTES, (line, index) => {
       meta = sessionMetaOfLine(line);
       return meta !== undefined || index + 1 >= META_SCAN_LINES;
     });
@@ -69,7 +77,8 @@ export async function readSessionMeta(path: string): Promise<SessionMetaRead> {
     throw err;
   }
   if (meta) return { status: 'ok', meta };
-  return lines === 0 ? { status: 'pending' } : { status: 'none' };
+  // No complete line yet: Codex is still writing the first one, unless it is absurdly long.
+  return scan.lines === 0 && !scan.capped ? { status: 'pending' } : { status: 'none' };
 }
 
 export interface WaitOptions {

@@ -5,11 +5,12 @@ import { sessionsDir } from './codex-dir.js';
 import { forEachHeadLine } from './rollout-files.js';
 import { isUserSession, userMessageOfLine } from './rollout.js';
 import { FIRST_USER_MESSAGE_MAX_BYTES, sanitizeText, truncateUtf8 } from './text.js';
-import { RolloutCatalog } from './thread-tree.js';
+import { mapLimit, RolloutCatalog } from './thread-tree.js';
 
 /** How far into a rollout `list` looks for the first message a person typed. */
 const TITLE_SCAN_BYTES = 4 * 1024 * 1024;
 const TITLE_SCAN_LINES = 400;
+const SCAN_CONCURRENCY = 8;
 
 /** The first person-typed message of a rollout, cleaned for display; undefined if none early on. */
 export async function rolloutTitle(path: string): Promise<string | undefined> {
@@ -32,15 +33,14 @@ export async function rolloutTitle(path: string): Promise<string | undefined> {
  */
 export async function scanCodexSessions(dir = sessionsDir()): Promise<LocalSession[]> {
   const catalog = new RolloutCatalog(dir);
-  const sessions: LocalSession[] = [];
-  for (const path of await catalog.allRollouts()) {
+  const found = await mapLimit(await catalog.allRollouts(), SCAN_CONCURRENCY, async (path): Promise<LocalSession | undefined> => {
     const rec = await catalog.record(path);
-    if (!rec || !isUserSession(rec.meta)) continue;
+    if (!rec || !isUserSession(rec.meta)) return undefined;
     let info;
     try {
       info = await stat(path);
     } catch {
-      continue;
+      return undefined;
     }
     const cwd = rec.meta.cwd ?? dirname(path);
     const session: LocalSession = {
@@ -54,7 +54,9 @@ export async function scanCodexSessions(dir = sessionsDir()): Promise<LocalSessi
     };
     const title = await rolloutTitle(path);
     if (title) session.title = title;
-    sessions.push(session);
-  }
-  return sessions.sort((a, b) => b.lastActivity.getTime() - a.lastActivity.getTime() || a.externalId.localeCompare(b.externalId));
+    return session;
+  });
+  return found
+    .filter((s): s is LocalSession => s !== undefined)
+    .sort((a, b) => b.lastActivity.getTime() - a.lastActivity.getTime() || a.externalId.localeCompare(b.externalId));
 }

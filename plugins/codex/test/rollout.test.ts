@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSessionMeta, readSessionMetaSoon } from '../src/rollout-files.js';
+import { forEachHeadLine, readSessionMeta, readSessionMetaSoon } from '../src/rollout-files.js';
 import {
   firstUserMessage,
   flattenSource,
@@ -112,5 +112,26 @@ describe('rollout files', () => {
     const read = await readSessionMetaSoon(path, { retries: 20, intervalMs: 10 });
     expect(read.status).toBe('ok');
     expect(await readSessionMetaSoon(rolloutPath(home.sessions, CHILD_ID), { retries: 2, intervalMs: 1 })).toEqual({ status: 'missing' });
+  });
+
+  it('reads only complete lines, across read blocks and multi-byte characters, up to a byte cap', async () => {
+    const home = makeCodexHome();
+    const path = writeRollout(home.sessions, ROOT_ID, []);
+    const long = 'é漢'.repeat(40_000); // ~200 KB: several read blocks, characters split between them
+    writeFileSync(path, `first\r\n${long}\n\nthird\npartial`);
+    const seen: string[] = [];
+    expect(await forEachHeadLine(path, 1 << 20, (l) => void seen.push(l))).toEqual({ lines: 4, capped: false });
+    expect(seen).toEqual(['first', long, '', 'third']);
+    expect(await forEachHeadLine(path, 100_000, () => undefined)).toEqual({ lines: 1, capped: true });
+    let stoppedAt = -1;
+    expect(await forEachHeadLine(path, 1 << 20, (_l, i) => ((stoppedAt = i), i === 1))).toEqual({ lines: 2, capped: false });
+    expect(stoppedAt).toBe(1);
+  });
+
+  it('gives up on a first line longer than the scan cap instead of waiting for it forever', async () => {
+    const home = makeCodexHome();
+    const path = writeRollout(home.sessions, ROOT_ID, []);
+    writeFileSync(path, 'x'.repeat(9 * 1024 * 1024));
+    expect(await readSessionMeta(path)).toEqual({ status: 'none' });
   });
 });
