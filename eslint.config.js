@@ -36,6 +36,36 @@ export default tseslint.config(
     },
   },
   {
+    // A third-party provider's view of confab: only its public entry points.
+    files: ['plugins/codex/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // confab's sources (`../../../src/…` from here); the plugin's own `../src` is fine.
+              regex: '^(?:\\.\\./){2,}src(?:/|$)|/confab/src/|^/',
+              message: 'Providers import only the public API: "confab" or "confab/provider".',
+            },
+            {
+              regex: '^confab/(?!provider$)',
+              message: 'Providers import only the public API: "confab" or "confab/provider".',
+            },
+          ],
+        },
+      ],
+      // no-restricted-imports does not look at import(): the same rule for dynamic imports.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(\\.\\.\\/){2,}src(\\/|$)|\\/confab\\/src\\/|^\\/|^confab\\/(?!provider$)/]',
+          message: 'Providers import only the public API: "confab" or "confab/provider".',
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

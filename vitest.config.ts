@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^confab\/provider$/, replacement: r('./src/provider/public.ts') },
       { find: /^@confab\/plugin-claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
       { find: /^@confab\/plugin-claude-code\/transcript$/, replacement: r('./plugins/claude-code/src/transcript.ts') },
+      { find: /^@confab\/plugin-codex$/, replacement: r('./plugins/codex/src/index.ts') },
     ],
   },
   test: {

@@ -10,20 +10,24 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // dist/ (with their npm dependencies) instead of being inlined into every hook's bundle.
 const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js'];
 
-// Modules the built-in plugin loads with `import()` (git, settings editing, the daemon's
+// Modules the built-in plugins load with `import()` (git, settings editing, the daemon's
 // taps…) stay out of the bundle and are imported from the plugin's package when first
 // used: compiling code a hook rarely runs would cost every hook ~2 ms. Such modules must
 // import only types from `confab/provider`, since at run time they see its ESM build, not
 // the copy inlined here.
-const pluginSrc = resolve(root, 'plugins/claude-code/src');
+const BUILTIN_PLUGINS = [
+  { src: resolve(root, 'plugins/claude-code/src'), pkg: '@confab/plugin-claude-code' },
+  { src: resolve(root, 'plugins/codex/src'), pkg: '@confab/plugin-codex' },
+];
 const lazyPluginModules = {
   name: 'lazy-plugin-modules',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
+      const plugin = BUILTIN_PLUGINS.find((p) => args.resolveDir.startsWith(p.src));
+      if (!plugin) return undefined;
       const target = resolve(args.resolveDir, args.path);
-      if (!args.resolveDir.startsWith(pluginSrc)) return undefined;
-      return { path: `@confab/plugin-claude-code/dist/${relative(pluginSrc, target)}`, external: true };
+      return { path: `${plugin.pkg}/dist/${relative(plugin.src, target)}`, external: true };
     });
   },
 };
@@ -56,5 +60,6 @@ await build({
   alias: {
     'confab/provider': './src/provider/public.ts',
     '@confab/plugin-claude-code': './plugins/claude-code/src/index.ts',
+    '@confab/plugin-codex': './plugins/codex/src/index.ts',
   },
 });

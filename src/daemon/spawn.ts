@@ -67,7 +67,9 @@ export type EnsureDaemonResult =
  * otherwise, under an O_EXCL lock (so two hooks racing start one daemon), spawn it and
  * write its state — with the child's PID — before returning.
  */
-export async function ensureDaemon(provider: Provider, input: SessionHookInput, opts: SpawnDaemonOptions = {}): Promise<EnsureDaemonResult> {
+export async function ensureDaemon(provider: Provider, hookInput: SessionHookInput, opts: SpawnDaemonOptions = {}): Promise<EnsureDaemonResult> {
+  // One daemon per root session: a sub-agent's hook maps to its root's daemon (Codex).
+  const input = provider.resolveRoot ? await provider.resolveRoot(hookInput) : hookInput;
   if (!input.transcriptPath) return { status: 'skipped', reason: 'transcript_path is required to spawn daemon' };
   if (provider.shouldSpawn && !(await provider.shouldSpawn(input))) return { status: 'skipped', reason: 'provider declined this session' };
 

@@ -115,6 +115,13 @@ export interface Provider {
   /** The JSON object the agent expects on stdout for this event. */
   hookResponse(event: HookEvent, answer: HookAnswer): unknown;
 
+  /**
+   * Map a hook's session to the session its daemon serves, before `shouldSpawn` and the
+   * daemon lookup. For agents whose sub-agents fire their own session hooks (Codex), this
+   * walks up to the root so one daemon serves the whole tree, keyed by the root's id.
+   * Default: the input unchanged.
+   */
+  resolveRoot?(input: SessionHookInput): Promise<SessionHookInput>;
   /** Decide whether a hook should start a daemon for this input (e.g. user sessions only). */
   shouldSpawn?(input: SessionHookInput): boolean | Promise<boolean>;
   /** The agent process to watch; 0 disables parent monitoring. */

@@ -13,6 +13,7 @@ const builtins = new Map<string, ProviderLoader>([
   // The specifier stays a literal for the hook bundler (which inlines the plugin) while the
   // cast keeps tsc from resolving it: the plugin itself depends on confab's types.
   ['claude-code', async () => providerFromModule(await import('@confab/plugin-claude-code' as string), '@confab/plugin-claude-code')],
+  ['codex', async () => providerFromModule(await import('@confab/plugin-codex' as string), '@confab/plugin-codex')],
 ]);
 
 const extra = new Map<string, Provider>();

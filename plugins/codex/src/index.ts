@@ -1,0 +1,87 @@
+/**
+ * `@confab/plugin-codex`: the OpenAI Codex provider.
+ *
+ * confab's hook fast path inlines this module and runs it at every tool call, so it only
+ * holds what a hook needs at once (payload validation, the answer). Everything else —
+ * rollout trees, config.toml editing, process lookup, git, the daemon's taps — is loaded
+ * with `import()` on first use.
+ */
+import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab/provider';
+import type { CodexDaemonTaps } from './daemon-taps.js';
+import { parseHookInput } from './hook-payload.js';
+
+export { parseHookInput, parseCodexHookPayload, checkRolloutPath, type CodexHookPayload } from './hook-payload.js';
+export { codexDir, configPath, sessionsDir, CODEX_DIR_ENV } from './codex-dir.js';
+
+const NAME = 'codex';
+
+/**
+ * Codex fires SessionStart for every thread (sub-agents included), PreToolUse and
+ * PostToolUse. It has no SessionEnd — its Stop hook fires after every turn — so the
+ * daemon stops when the Codex process exits, and `session-end` is refused.
+ */
+export const CODEX_EVENTS: readonly HookEvent[] = ['session-start', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use'];
+
+/** Codex's hook output: `{"continue":true,"stopReason"?,"systemMessage"?,"suppressOutput"?}`. */
+export function codexHookResponse(_event: HookEvent, answer: HookAnswer): Record<string, unknown> {
+  const out: Record<string, unknown> = { continue: true };
+  if (answer.suppressOutput) out.suppressOutput = true;
+  if (answer.systemMessage) out.systemMessage = answer.systemMessage;
+  return out;
+}
+
+/** Tap a daemon's hooks; the work is loaded on the first call of any tap. */
+function applyCodex(ctx: ProviderApplyContext): void {
+  let taps: Promise<CodexDaemonTaps> | undefined;
+  const load = (): Promise<CodexDaemonTaps> => (taps ??= import('./daemon-taps.js').then((m) => new m.CodexDaemonTaps()));
+  ctx.hooks.initRequest.tapPromise(NAME, async (req, initCtx) => (await load()).initRequest(req, initCtx));
+  ctx.hooks.discoverFiles.tapPromise(NAME, async (files, discoverCtx) => (await load()).discoverFiles(files, discoverCtx));
+  ctx.hooks.chunk.tapPromise(NAME, async (req, chunkCtx) => (await load()).chunk(req, chunkCtx));
+}
+
+export const codex = defineProvider({
+  name: NAME,
+  displayName: 'Codex',
+  events: CODEX_EVENTS,
+
+  parseHookInput,
+  hookResponse: codexHookResponse,
+
+  async resolveRoot(input) {
+    return (await import('./resolve-root.js')).resolveRootInput(input);
+  },
+
+  async shouldSpawn(input) {
+    return (await import('./resolve-root.js')).isUserRollout(input);
+  },
+
+  async findParentPid() {
+    return (await import('./parent-process.js')).findCodexParentPid();
+  },
+
+  apply: applyCodex,
+
+  async detect() {
+    return (await import('./detect.js')).detectCodex();
+  },
+
+  hooks: {
+    async install(opts: HookInstallOptions) {
+      return (await import('./config-hooks.js')).installCodexHooks(opts);
+    },
+    async uninstall(opts: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./config-hooks.js')).uninstallCodexHooks(opts);
+    },
+    async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./config-hooks.js')).codexHooksInstalled(opts);
+    },
+  },
+
+  sessions: {
+    async scan() {
+      return (await import('./session-scan.js')).scanCodexSessions();
+    },
+  },
+});
+
+export default codex;
