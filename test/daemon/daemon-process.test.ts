@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ReplayedClaudeSession } from '../helpers/claude-session.js';
+import { CONFAB_BIN, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+
+const sandbox = useSandbox();
+
+function statePath(sbx: Sandbox, id: string): string {
+  return join(sbx.confabDir, 'sync', 'claude-code', `${id}.json`);
+}
+
+function daemonPids(sbx: Sandbox): number[] {
+  return sbx.strayPids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--bg-daemon');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('daemon processes', () => {
+  it('starts exactly one daemon when many hooks race to start the same session', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(3);
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        sbx.run(['hook', i % 2 ? 'user-prompt-submit' : 'session-start'], { input: session.payload(i % 2 ? 'UserPromptSubmit' : 'SessionStart') }),
+      ),
+    );
+    for (const r of runs) expect(JSON.parse(r.stdout)).toMatchObject({ continue: true });
+    expect(runs.filter((r) => r.stderr.includes('started in background'))).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(daemonPids(sbx)).toHaveLength(1);
+    const state = JSON.parse(readFileSync(statePath(sbx, session.sessionId), 'utf8')) as { pid: number };
+    expect(daemonPids(sbx)).toEqual([state.pid]);
+  });
+
+  it('on session-end reads the inbox event and exits within 2 s, removing its state and inbox', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(10);
+    await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
+    await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the first sync', timeoutMs: 15_000 });
+    const [pid] = daemonPids(sbx);
+    expect(pid).toBeDefined();
+    const t0 = Date.now();
+    await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
+    await waitFor(() => daemonPids(sbx).length === 0, { what: 'the daemon to exit', timeoutMs: 10_000, intervalMs: 10 });
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(2000);
+    expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
+    expect(existsSync(join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.inbox.jsonl`))).toBe(false);
+    const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
+    expect(log).toContain('session_end_sent=true');
+    expect(log).toMatch(/daemon exiting reason=signal/);
+  });
+
+  it('shuts down within 6 s of its parent (the agent) dying', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(5);
+    // A stand-in for the agent: runs the hook from a process named `claude`, then waits.
+    const { symlinkSync } = await import('node:fs');
+    const bin = sbx.dir('bin');
+    symlinkSync(process.execPath, join(bin, 'claude'));
+    const script = `
+      const { spawnSync } = require('node:child_process');
+      spawnSync('/bin/sh', ['-c', ${JSON.stringify(`${process.execPath} ${CONFAB_BIN} hook session-start`)}], { input: ${JSON.stringify(session.payload('SessionStart'))} });
+      console.log('hooked');
+      setInterval(() => {}, 1000);
+    `;
+    const agent = sbx.spawn(join(bin, 'claude'), ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    agent.stdout?.on('data', (b: Buffer) => (out += b));
+    await waitFor(() => out.includes('hooked'), { what: 'the agent to run its hook' });
+    const state = await waitFor(() => (existsSync(statePath(sbx, session.sessionId)) ? (JSON.parse(readFileSync(statePath(sbx, session.sessionId), 'utf8')) as { parent_pid?: number }) : undefined));
+    expect(state.parent_pid).toBe(agent.pid);
+    const t0 = Date.now();
+    agent.kill('SIGKILL');
+    await waitFor(() => daemonPids(sbx).length === 0, { what: 'the daemon to notice', timeoutMs: 10_000, intervalMs: 20 });
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
+  });
+});
