@@ -65,7 +65,9 @@ try {
 } finally {
   try {
     process.kill(daemon, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
   bare.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 1000));
   rmSync(root, { recursive: true, force: true });

@@ -80,7 +80,12 @@ export class Chunker {
     private readonly reader: LineReader,
     private readonly preparer: LinePreparer,
     private nextLine: number,
-    private readonly budget: { bytes: number; skeletonBytes(firstLine: number): number },
+    /**
+     * `bytes`: the hard cap on a request body. `batchBytes`: where a chunk of several lines
+     * stops growing — smaller, to bound the memory a chunk in flight holds (its lines, the
+     * JSON body, the compressed body); a single line larger than that still goes alone.
+     */
+    private readonly budget: { bytes: number; batchBytes?: number; skeletonBytes(firstLine: number): number },
   ) {}
 
   private async pull(): Promise<PreparedLine | undefined> {
@@ -99,7 +104,7 @@ export class Chunker {
     for (;;) {
       const line = await this.pull();
       if (!line) return { firstLine: first.lineNumber, lines, full: false };
-      if (size + 1 + line.wireBytes > this.budget.bytes) {
+      if (size + 1 + line.wireBytes > Math.min(this.budget.bytes, this.budget.batchBytes ?? Infinity)) {
         this.queue.unshift(line);
         return { firstLine: first.lineNumber, lines, full: true };
       }
