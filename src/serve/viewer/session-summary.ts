@@ -1,0 +1,66 @@
+import type { StoredFile, StoredSession } from '../../backend/store.js';
+
+/** What the sessions list shows of one session. */
+export interface SessionRow {
+  id: string;
+  provider: string;
+  project: string;
+  title: string;
+  started: string;
+  last_activity: string;
+  lines: number;
+  bytes: number;
+  files: number;
+}
+
+export function sessionRow(s: StoredSession): SessionRow {
+  return {
+    id: s.session_id,
+    provider: s.provider,
+    project: projectName(s),
+    title: sessionTitle(s),
+    started: s.first_seen,
+    last_activity: lastActivity(s),
+    lines: s.files.reduce((n, f) => n + f.last_synced_line, 0),
+    bytes: s.files.reduce((n, f) => n + f.bytes, 0),
+    files: s.files.length,
+  };
+}
+
+/** The summary, else the first user message (first non-empty line), else a placeholder. */
+export function sessionTitle(s: StoredSession): string {
+  const summary = s.summary?.trim();
+  if (summary) return clipTitle(summary);
+  const first = s.first_user_message
+    ?.split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  return first ? clipTitle(first) : '(untitled session)';
+}
+
+function clipTitle(s: string): string {
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+}
+
+/** The cwd's last segment; without a cwd, the directory holding the transcript. */
+export function projectName(s: StoredSession): string {
+  const base = (p: string | undefined) =>
+    p
+      ?.replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop();
+  const fromCwd = base(s.cwd);
+  if (fromCwd) return fromCwd;
+  const dir = s.transcript_path?.replace(/[\\/][^\\/]*$/, '');
+  return base(dir) || '—';
+}
+
+export function lastActivity(s: StoredSession): string {
+  return s.last_message_at ?? s.last_sync_at;
+}
+
+/** The file a session page opens on: the transcript, else the first file. */
+export function mainFile(s: StoredSession): StoredFile | undefined {
+  return s.files.find((f) => f.file_type === 'transcript') ?? s.files[0];
+}
