@@ -2,7 +2,8 @@ import { escapeHtml, escapeWithMarkers, safeHref, SafeHtml } from './html.js';
 
 /**
  * A small Markdown subset for chat text: fenced code, headings, lists, quotes, rules, pipe
- * tables, paragraphs; inline code, bold, italic, links and bare URLs. Every piece of source
+ * tables, paragraphs; inline code, `**bold**`, `*italic*`, links and bare URLs (no `__bold__`:
+ * double underscores are far more often Python or JS identifiers in these texts). Every piece of source
  * text is escaped on its own before it is wrapped, so the output never carries markup that
  * was not generated here; redaction markers are highlighted everywhere, code included.
  */
@@ -99,7 +100,7 @@ function cells(row: string): string[] {
 }
 
 const INLINE =
-  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|__([^_\n]+)__|(?<![\w*])\*([^*\s][^*\n]*)\*(?![\w*])|(https?:\/\/[^\s<>"'`)\]]+[^\s<>"'`)\].,;:!?])/g;
+  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\s][^*\n]*)\*(?![\w*])|(https?:\/\/[^\s<>"'`)\]]+[^\s<>"'`)\].,;:!?])/g;
 
 /** Inline markup; text between and inside the matches is escaped piece by piece. */
 export function inline(source: string): string {
@@ -109,10 +110,10 @@ export function inline(source: string): string {
     const at = m.index ?? 0;
     out += escapeWithMarkers(source.slice(last, at));
     last = at + m[0].length;
-    const [, code, label, url, bold, bold2, italic, bare] = m;
+    const [, code, label, url, bold, italic, bare] = m;
     if (code !== undefined) out += `<code>${escapeWithMarkers(code)}</code>`;
     else if (label !== undefined && url !== undefined) out += link(url, escapeWithMarkers(label), m[0]);
-    else if (bold !== undefined || bold2 !== undefined) out += `<strong>${escapeWithMarkers(bold ?? bold2 ?? '')}</strong>`;
+    else if (bold !== undefined) out += `<strong>${escapeWithMarkers(bold)}</strong>`;
     else if (italic !== undefined) out += `<em>${escapeWithMarkers(italic)}</em>`;
     else if (bare !== undefined) out += link(bare, escapeWithMarkers(bare), bare);
   }
