@@ -100,7 +100,7 @@ describe('viewer login, cookie and access', () => {
 
   it('CSRF: login and logout only from a page of this host', async () => {
     await twoUsers();
-    const refused = [
+    const refused: Record<string, string>[] = [
       {},
       { origin: 'http://evil.example' },
       { origin: 'null' },

@@ -104,7 +104,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     expect(titles).toContain('CONFAB-SCRIPT main: run echo hello, then delegate one task to a sub-agent.');
     expect(titles).toContain('<script>window.__pwned = "title"</script> hostile session');
     expect(titles.join('\n')).not.toContain('Bob');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     const cookies = await browser.cookies();
     const session = cookies.find((c) => c.name === 'confab_viewer');
     expect(session?.httpOnly).toBe(true);
@@ -134,7 +134,9 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     const marks = await page.$$eval('mark.redacted', (ms) => ms.map((m) => m.textContent));
     expect(marks).toContain('[REDACTED:GITHUB_TOKEN]');
     // Visibly highlighted: the marker has its own background, unlike the text around it.
-    const [markBg, textBg] = await page.$eval('mark.redacted', (m) => [getComputedStyle(m).backgroundColor, getComputedStyle(m.parentElement as Element).backgroundColor]);
+    const [markBg, textBg] = (await page.evaluate(
+      `(() => { const m = document.querySelector('mark.redacted'); return [getComputedStyle(m).backgroundColor, getComputedStyle(m.parentElement).backgroundColor]; })()`,
+    )) as [string, string];
     expect(markBg).not.toBe(textBg);
     // The Bash call opens to its input and its result.
     await page.click('.tool[data-tool-id="toolu_01ConfabMainBash0000000001"] summary');
@@ -148,9 +150,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
   });
 
   it('shows lines appended to the store without a reload', async () => {
-    await page.evaluate(() => {
-      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
-    });
+    await page.evaluate('window.__sameDocument = true');
     const before = await page.$$eval('#transcript > section', (s) => s.length);
     await store.append('alice', fixtureId, '958a0291-14d6-41d4-abad-e3757ff1ad70.jsonl', [
       assistantLine('msg_live_1', [
@@ -158,18 +158,18 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
         { type: 'tool_use', id: 'toolu_live_1', name: 'Read', input: { file_path: '/srv/app/README.md' } },
       ]),
     ]);
-    await page.waitForFunction(() => document.querySelector('#transcript')?.textContent?.includes('Live line appended while watching.'), { timeout: 10_000 });
+    await page.waitForFunction(`document.querySelector('#transcript').textContent.includes('Live line appended while watching.')`, { timeout: 10_000 });
     // The result comes in a later sync; it lands under its call.
     await store.append('alice', fixtureId, '958a0291-14d6-41d4-abad-e3757ff1ad70.jsonl', [
       userLine([{ type: 'tool_result', tool_use_id: 'toolu_live_1', content: 'README contents, streamed live' }]),
     ]);
-    await page.waitForFunction(() => document.querySelector('.tool[data-tool-id="toolu_live_1"] .result-slot')?.textContent?.includes('README contents, streamed live'), {
+    await page.waitForFunction(`document.querySelector('.tool[data-tool-id="toolu_live_1"] .result-slot')?.textContent.includes('README contents, streamed live')`, {
       timeout: 10_000,
     });
-    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
     expect(await page.$$eval('#transcript > section', (s) => s.length)).toBe(before + 1);
     await page.click('.tool[data-tool-id="toolu_live_1"] summary');
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
     await page.screenshot({ path: join(ARTIFACTS, '05-live.png') });
   });
 
@@ -186,7 +186,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     await page.goto(`${base}/sessions/${hostileId}`);
     await page.waitForSelector('#transcript');
     await page.click('.tool summary');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.$$('#transcript script, #transcript iframe, #transcript img, #transcript svg')).toHaveLength(0);
     const text = await page.$eval('#transcript', (e) => e.textContent ?? '');
     expect(text).toContain('<script>window.__pwned = "user"</script>');

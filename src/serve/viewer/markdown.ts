@@ -42,9 +42,11 @@ export function renderMarkdown(source: string): SafeHtml {
       continue;
     }
     if (LIST_ITEM.test(line)) {
-      const ordered = /^\s*\d+[.)]\s/.test(line);
+      const ordered = ORDERED_ITEM.test(line);
       const items: string[] = [];
-      while (i < lines.length && LIST_ITEM.test(lines[i] ?? '')) {
+      // Nested items of either kind stay in the list; a top-level item of the other kind starts a new one.
+      const continues = (l: string) => LIST_ITEM.test(l) && (/^\s/.test(l) || ORDERED_ITEM.test(l) === ordered);
+      while (i < lines.length && (items.length === 0 || continues(lines[i] ?? ''))) {
         const m = LIST_ITEM.exec(lines[i] ?? '');
         const depth = Math.min(Math.floor((m?.[1] ?? '').replace(/\t/g, '  ').length / 2), 3);
         items.push(`<li${depth ? ` class="d${depth}"` : ''}>${inline(m?.[3] ?? '')}</li>`);
@@ -78,6 +80,7 @@ export function renderMarkdown(source: string): SafeHtml {
 }
 
 const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
+const ORDERED_ITEM = /^\s*\d+[.)]\s/;
 const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
 
 function startsBlock(line: string, next: string | undefined): boolean {
@@ -100,7 +103,7 @@ function cells(row: string): string[] {
 }
 
 const INLINE =
-  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\s][^*\n]*)\*(?![\w*])|(https?:\/\/[^\s<>"'`)\]]+[^\s<>"'`)\].,;:!?])/g;
+  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\s][^*\n]*)\*(?![\w*])|(https?:\/\/[^\s<>"'`()[\]]+[^\s<>"'`()[\].,;:!?])/g;
 
 /** Inline markup; text between and inside the matches is escaped piece by piece. */
 export function inline(source: string): string {
