@@ -5,9 +5,11 @@ import { isRecord, list, messageContent, parseObject, rec, str } from './transcr
 /**
  * Search without an index: titles, first messages and projects are matched for every
  * session; transcript content is scanned file by file, most recent session first, until a
- * byte or time budget runs out. The result says how far the scan got, so the page can offer
- * to go on from there. An index would make content search instant but would have to follow
- * every append; for one person's sessions a bounded scan is fast enough and never stale.
+ * byte or time budget runs out. The budget is checked between sessions (a session once
+ * started is scanned whole, so a continuation never skips part of one), and the result says
+ * how far the scan got, so the page can offer to go on from there. An index would make
+ * content search instant but would have to follow every append; for one person's sessions
+ * a bounded scan is fast enough and never stale.
  *
  * Content means what was said: text, thinking, tool inputs and tool results of user and
  * assistant lines, and summaries — not the system prompts and tool schemas that every
@@ -87,10 +89,6 @@ export async function searchSessions(
       if (hit) {
         hits.set(s.session_id, { where: 'content', fileName: f.file_name, line: hit.line, snippet: hit.snippet });
         break;
-      }
-      if (bytesRead >= budget.maxBytes || now() - start >= budget.maxMs) {
-        i++;
-        return result(i < sessions.length);
       }
     }
   }
@@ -177,8 +175,8 @@ export function searchableText(line: Record<string, unknown>): string {
 
 function stringsOf(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map(stringsOf).join('\n');
-  if (isRecord(v)) return Object.values(v).map(stringsOf).join('\n');
+  if (Array.isArray(v)) return v.map(stringsOf).filter(Boolean).join('\n');
+  if (isRecord(v)) return Object.values(v).map(stringsOf).filter(Boolean).join('\n');
   return '';
 }
 
