@@ -63,7 +63,9 @@ export class LiveStreams {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
+      // The stream owns its connection: when it ends, so does the socket (no idle keep-alive
+      // socket left for a closing server to wait on).
+      connection: 'close',
       'x-accel-buffering': 'no',
     });
     res.write('retry: 2000\n\n');
