@@ -40,6 +40,7 @@ button { padding: 3px 10px; border: 1px solid var(--line); border-radius: 4px; b
 button:hover { border-color: var(--dim); }
 .wrap { padding: 12px 16px 48px; max-width: 1200px; margin: 0 auto; }
 h1 { font-size: 18px; margin: 4px 0 6px; }
+h1 .count { font-size: 13px; font-weight: 400; }
 .notice { padding: 6px 10px; border: 1px solid var(--line); border-radius: 4px; background: var(--panel); margin: 8px 0; }
 .error-text { color: var(--err); }
 table.sessions { width: 100%; border-collapse: collapse; }

@@ -67,7 +67,7 @@ export function renderListPage(opts: ListPageOptions): string {
     title: query ? `Search: ${query}` : 'Sessions',
     owner: opts.owner,
     query,
-    body: html`<h1>${query ? 'Search' : 'Sessions'}</h1>${notices}${table}<div class="pager">${pager}</div>`,
+    body: html`<h1>${query ? 'Search' : 'Sessions'} <span class="dim count">${opts.total}</span></h1>${notices}${table}<div class="pager">${pager}</div>`,
   });
 }
 

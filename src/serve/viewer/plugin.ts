@@ -25,7 +25,7 @@ export interface ViewerOptions {
   secureCookies?: boolean;
   /** How long a browser login lasts (default 12 h). */
   loginTtlMs?: number;
-  /** How often a live view checks the store for new lines (default 1000 ms). */
+  /** How often a live view checks the store for new lines (default 500 ms). */
   livePollMs?: number;
   /** Transcript bytes and time one search may spend scanning content. */
   searchBudget?: Partial<SearchBudget>;
@@ -75,7 +75,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
   const pageLines = Math.max(1, opts.pageLines ?? 2000);
   const budget: SearchBudget = { ...DEFAULT_SEARCH_BUDGET, ...opts.searchBudget };
   const logins = new LoginSessions({ ttlMs, maxSessions: 10_000, now });
-  const live = new LiveStreams(store, { pollMs: opts.livePollMs ?? 1000, heartbeatMs: 15_000, maxStreamsPerOwner: 32, maxLinesPerEvent: pageLines });
+  const live = new LiveStreams(store, { pollMs: opts.livePollMs ?? 500, heartbeatMs: 15_000, maxStreamsPerOwner: 32, maxLinesPerEvent: pageLines });
   const cookieName = opts.secureCookies ? '__Host-confab_viewer' : 'confab_viewer';
   const owners = new WeakMap<FastifyRequest, string>();
   const failedLogins = new Map<string, { count: number; since: number }>();

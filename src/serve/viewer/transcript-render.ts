@@ -127,7 +127,7 @@ function userLine(line: TranscriptLine, v: Record<string, unknown>, ctx: RenderC
       body.push(tag ? html`<div class="tagged"><span class="tag">${tag}</span><pre>${text(clip(b.text))}</pre></div>` : renderMarkdown(clip(b.text)));
       continue;
     }
-    body.push(block(b, ctx, line));
+    body.push(block(b));
   }
   if (body.length === 0) return undefined; // only tool results, shown with their calls
   const onlyResults = blocks.every((b) => b.type === 'tool_result');
@@ -156,7 +156,7 @@ function assistantLine(line: TranscriptLine, v: Record<string, unknown>, ctx: Re
       if (result && result.line.n > line.n) placed.add(b.id);
       return toolCall(b, result && result.line.n > line.n ? result : undefined, ctx);
     }
-    return block(b, ctx, line);
+    return block(b);
   });
   const cls = v.isApiErrorMessage === true ? 'turn assistant api-error' : 'turn assistant';
   const extra = model && model !== '<synthetic>' ? html`<span class="model">${model}</span>` : '';
@@ -258,7 +258,7 @@ function image(b: Record<string, unknown>): SafeHtml {
 }
 
 /** A content block the renderer has no view for: its type and collapsed JSON. */
-function block(b: Record<string, unknown>, _ctx: RenderContext, _line: TranscriptLine): SafeHtml {
+function block(b: Record<string, unknown>): SafeHtml {
   if (b.type === 'image') return image(b);
   const type = str(b.type) ?? 'block';
   return html`<details class="block-raw"><summary>${type}</summary><pre>${text(clip(safeStringify(b, 2)))}</pre></details>`;
