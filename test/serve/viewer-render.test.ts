@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/serve/viewer/markdown.js';
@@ -97,6 +97,19 @@ describe('transcript rendering', () => {
     assertOnlyOwnMarkup(out, FRAGMENT_TAGS);
     expect(out).toContain('Sub-agent report: the command printed from-subagent.');
     expect(out).toContain('<span class="tool-brief">echo from-subagent</span>');
+  });
+
+  it('renders the interactive session: a background sub-agent and its task notification', () => {
+    const dir = join(FIXTURE_DIR, '../interactive/project-dir');
+    const lines = readFileSync(join(dir, '5c4343f2-bddd-44b1-907f-39a63c8d00ad.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const out = renderLines(splitLines(Buffer.from(lines.map((l) => `${l}\n`).join('')), 1), {
+      sessionId: 'sid-2',
+      fileName: '5c4343f2-bddd-44b1-907f-39a63c8d00ad.jsonl',
+      files: [{ file_name: 'agent-ad39bc2cdea4d6c46.jsonl', last_synced_line: 20 }],
+    }).value;
+    assertOnlyOwnMarkup(out, FRAGMENT_TAGS);
+    expect(out).toContain('<a class="agent-link" href="/sessions/sid-2?file=agent-ad39bc2cdea4d6c46.jsonl">agent-ad39bc2cdea4d6c46.jsonl</a>');
+    expect(out).toContain('<div class="tagged"><span class="tag">task-notification</span><pre>&lt;task-notification&gt;');
   });
 
   it('keeps hostile content as text in every place a line can carry it', () => {
