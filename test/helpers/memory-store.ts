@@ -7,11 +7,28 @@ interface MemFile {
   lines: string[];
 }
 
+/** A GitHub link as confab-web stores it (typed here by shape: the store contract grows one). */
+export interface MemGithubLink {
+  id: string;
+  session_id: string;
+  link_type: 'pull_request' | 'commit';
+  url: string;
+  owner: string;
+  repo: string;
+  ref: string;
+  title?: string;
+  source: string;
+  created_at: string;
+}
+
 interface MemSession {
   meta: Omit<StoredSession, 'files'>;
   files: Map<string, MemFile>;
   events: StoredEvent[];
+  links: MemGithubLink[];
 }
+
+const GITHUB_URL = /^https?:\/\/github\.com\/([^/\s]+)\/([^/\s]+)\/(pull\/(\d+)|commit\/([a-f0-9]+))(?:[/?#]|$)/;
 
 /**
  * A SessionStore in memory with confab-web's semantics where tests of readers depend on
@@ -38,6 +55,7 @@ export class MemoryStore implements SessionStore {
         meta: { session_id: randomUUID(), owner, provider: req.provider, external_id: req.external_id, transcript_path: req.transcript_path, first_seen: now, last_sync_at: now },
         files: new Map(),
         events: [],
+        links: [],
       };
       this.sessions.set(s.meta.session_id, s);
     }
@@ -99,6 +117,29 @@ export class MemoryStore implements SessionStore {
     for (const s of matches) s.meta.summary = summary;
   }
 
+  /** POST …/github-links: upsert on (link_type, owner, repo, ref); another owner's session is not found. */
+  async recordGithubLink(owner: string, sessionId: string, req: { url: string; link_type?: string; title?: string; source: string }): Promise<MemGithubLink> {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.meta.owner !== owner) throw new StoreError(404, 'Session not found');
+    if (!req.url) throw new StoreError(400, 'URL is required');
+    const m = GITHUB_URL.exec(req.url);
+    if (!m) throw new StoreError(400, 'invalid GitHub URL: must be a PR or commit URL');
+    const linkType = m[4] ? 'pull_request' : 'commit';
+    if (req.link_type && req.link_type !== linkType) throw new StoreError(400, `link_type "${req.link_type}" does not match the URL (a ${linkType} URL)`);
+    if (req.source !== 'cli_hook' && req.source !== 'manual') throw new StoreError(400, "source must be 'cli_hook' or 'manual'");
+    const key = { link_type: linkType, owner: m[1] ?? '', repo: m[2] ?? '', ref: m[4] ?? m[5] ?? '' } as const;
+    let link = s.links.find((l) => l.link_type === key.link_type && l.owner === key.owner && l.repo === key.repo && l.ref === key.ref);
+    if (!link) {
+      link = { id: randomUUID(), session_id: sessionId, ...key, url: req.url, source: req.source, created_at: this.nowIso() };
+      s.links.push(link);
+    }
+    link.url = req.url;
+    link.source = req.source;
+    if (req.title !== undefined) link.title = req.title;
+    else delete link.title;
+    return { ...link };
+  }
+
   async listSessions(owner?: string): Promise<StoredSession[]> {
     return [...this.sessions.values()]
       .filter((s) => owner === undefined || s.meta.owner === owner)
@@ -126,7 +167,8 @@ export class MemoryStore implements SessionStore {
   async close(): Promise<void> {}
 
   private view(s: MemSession): StoredSession {
-    return structuredClone({ ...s.meta, files: [...s.files.values()].map((f) => f.meta) });
+    const links = s.links.length ? { github_links: s.links } : {};
+    return structuredClone({ ...s.meta, files: [...s.files.values()].map((f) => f.meta), ...links });
   }
 
   // ── conveniences for tests ───────────────────────────────────────────────────────

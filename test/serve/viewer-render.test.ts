@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/serve/viewer/markdown.js';
+import { githubLinks } from '../../src/serve/viewer/session-summary.js';
 import { countLines, splitLines } from '../../src/serve/viewer/transcript-lines.js';
 import { MAX_INLINE_RAW, renderLines, toolBrief } from '../../src/serve/viewer/transcript-render.js';
 import {
@@ -301,6 +302,21 @@ describe('pages with hostile metadata', () => {
     expect(more.json()).toMatchObject({ from: 24, last: 25 });
     expect(more.json().html).toContain('message number 24');
     expect(more.json().html).not.toContain('message number 23<');
+  });
+
+  it('shows the pull requests and commits recorded for a session, GitHub URLs only', async () => {
+    v = await viewerApp();
+    const id = await v.store.seed('alice', { files: { 't.jsonl': { lines: [userLine('x')] } } });
+    await v.store.recordGithubLink('alice', id, { url: 'https://github.com/acme/app/pull/12', source: 'cli_hook', title: '<b>Fix</b> "parser"' });
+    await v.store.recordGithubLink('alice', id, { url: 'https://github.com/acme/app/commit/0123456789abcdef', source: 'manual' });
+    const cookie = await login(v.app, ALICE_KEY);
+    const res = await v.app.inject({ url: `/sessions/${id}`, headers: { host: HOST, cookie } });
+    assertOnlyOwnMarkup(res.body, PAGE_TAGS);
+    expect(res.body).toContain('<span>PR <a href="https://github.com/acme/app/pull/12" rel="noopener noreferrer nofollow" target="_blank" title="&lt;b&gt;Fix&lt;/b&gt; &quot;parser&quot;">acme/app#12</a></span>');
+    expect(res.body).toContain('>acme/app@0123456</a>');
+    const session = await v.store.getSession(id, 'alice');
+    const forged = { ...session, github_links: [{ url: 'javascript:alert(1)', owner: 'a', repo: 'b', ref: '1', link_type: 'pull_request' }, { url: 'https://evil.example/x', owner: 'a', repo: 'b', ref: '1' }, null, 'x'] };
+    expect(githubLinks(forged as never)).toEqual([]);
   });
 
   it('lists sessions with provider, project, title, times, lines and size', async () => {

@@ -2,7 +2,7 @@ import type { StoredFile, StoredSession } from '../../backend/store.js';
 import { CSS_VERSION, JS_VERSION } from './assets.js';
 import { html, text, type HtmlValue, type SafeHtml } from './html.js';
 import type { SearchHit, SearchResult } from './search.js';
-import { lastActivity, projectName, sessionTitle, type SessionRow } from './session-summary.js';
+import { githubLinks, lastActivity, projectName, sessionTitle, type SessionRow } from './session-summary.js';
 import { formatBytes, timeTag } from './transcript-render.js';
 import { listHref, LOGIN_PATH, LOGOUT_PATH, rawFileUrl, sessionHref, STATIC_PREFIX } from './urls.js';
 
@@ -110,7 +110,7 @@ export interface SessionPageOptions {
 export function renderSessionPage(o: SessionPageOptions): string {
   const s = o.session;
   const git = s.git_info;
-  const meta = html`<div class="meta-grid"><span>provider <b>${s.provider}</b></span><span>project <b>${projectName(s)}</b></span>${s.cwd ? html`<span>cwd <b class="mono">${s.cwd}</b></span>` : ''}${git?.branch ? html`<span>branch <b>${git.branch}</b></span>` : ''}${git?.repo_url ? html`<span>repo <b>${git.repo_url}</b></span>` : ''}${s.hostname ? html`<span>host <b>${s.hostname}</b></span>` : ''}<span>started <b>${timeTag(s.first_seen)}</b></span><span>last activity <b>${timeTag(lastActivity(s))}</b></span><span>id <b class="mono">${s.external_id}</b></span></div>`;
+  const meta = html`<div class="meta-grid"><span>provider <b>${s.provider}</b></span><span>project <b>${projectName(s)}</b></span>${s.cwd ? html`<span>cwd <b class="mono">${s.cwd}</b></span>` : ''}${git?.branch ? html`<span>branch <b>${git.branch}</b></span>` : ''}${git?.repo_url ? html`<span>repo <b>${git.repo_url}</b></span>` : ''}${s.hostname ? html`<span>host <b>${s.hostname}</b></span>` : ''}<span>started <b>${timeTag(s.first_seen)}</b></span><span>last activity <b>${timeTag(lastActivity(s))}</b></span><span>id <b class="mono">${s.external_id}</b></span>${githubLinks(s).map((l) => html`<span>${l.label.includes('#') ? 'PR' : 'commit'} <a href="${l.href}" rel="noopener noreferrer nofollow" target="_blank" title="${l.title ?? ''}">${l.label}</a></span>`)}</div>`;
   const f = o.file;
   let window: HtmlValue = '';
   if (f) {

@@ -64,3 +64,28 @@ export function lastActivity(s: StoredSession): string {
 export function mainFile(s: StoredSession): StoredFile | undefined {
   return s.files.find((f) => f.file_type === 'transcript') ?? s.files[0];
 }
+
+export interface GithubLinkView {
+  href: string;
+  label: string;
+  title?: string;
+}
+
+/**
+ * The pull requests and commits recorded for a session (`github_links`, which stores that
+ * know GitHub links carry), validated here: only https://github.com/ URLs become links.
+ */
+export function githubLinks(s: StoredSession): GithubLinkView[] {
+  const raw = (s as StoredSession & { github_links?: unknown }).github_links;
+  if (!Array.isArray(raw)) return [];
+  const out: GithubLinkView[] = [];
+  for (const l of raw) {
+    if (typeof l !== 'object' || l === null) continue;
+    const { url, link_type, owner, repo, ref, title } = l as Record<string, unknown>;
+    if (typeof url !== 'string' || !/^https:\/\/github\.com\//.test(url)) continue;
+    if (typeof owner !== 'string' || typeof repo !== 'string' || typeof ref !== 'string') continue;
+    const label = link_type === 'pull_request' ? `${owner}/${repo}#${ref}` : `${owner}/${repo}@${ref.slice(0, 7)}`;
+    out.push({ href: url, label, title: typeof title === 'string' ? title : undefined });
+  }
+  return out;
+}
