@@ -218,13 +218,12 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
       const buf = await store.readFile(session.session_id, file.file_name, from - 1);
       const lines = splitLines(buf, from, pageLines + 1);
       const shown = lines.slice(0, pageLines);
-      to = from + shown.length - 1;
+      to = from - 1 + shown.length;
       transcript = renderLines(shown, { sessionId: session.session_id, fileName: file.file_name, files: session.files });
       // Live only at the end of the file: earlier windows are history.
-      if (lines.length <= pageLines) live = liveUrl(session.session_id, file.file_name, Math.max(to, from - 1));
-      if (to < from - 1) to = from - 1;
+      if (lines.length <= pageLines) live = liveUrl(session.session_id, file.file_name, to);
     }
-    return sendPage(reply, renderSessionPage({ owner, session, file, from, to: Math.max(to, 0), pageLines, transcript, liveUrl: live }));
+    return sendPage(reply, renderSessionPage({ owner, session, file, from, to, pageLines, transcript, liveUrl: live }));
   });
 
   // ── JSON and streams ──────────────────────────────────────────────────────────────
