@@ -1,0 +1,2 @@
+export { registerViewer, type ViewerOptions, type ViewerStore } from './plugin.js';
+export type { SearchBudget } from './search.js';
