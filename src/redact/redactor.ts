@@ -1,0 +1,181 @@
+import { rewriteJsonStrings } from './json-strings.js';
+import { BUILTIN_PATTERNS } from './patterns.js';
+import { compileRule, isBuiltin, type BuiltinEngine, type CompiledRule } from './rules.js';
+import type { RedactionOptions, Redactor } from './types.js';
+
+/** Knobs for tests and benchmarks; the product always uses the defaults. */
+export interface RedactorTuning {
+  /** Run the built-ins on V8's engine (default) or on re2js. */
+  builtinEngine?: BuiltinEngine;
+  /** Skip texts no rule's gate matches (default true). Off: every rule runs on every string. */
+  gating?: boolean;
+}
+
+/**
+ * In a JSON line, `\u0041KIA…` or `\/` could hide a gate literal from the raw-text gate.
+ * JSON.stringify never writes them (it escapes only quotes, backslashes and control
+ * characters), so lines that have them just skip the gate.
+ */
+const GATE_HIDING_ESCAPE = /\\u00[2-7][0-9a-fA-F]|\\\//;
+const MARKER = /\[REDACTED:[A-Za-z0-9_.-]*\]/g;
+
+function orNull(parts: string[], flags: string): RegExp | null {
+  return parts.length ? new RegExp([...new Set(parts)].join('|'), flags) : null;
+}
+
+export class PatternRedactor implements Redactor {
+  private readonly counts = new Map<string, number>();
+  private readonly rules: readonly CompiledRule[];
+  private readonly ungated: boolean;
+  private readonly caseSensitiveGate: RegExp | null;
+  private readonly ignoreCaseGate: RegExp | null;
+
+  constructor(rules: readonly CompiledRule[], gateSources: { caseSensitive: string[]; ignoreCase: string[] }, gating: boolean) {
+    this.rules = rules;
+    this.ungated = !gating || rules.some((r) => !r.gate);
+    this.caseSensitiveGate = orNull(gateSources.caseSensitive, '');
+    this.ignoreCaseGate = orNull(gateSources.ignoreCase, 'i');
+  }
+
+  get stats(): ReadonlyMap<string, number> {
+    return this.counts;
+  }
+
+  redactLine(line: string): string {
+    const rules = this.candidates(line, true);
+    if (!rules) return line;
+    let parsed = true;
+    try {
+      JSON.parse(line);
+    } catch {
+      parsed = false;
+    }
+    if (!parsed) return this.redactRaw(line, rules);
+    const valueRules = rules.filter((r) => !r.field);
+    return rewriteJsonStrings(line, (value, field, isKey) => this.redactString(value, isKey ? undefined : field, isKey ? valueRules : rules)) ?? line;
+  }
+
+  redactText(text: string): string {
+    const rules = this.candidates(text, false);
+    if (!rules) return text;
+    return this.redactString(text, undefined, rules);
+  }
+
+  /** The rules that may match `text`, or null when none can (the common case). */
+  private candidates(text: string, jsonEscaped: boolean): CompiledRule[] | null {
+    const gateOff = this.ungated || (jsonEscaped && GATE_HIDING_ESCAPE.test(text));
+    if (!gateOff && !this.caseSensitiveGate?.test(text) && !this.ignoreCaseGate?.test(text)) return null;
+    const out: CompiledRule[] = [];
+    for (const rule of this.rules) if (gateOff || !rule.gate || rule.gate.test(text)) out.push(rule);
+    return out.length ? out : null;
+  }
+
+  /** Field rules (when the string belongs to a field), then value rules, in order. */
+  private redactString(value: string, field: string | undefined, rules: readonly CompiledRule[]): string {
+    let s = value;
+    if (field) {
+      for (const rule of rules) {
+        if (!rule.field || !rule.field.test(field)) continue;
+        s = rule.value ? this.replaceMatches(rule, s) : this.replaceWhole(rule, s);
+      }
+    }
+    for (const rule of rules) if (!rule.field && rule.value) s = this.replaceMatches(rule, s);
+    return s;
+  }
+
+  private replaceWhole(rule: CompiledRule, s: string): string {
+    if (s === '' || isMarkerOnly(s) || (rule.accept && !rule.accept(s))) return s;
+    this.count(rule);
+    return rule.marker;
+  }
+
+  private replaceMatches(rule: CompiledRule, s: string): string {
+    let out: string[] | undefined;
+    let last = 0;
+    rule.value!.forEachTarget(s, rule.captureGroup, (start, end) => {
+      if (start < last) return;
+      const target = s.slice(start, end);
+      if (isMarkerOnly(target) || (rule.accept && !rule.accept(target))) return;
+      (out ??= []).push(s.slice(last, start), rule.marker);
+      last = end;
+      this.count(rule);
+    });
+    if (!out) return s;
+    out.push(s.slice(last));
+    return out.join('');
+  }
+
+  /**
+   * A line that is not JSON (a truncated write, another tool's log line): value rules on the
+   * raw text, after decoding any JSON string literals in it that carry escapes, so a secret
+   * split by `\n` or `\"` is still seen whole.
+   */
+  private redactRaw(text: string, rules: readonly CompiledRule[]): string {
+    const valueRules = rules.filter((r) => !r.field);
+    if (valueRules.length === 0) return text;
+    let s = text;
+    if (s.includes('\\')) {
+      const pieces: string[] = [];
+      let last = 0;
+      forEachStringLiteral(s, (start, end) => {
+        let decoded: unknown;
+        try {
+          decoded = JSON.parse(s.slice(start, end));
+        } catch {
+          return;
+        }
+        if (typeof decoded !== 'string') return;
+        const redacted = this.redactString(decoded, undefined, valueRules);
+        if (redacted === decoded) return;
+        pieces.push(s.slice(last, start), JSON.stringify(redacted));
+        last = end;
+      });
+      if (pieces.length) s = pieces.join('') + s.slice(last);
+    }
+    return this.redactString(s, undefined, valueRules);
+  }
+
+  private count(rule: CompiledRule): void {
+    this.counts.set(rule.type, (this.counts.get(rule.type) ?? 0) + 1);
+  }
+}
+
+/** A span that is already a marker (or markers and a little noise) is left alone. */
+function isMarkerOnly(target: string): boolean {
+  if (!target.includes('[REDACTED:')) return false;
+  return target.replace(MARKER, '').trim().length < 4;
+}
+
+/** Complete `"…"` literals that contain a backslash, scanning once (quotes toggle, `\x` skips). */
+function forEachStringLiteral(text: string, onLiteral: (start: number, end: number) => void): void {
+  let start = -1;
+  let hasEscape = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (start < 0) {
+      if (c === 34) {
+        start = i;
+        hasEscape = false;
+      }
+    } else if (c === 92) {
+      hasEscape = true;
+      i++;
+    } else if (c === 34) {
+      if (hasEscape) onLiteral(start, i + 1);
+      start = -1;
+    }
+  }
+}
+
+export function buildRedactor(opts: RedactionOptions, tuning: RedactorTuning = {}): PatternRedactor | undefined {
+  if (opts.enabled === false) return undefined;
+  const specs = [...(opts.useDefaultPatterns === false ? [] : BUILTIN_PATTERNS), ...(opts.patterns ?? [])];
+  if (specs.length === 0) return undefined;
+  const rules = specs.map((spec, i) => compileRule(spec, i, tuning.builtinEngine));
+  const caseSensitive: string[] = [];
+  const ignoreCase: string[] = [];
+  for (const spec of specs) {
+    if (isBuiltin(spec)) (spec.gate.ignoreCase ? ignoreCase : caseSensitive).push(...spec.gate.parts);
+  }
+  return new PatternRedactor(rules, { caseSensitive, ignoreCase }, tuning.gating !== false);
+}
