@@ -8,6 +8,18 @@ export type StringRewriter = (value: string, field: string | undefined, isKey: b
 const QUOTE = 34;
 const BACKSLASH = 92;
 
+/** The index just past the closing quote of the string token starting at `start`. */
+function stringEnd(text: string, start: number, firstBackslash: number): number {
+  for (let from = start + 1; ; ) {
+    const q = text.indexOf('"', from);
+    if (q < 0) throw new SyntaxError('unterminated JSON string');
+    let slashes = 0;
+    if (firstBackslash < q) for (let k = q - 1; k > start && text.charCodeAt(k) === BACKSLASH; k--) slashes++;
+    if (slashes % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
 /**
  * Rewrite the string tokens of a JSON text that is known to be valid, splicing each changed
  * token back into the original text. Everything else — numbers such as `1.0` or integers
@@ -37,18 +49,7 @@ export function rewriteJsonStrings(text: string, rewrite: StringRewriter): strin
         nextBackslash = text.indexOf('\\', i + 1);
         if (nextBackslash < 0) nextBackslash = Infinity;
       }
-      let end = -1;
-      for (let from = i + 1; ; ) {
-        const q = text.indexOf('"', from);
-        if (q < 0) throw new SyntaxError('unterminated JSON string');
-        let slashes = 0;
-        if (nextBackslash < q) for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) slashes++;
-        if (slashes % 2 === 0) {
-          end = q + 1;
-          break;
-        }
-        from = q + 1;
-      }
+      const end = stringEnd(text, i, nextBackslash);
       const escaped = nextBackslash < end;
       const value: string = escaped ? JSON.parse(text.slice(i, end)) : text.slice(i + 1, end - 1);
       const top = depth - 1;
