@@ -5,6 +5,7 @@ import HookPreToolUse from './hook/pre-tool-use.js';
 import HookSessionEnd from './hook/session-end.js';
 import HookSessionStart from './hook/session-start.js';
 import HookUserPromptSubmit from './hook/user-prompt-submit.js';
+import RedactionTest from './redaction-test.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   'hook:post-tool-use': HookPostToolUse,
@@ -12,4 +13,5 @@ export const COMMANDS: Record<string, Command.Class> = {
   'hook:session-end': HookSessionEnd,
   'hook:session-start': HookSessionStart,
   'hook:user-prompt-submit': HookUserPromptSubmit,
+  'redaction-test': RedactionTest,
 };
