@@ -64,9 +64,10 @@ export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
     name: 'Private Key (truncated PEM)',
     type: 'private_key',
     // A key cut short (`head key.pem`, a truncated tool output): header, optional
-    // `Proc-Type:`-style lines, at least 40 base64 characters, then whole base64 lines.
+    // `Proc-Type:`-style lines, at least 40 base64 characters, then whole base64 lines —
+    // separated by newlines, escaped newlines, or the line numbers of a Read result.
     pattern:
-      /-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nrt])*(?:[A-Za-z-]{1,20}:[^\n\\]{0,200}(?:\n|\\n)(?:\s|\\[nrt])*){0,3}[A-Za-z0-9+/=]{40,}(?:(?:\r?\n|\\r\\n|\\n)[A-Za-z0-9+/=]{16,})*/,
+      /-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\+[nrt]|[0-9]{1,7}(?:→|\s|\\+t))*(?:[A-Za-z-]{1,20}:[^\n\\]{0,200}(?:\s|\\+[nrt]|[0-9]{1,7}(?:→|\s|\\+t))*){0,3}[A-Za-z0-9+/=]{40,}(?:(?:\s|\\+[nrt]|[0-9]{1,7}(?:→|\s|\\+t))+[A-Za-z0-9+/=]{16,})*/,
     gate: literals('-----BEGIN'),
   },
 

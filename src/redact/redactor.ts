@@ -42,17 +42,23 @@ export class PatternRedactor implements Redactor {
   }
 
   redactLine(line: string): string {
-    const rules = this.candidates(line, true);
-    if (!rules) return line;
+    let rules = this.candidates(line, true);
     let parsed = true;
     try {
-      JSON.parse(line);
+      if (rules) JSON.parse(line);
     } catch {
       parsed = false;
     }
-    if (!parsed) return this.redactRaw(line, rules);
-    const valueRules = rules.filter((r) => !r.field);
-    return rewriteJsonStrings(line, (value, field, isKey) => this.redactString(value, isKey ? undefined : field, isKey ? valueRules : rules)) ?? line;
+    if (parsed) {
+      if (!rules) return line;
+      const all = rules;
+      const valueRules = all.filter((r) => !r.field);
+      return rewriteJsonStrings(line, (value, field, isKey) => this.redactString(value, isKey ? undefined : field, isKey ? valueRules : all)) ?? line;
+    }
+    // Not JSON: rules see the text with its escapes (`\n`, `\t`) blanked, so the gate looks there too.
+    const view = blankEscapes(line);
+    if (view !== line) rules = union(this.rules, rules, this.candidates(view, true));
+    return rules ? this.redactRaw(line, view, rules) : line;
   }
 
   redactText(text: string): string {
@@ -106,33 +112,65 @@ export class PatternRedactor implements Redactor {
   }
 
   /**
-   * A line that is not JSON (a truncated write, another tool's log line): value rules on the
-   * raw text, after decoding any JSON string literals in it that carry escapes, so a secret
-   * split by `\n` or `\"` is still seen whole.
+   * A line that is not JSON (a truncated write, another tool's log line): value rules only.
+   * First every JSON string literal in it that carries escapes — the unterminated last one
+   * of a truncated line too — is decoded, redacted and re-encoded, so a secret split by `\n`
+   * or `\"` is seen whole. Then the rules run over the whole text, matching on a view in
+   * which escape sequences are blanked to spaces (same offsets), so `\nsk-…` still starts a
+   * token; the replacements go into the real text.
    */
-  private redactRaw(text: string, rules: readonly CompiledRule[]): string {
+  private redactRaw(text: string, view: string, rules: readonly CompiledRule[]): string {
     const valueRules = rules.filter((r) => !r.field);
     if (valueRules.length === 0) return text;
     let s = text;
     if (s.includes('\\')) {
       const pieces: string[] = [];
       let last = 0;
-      forEachStringLiteral(s, (start, end) => {
+      forEachStringLiteral(s, (start, end, closed) => {
+        let literal = s.slice(start, end);
+        if (!closed) literal = `${dropPartialEscape(literal)}"`;
         let decoded: unknown;
         try {
-          decoded = JSON.parse(s.slice(start, end));
+          decoded = JSON.parse(literal);
         } catch {
           return;
         }
         if (typeof decoded !== 'string') return;
         const redacted = this.redactString(decoded, undefined, valueRules);
         if (redacted === decoded) return;
-        pieces.push(s.slice(last, start), JSON.stringify(redacted));
+        const encoded = JSON.stringify(redacted);
+        pieces.push(s.slice(last, start), closed ? encoded : encoded.slice(0, -1));
         last = end;
       });
       if (pieces.length) s = pieces.join('') + s.slice(last);
     }
-    return this.redactString(s, undefined, valueRules);
+    let v = s === text ? view : blankEscapes(s);
+    for (const rule of valueRules) [s, v] = this.replaceMatchesInView(rule, s, v);
+    return s;
+  }
+
+  /** replaceMatches, with matches found in `view` (same length as `s`) and applied to both. */
+  private replaceMatchesInView(rule: CompiledRule, s: string, view: string): [string, string] {
+    if (view === s) {
+      const out = this.replaceMatches(rule, s);
+      return [out, out];
+    }
+    const outS: string[] = [];
+    const outV: string[] = [];
+    let last = 0;
+    rule.value!.forEachTarget(view, rule.captureGroup, (start, end) => {
+      if (start < last) return;
+      const target = s.slice(start, end);
+      if (isMarkerOnly(target) || (rule.accept && !rule.accept(view.slice(start, end)))) return;
+      outS.push(s.slice(last, start), rule.marker);
+      outV.push(view.slice(last, start), rule.marker);
+      last = end;
+      this.count(rule);
+    });
+    if (outS.length === 0) return [s, view];
+    outS.push(s.slice(last));
+    outV.push(view.slice(last));
+    return [outS.join(''), outV.join('')];
   }
 
   private count(rule: CompiledRule): void {
@@ -146,8 +184,21 @@ function isMarkerOnly(target: string): boolean {
   return target.replace(MARKER, '').trim().length < 4;
 }
 
-/** Complete `"…"` literals that contain a backslash, scanning once (quotes toggle, `\x` skips). */
-function forEachStringLiteral(text: string, onLiteral: (start: number, end: number) => void): void {
+/** Drop a backslash escape cut off by truncation: a lone trailing `\\`, or an incomplete `\\uXX`. */
+function dropPartialEscape(literal: string): string {
+  const u = /\\u[0-9a-fA-F]{0,3}$/.exec(literal);
+  const at = u ? u.index : literal.endsWith('\\') ? literal.length - 1 : -1;
+  if (at < 0) return literal;
+  let run = 0;
+  for (let k = at - 1; k >= 0 && literal.charCodeAt(k) === 92; k--) run++;
+  return run % 2 === 0 ? literal.slice(0, at) : literal;
+}
+
+/**
+ * `"…"` literals that contain a backslash, scanning once (quotes toggle, `\x` skips); the
+ * last one may be unterminated (`closed` false).
+ */
+function forEachStringLiteral(text: string, onLiteral: (start: number, end: number, closed: boolean) => void): void {
   let start = -1;
   let hasEscape = false;
   for (let i = 0; i < text.length; i++) {
@@ -161,10 +212,23 @@ function forEachStringLiteral(text: string, onLiteral: (start: number, end: numb
       hasEscape = true;
       i++;
     } else if (c === 34) {
-      if (hasEscape) onLiteral(start, i + 1);
+      if (hasEscape) onLiteral(start, i + 1, true);
       start = -1;
     }
   }
+  if (start >= 0 && hasEscape) onLiteral(start, text.length, false);
+}
+
+/** `\n`, `\\t`, `\r`… (any run of backslashes before n, r or t) blanked to spaces of the same length. */
+function blankEscapes(text: string): string {
+  return text.includes('\\') ? text.replace(/\\+[nrt]/g, (m) => ' '.repeat(m.length)) : text;
+}
+
+/** Rules in `all`'s order that are in either list. */
+function union(all: readonly CompiledRule[], a: CompiledRule[] | null, b: CompiledRule[] | null): CompiledRule[] | null {
+  if (!a || !b) return a ?? b;
+  const set = new Set([...a, ...b]);
+  return all.filter((r) => set.has(r));
 }
 
 export function buildRedactor(opts: RedactionOptions, tuning: RedactorTuning = {}): PatternRedactor | undefined {
