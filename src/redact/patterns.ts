@@ -23,11 +23,18 @@ export interface BuiltinPattern extends RedactionPatternSpec {
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const literals = (...words: string[]) => ({ parts: words.map(esc) });
-const hasDigit = (s: string) => /[0-9]/.test(s);
-/** Template placeholders and shell expansions are not secrets: `${TOKEN}`, `{{ secret }}`, `$(cat f)`. */
-const notPlaceholder = (s: string) => !/^(?:\$|\{\{|<[A-Za-z_-]+>$|%[A-Za-z_]+%$)/.test(s);
+/** Keys are random: they mix digits, upper and lower case. Kebab-case names do not. */
+const mixedCase = (s: string) => /[0-9]/.test(s) && /[A-Z]/.test(s) && /[a-z]/.test(s);
+/**
+ * Template placeholders, shell expansions and documentation stand-ins are not secrets:
+ * `${TOKEN}`, `{{ secret }}`, `$(cat f)`, `<your-token>`, `YOUR_API_KEY`.
+ */
+const notPlaceholder = (s: string) => !/^(?:\$|\{\{|<[^>]*>?$|%[A-Za-z_]+%$|your[_-])/i.test(s);
+/** For `NAME=value` and `key: "value"` rules: also not a number, a type name, a URL or a path. */
 const notTrivialValue = (s: string) =>
-  notPlaceholder(s) && !/^(?:[0-9]+|true|false|null|none|undefined|nil|changeme|x+|\*+|\.+)$/i.test(s);
+  notPlaceholder(s) &&
+  !/^(?:[0-9]+|true|false|null|none|undefined|nil|changeme|string|number|boolean|str|int|bool|any|object|x+|\*+|\.+)$/i.test(s) &&
+  !/^(?:[a-z][a-z0-9+.-]*:\/\/[^@]*$|\.{0,2}\/|~\/)/i.test(s);
 
 /** Key names whose string values are secrets, wherever they appear in a JSON line. */
 const SENSITIVE_FIELD =
@@ -59,6 +66,8 @@ export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
     pattern:
       /-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----(?:[^-]|-{1,4}[^-])*-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----/,
     gate: literals('-----BEGIN'),
+    // Prose that names both markers is not a key: a key body has long base64 runs.
+    accept: (block) => /[A-Za-z0-9+/=]{40}/.test(block),
   },
   {
     name: 'Private Key (truncated PEM)',
@@ -84,8 +93,8 @@ export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
     type: 'api_key',
     pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}/,
     gate: literals('sk-'),
-    // Kebab-case names that happen to start with "sk-" have no digits; keys always do.
-    accept: hasDigit,
+    // Kebab-case names that start with "sk-" (CSS classes, slugs) are not mixed-case.
+    accept: mixedCase,
   },
   {
     name: 'AWS Access Key',
@@ -350,10 +359,10 @@ export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
   {
     name: 'curl User Credentials',
     type: 'basic_auth',
-    pattern: /\bcurl\b[^\n]{0,300}?\s(?:-u|--user)(?:\s+|=)\\?["']?[^\s"'\\:]{1,100}:([^\s"'\\]{3,200})/,
+    pattern: /\bcurl\b[^\n;&|]{0,300}?\s(?:-u|--user)(?:\s+|=)\\?["']?[^\s"'\\:]{1,100}:([^\s"'\\]{3,200})/,
     captureGroup: 1,
     gate: literals('curl'),
-    accept: notPlaceholder,
+    accept: notTrivialValue,
   },
   {
     name: 'URL Password',
@@ -399,7 +408,7 @@ export const BUILTIN_PATTERNS: readonly BuiltinPattern[] = [
     type: 'sensitive_field',
     // `"password": "…"` inside file contents, `api_key = '…'` in code, `token: "…"` in YAML.
     pattern:
-      /(?:passw(?:or)?d|secret|token|api[_-]?key|secret_?key|access_?key|private_?key|credentials?)\\?["']?\s*[:=]\s*\\?["']([^"'\\\s]{4,200})\\?["']/i,
+      /(?:passw(?:or)?d|secret|token|api[_-]?key|secret_?key|access_?key|private_?key|credentials?)\\?["']?\s*[:=]\s*\\?["']([^"'\\\s]{4,})/i,
     captureGroup: 1,
     gate: ASSIGNMENT_GATE,
     accept: notTrivialValue,
