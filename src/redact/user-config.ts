@@ -38,14 +38,15 @@ export function redactionOptionsFromUserConfig(raw: unknown): RedactionOptions {
 function patternFromUserConfig(p: unknown, i: number): RedactionPatternSpec {
   const at = `redaction.patterns[${i}]`;
   if (!isRecord(p)) throw new RedactionConfigError(`${at}: expected an object`);
+  let label = at;
   const str = (key: string): string | undefined => {
     const v = p[key];
     if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string') throw new RedactionConfigError(`${at}.${key}: expected a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') throw new RedactionConfigError(`${label}.${key}: expected a string, got ${JSON.stringify(v)}`);
     return v;
   };
   const name = str('name');
-  const label = name ? `${at} ("${name}")` : at;
+  if (name) label = `${at} ("${name}")`;
   const type = str('type');
   if (!type) throw new RedactionConfigError(`${label}.type: required (the marker is [REDACTED:<TYPE>])`);
   const cg = p.capture_group;
