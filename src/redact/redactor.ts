@@ -1,3 +1,4 @@
+import { Gate } from './gate.js';
 import { rewriteJsonStrings } from './json-strings.js';
 import { BUILTIN_PATTERNS } from './patterns.js';
 import { compileRule, isBuiltin, type BuiltinEngine, type CompiledRule } from './rules.js';
@@ -12,29 +13,24 @@ export interface RedactorTuning {
 }
 
 /**
- * In a JSON line, `\u0041KIA…` or `\/` could hide a gate literal from the raw-text gate.
- * JSON.stringify never writes them (it escapes only quotes, backslashes and control
- * characters), so lines that have them just skip the gate.
+ * In a JSON line, `\u0041KIA…`, `\/` or an escaped space could hide a gate part from the
+ * raw-text gate. JSON.stringify never writes those (it escapes only quotes, backslashes and
+ * control characters, as `\n`, `\t`… or `\u001b`), so lines that have them just skip the gate.
  */
-const GATE_HIDING_ESCAPE = /\\u00[2-7][0-9a-fA-F]|\\\//;
+const GATE_HIDING_ESCAPE =
+  /\\u(?:00[2-7][0-9a-fA-F]|000[9bBcC]|00[aA]0|1680|20[01][0-9a-fA-F]|202[89a-fA-F]|205[fF]|3000|[fF][eE][fF][fF])|\\\//;
 const MARKER = /\[REDACTED:[A-Za-z0-9_.-]*\]/g;
-
-function orNull(parts: string[], flags: string): RegExp | null {
-  return parts.length ? new RegExp([...new Set(parts)].join('|'), flags) : null;
-}
 
 export class PatternRedactor implements Redactor {
   private readonly counts = new Map<string, number>();
   private readonly rules: readonly CompiledRule[];
-  private readonly ungated: boolean;
-  private readonly caseSensitiveGate: RegExp | null;
-  private readonly ignoreCaseGate: RegExp | null;
+  private readonly gate: Gate;
+  private readonly gateOff: boolean;
 
-  constructor(rules: readonly CompiledRule[], gateSources: { caseSensitive: string[]; ignoreCase: string[] }, gating: boolean) {
+  constructor(rules: readonly CompiledRule[], gate: Gate, gating: boolean) {
     this.rules = rules;
-    this.ungated = !gating || rules.some((r) => !r.gate);
-    this.caseSensitiveGate = orNull(gateSources.caseSensitive, '');
-    this.ignoreCaseGate = orNull(gateSources.ignoreCase, 'i');
+    this.gate = gate;
+    this.gateOff = !gating;
   }
 
   get stats(): ReadonlyMap<string, number> {
@@ -69,10 +65,9 @@ export class PatternRedactor implements Redactor {
 
   /** The rules that may match `text`, or null when none can (the common case). */
   private candidates(text: string, jsonEscaped: boolean): CompiledRule[] | null {
-    const gateOff = this.ungated || (jsonEscaped && GATE_HIDING_ESCAPE.test(text));
-    if (!gateOff && !this.caseSensitiveGate?.test(text) && !this.ignoreCaseGate?.test(text)) return null;
-    const out: CompiledRule[] = [];
-    for (const rule of this.rules) if (gateOff || !rule.gate || rule.gate.test(text)) out.push(rule);
+    if (this.gateOff || (jsonEscaped && GATE_HIDING_ESCAPE.test(text))) return this.rules.length ? [...this.rules] : null;
+    const passing = this.gate.passing(text);
+    const out = this.rules.filter((rule, i) => !rule.gated || passing?.has(i));
     return out.length ? out : null;
   }
 
@@ -236,10 +231,6 @@ export function buildRedactor(opts: RedactionOptions, tuning: RedactorTuning = {
   const specs = [...(opts.useDefaultPatterns === false ? [] : BUILTIN_PATTERNS), ...(opts.patterns ?? [])];
   if (specs.length === 0) return undefined;
   const rules = specs.map((spec, i) => compileRule(spec, i, tuning.builtinEngine));
-  const caseSensitive: string[] = [];
-  const ignoreCase: string[] = [];
-  for (const spec of specs) {
-    if (isBuiltin(spec)) (spec.gate.ignoreCase ? ignoreCase : caseSensitive).push(...spec.gate.parts);
-  }
-  return new PatternRedactor(rules, { caseSensitive, ignoreCase }, tuning.gating !== false);
+  const gate = new Gate(specs.flatMap((spec, rule) => (isBuiltin(spec) ? spec.gate.map((part) => ({ rule, part })) : [])));
+  return new PatternRedactor(rules, gate, tuning.gating !== false);
 }

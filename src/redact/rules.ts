@@ -12,8 +12,8 @@ export interface CompiledRule {
   readonly value?: CompiledRegex;
   readonly field?: CompiledRegex;
   readonly captureGroup: number;
-  /** What a text must contain for this rule to possibly match (absent: every text is a candidate). */
-  readonly gate?: RegExp;
+  /** False for user patterns: every text is a candidate for them. */
+  readonly gated: boolean;
   readonly accept?: (target: string) => boolean;
 }
 
@@ -74,7 +74,7 @@ export function compileRule(spec: RedactionPatternSpec, index: number, builtinEn
     value,
     field,
     captureGroup,
-    gate: builtin ? new RegExp(builtin.gate.parts.join('|'), builtin.gate.ignoreCase ? 'i' : '') : undefined,
+    gated: builtin !== undefined,
     accept: builtin?.accept,
   };
 }

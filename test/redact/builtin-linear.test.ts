@@ -13,9 +13,7 @@ import { buildRedactor } from '../../src/redact/redactor.js';
 const SIZE = 128 * 1024;
 const fill = (unit: string) => unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE);
 
-const literalGateParts = BUILTIN_PATTERNS.flatMap((p) => p.gate.parts)
-  .filter((part) => !/(?<!\\)[[\](){}?*+|]/.test(part))
-  .map((part) => part.replace(/\\(.)/g, '$1'));
+const literalGateParts = BUILTIN_PATTERNS.flatMap((p) => p.gate.map((part) => part.literal));
 
 const UNITS = [
   ...new Set([

@@ -14,7 +14,7 @@ const ungated = buildRedactor({}, { gating: false })!;
 const pieces = [
   ...fakeSecrets(9, 1).map((f) => f.text),
   ...fakeSecrets(10, 1).map((f) => f.secret),
-  ...BUILTIN_PATTERNS.flatMap((p) => p.gate.parts).map((p) => p.replace(/\\(.)/g, '$1')),
+  ...BUILTIN_PATTERNS.flatMap((p) => p.gate.map((part) => part.literal)),
   'password', 'Token', 'SECRET', ': "', '=', "='", '\\n', '\\"', '\\\\', '\\u0041', '\\/', '"', '\n', '\t', ' ', '://', '@', 'u:', '{', '}', '[', ']', ',', ':',
 ];
 const text = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 6 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,50}$/)), { maxLength: 14 }).map((p) => p.join(''));
