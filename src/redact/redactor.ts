@@ -46,6 +46,7 @@ export class PatternRedactor implements Redactor {
       parsed = false;
     }
     if (parsed) {
+      if (rules && rules.some((r) => !r.gated && r.joinable)) rules = this.dropIdleUserRules(line, rules);
       if (!rules) return line;
       const all = rules;
       const valueRules = all.filter((r) => !r.field);
@@ -61,6 +62,18 @@ export class PatternRedactor implements Redactor {
     const rules = this.candidates(text, false);
     if (!rules) return text;
     return this.redactString(text, undefined, rules);
+  }
+
+  /**
+   * User patterns have no gate, so they would run on every string of every line. For those
+   * that can, one search over all the line's strings joined tells whether they are needed.
+   */
+  private dropIdleUserRules(line: string, rules: CompiledRule[]): CompiledRule[] | null {
+    const strings: string[] = [];
+    rewriteJsonStrings(line, (value) => (strings.push(value), value));
+    const joined = strings.join('\0');
+    const kept = rules.filter((r) => r.gated || !r.joinable || r.value!.test(joined));
+    return kept.length ? kept : null;
   }
 
   /** The rules that may match `text`, or null when none can (the common case). */

@@ -14,6 +14,12 @@ export interface CompiledRule {
   readonly captureGroup: number;
   /** False for user patterns: every text is a candidate for them. */
   readonly gated: boolean;
+  /**
+   * A value pattern whose matches do not depend on where a string starts or ends (no `^`,
+   * `$`, `\A`, `\z`, lookbehind): if it finds nothing in all of a line's strings joined by
+   * NUL, it finds nothing in any one of them.
+   */
+  readonly joinable: boolean;
   readonly accept?: (target: string) => boolean;
 }
 
@@ -75,6 +81,17 @@ export function compileRule(spec: RedactionPatternSpec, index: number, builtinEn
     field,
     captureGroup,
     gated: builtin !== undefined,
+    joinable: spec.pattern !== undefined && isJoinable(spec.pattern),
     accept: builtin?.accept,
   };
+}
+
+/** See `CompiledRule.joinable`. Escapes and character classes are dropped before looking for anchors. */
+function isJoinable(pattern: RegExp | string): boolean {
+  const source = typeof pattern === 'string' ? pattern : pattern.source;
+  const structure = source
+    .replace(/\\[AzZ]/g, '^')
+    .replace(/\\./g, '')
+    .replace(/\[\^?\]?[^\]]*\]/g, '');
+  return !/[\^$]|\(\?<[=!]/.test(structure);
 }

@@ -69,6 +69,25 @@ describe('user patterns (RE2 syntax on a linear-time engine)', () => {
     expect(r.redactText('key=abc nokey key=def')).toBe('key=[REDACTED:VAL] nokey key=[REDACTED:VAL]');
   });
 
+  it('finds anchored and unanchored patterns in any string of a line', () => {
+    const r = only(
+      { name: 'whole', type: 'whole', pattern: '^exact-[0-9]+$' },
+      { name: 'tail', type: 'tail', pattern: 'end-[a-z]+\\z' },
+      { name: 'after', type: 'after', pattern: '(?<=id=)[0-9]{3}' },
+      { name: 'word', type: 'word', pattern: '\\bEMP-[0-9]{4}\\b' },
+    );
+    const line = JSON.stringify({ a: 'x', b: ['exact-12', 'not exact-12'], c: { d: 'the end-abc', e: 'end-abc and more' }, f: 'id=123 EMP-1234', g: 'EMP-12345' });
+    expect(JSON.parse(r.redactLine(line))).toEqual({
+      a: 'x',
+      b: ['[REDACTED:WHOLE]', 'not exact-12'],
+      c: { d: 'the [REDACTED:TAIL]', e: 'end-abc and more' },
+      f: 'id=[REDACTED:AFTER] [REDACTED:WORD]',
+      g: 'EMP-12345',
+    });
+    const clean = JSON.stringify({ a: 'nothing', b: ['to', 'see'] });
+    expect(r.redactLine(clean)).toBe(clean);
+  });
+
   it('never inserts markers for empty matches', () => {
     expect(only({ name: 'empty', type: 'x', pattern: 'z*' }).redactText('abc')).toBe('abc');
   });
