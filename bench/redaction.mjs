@@ -17,6 +17,8 @@ const MB = arg('--mb', 100);
 const RUNS = arg('--runs', 3);
 
 const { buildRedactor } = await import('../dist/redact/redactor.js');
+const { Gate } = await import('../dist/redact/gate.js');
+const { BUILTIN_PATTERNS } = await import('../dist/redact/patterns.js');
 const { createRedactor } = await import('../dist/redact/index.js');
 
 process.stderr.write(`generating a ${MB} MB transcript… `);
@@ -82,7 +84,7 @@ function syncPass(redactor) {
       first_line: i + 1,
       lines: redactor ? slice.map((l) => redactor.redactLine(l)) : slice,
     });
-    out += zstd.compress(Buffer.from(body)).length;
+    out += zstd.compress(Buffer.from(body), 3).length;
   }
   return { ms: performance.now() - t0, out };
 }
@@ -94,6 +96,16 @@ for (let r = 0; r < RUNS; r++) {
 }
 
 const gated = info.get(variants[2].name);
+const gate = new Gate(BUILTIN_PATTERNS.flatMap((p, rule) => p.gate.map((part) => ({ rule, part }))));
+let passLines = 0;
+let passBytes = 0;
+for (const l of lines) {
+  if (!gate.passing(l)) continue;
+  passLines++;
+  passBytes += Buffer.byteLength(l) + 1;
+}
+const pct = (a, b) => `${((100 * a) / b).toFixed(1)}%`;
+
 publish(
   'redaction',
   `### Redaction throughput (\`bench/redaction.mjs\`)
@@ -112,6 +124,6 @@ ${table(
   ],
 )}
 
-With the defaults, ${gated ? gated.changed : '?'} lines changed; every other line skipped parsing because it holds none of the built-ins' gate literals.
+With the defaults, ${gated ? gated.changed : '?'} lines changed. ${pct(passLines, lines.length)} of the lines (${pct(passBytes, bytes)} of the bytes) hold a built-in's gate literal and were parsed and matched; the rest were returned untouched after one scan.
 `,
 );
