@@ -18,7 +18,7 @@ export interface RedactorTuning {
  * control characters, as `\n`, `\t`… or `\u001b`), so lines that have them just skip the gate.
  */
 const GATE_HIDING_ESCAPE =
-  /\\u(?:00[2-7][0-9a-fA-F]|000[9bBcC]|00[aA]0|1680|20[01][0-9a-fA-F]|202[89a-fA-F]|205[fF]|3000|[fF][eE][fF][fF])|\\\//;
+  /\\u(?:00[2-7][0-9a-fA-F]|000[9a-dA-D]|00[aA]0|1680|20[01][0-9a-fA-F]|202[89a-fA-F]|205[fF]|3000|[fF][eE][fF][fF])|\\\//;
 const MARKER = /\[REDACTED:[A-Za-z0-9_.-]*\]/g;
 
 export class PatternRedactor implements Redactor {
@@ -106,8 +106,9 @@ export class PatternRedactor implements Redactor {
   private replaceMatches(rule: CompiledRule, s: string): string {
     let out: string[] | undefined;
     let last = 0;
+    const markers = markerSpans(s);
     rule.value!.forEachTarget(s, rule.captureGroup, (start, end) => {
-      if (start < last) return;
+      if (start < last || cutsMarker(markers, start, end)) return;
       const target = s.slice(start, end);
       if (isMarkerOnly(target) || (rule.accept && !rule.accept(target))) return;
       (out ??= []).push(s.slice(last, start), rule.marker);
@@ -166,8 +167,9 @@ export class PatternRedactor implements Redactor {
     const outS: string[] = [];
     const outV: string[] = [];
     let last = 0;
+    const markers = markerSpans(s);
     rule.value!.forEachTarget(view, rule.captureGroup, (start, end) => {
-      if (start < last) return;
+      if (start < last || cutsMarker(markers, start, end)) return;
       const target = s.slice(start, end);
       if (isMarkerOnly(target) || (rule.accept && !rule.accept(view.slice(start, end)))) return;
       outS.push(s.slice(last, start), rule.marker);
@@ -184,6 +186,22 @@ export class PatternRedactor implements Redactor {
   private count(rule: CompiledRule): void {
     this.counts.set(rule.type, (this.counts.get(rule.type) ?? 0) + 1);
   }
+}
+
+/** Where the markers already in `s` are (usually none). */
+function markerSpans(s: string): [number, number][] | undefined {
+  if (!s.includes('[REDACTED:')) return undefined;
+  return [...s.matchAll(MARKER)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+/**
+ * A target that cuts into a marker (`SLACK_WEBHOOK]` read as the password of
+ * `https://[REDACTED:SLACK_WEBHOOK]@`) is an artefact of an earlier replacement, not a secret.
+ */
+function cutsMarker(markers: [number, number][] | undefined, start: number, end: number): boolean {
+  if (!markers) return false;
+  for (const [a, b] of markers) if (start < b && end > a && (start > a || end < b)) return true;
+  return false;
 }
 
 /** A span that is already a marker (or markers and a little noise) is left alone. */
