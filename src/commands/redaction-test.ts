@@ -37,7 +37,7 @@ export default class RedactionTest extends Command {
 
   static override examples = [
     '<%= config.bin %> redaction-test ~/.claude/projects/-work-app/0b4c7f5e.jsonl',
-    'cat session.jsonl | <%= config.bin %> redaction-test - --stats',
+    '<%= config.bin %> redaction-test - --stats < session.jsonl',
     '<%= config.bin %> redaction-test session.jsonl --json',
   ];
 
