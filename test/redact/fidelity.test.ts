@@ -101,6 +101,10 @@ describe('byte fidelity', () => {
     expect(top).toEqual([undefined]);
   });
 
+  it('redacts a secret used as a member name, leaving its value alone', () => {
+    expect(redactor.redactLine(`{"tokens":{"${GH}":42}}`)).toBe('{"tokens":{"[REDACTED:GITHUB_TOKEN]":42}}');
+  });
+
   it('handles backslash runs before quotes', () => {
     const line = JSON.stringify({ a: 'x\\', b: '\\"', c: `\\\\${GH}\\` });
     const out = redactor.redactLine(line);
