@@ -4,18 +4,21 @@
 // and `zstd -1 -c file > /dev/null` timed in the same run, plus the client's peak RSS.
 //   node bench/backfill.mjs [--mb 200] [--write]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { machineLine, publish, table } from './lib/report.mjs';
-import { writeTranscript } from './lib/transcript.mjs';
+import { generateTranscript } from './lib/transcript.mjs';
 
 const mbArg = process.argv.indexOf('--mb');
 const mb = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 200;
 const root = mkdtempSync(join(tmpdir(), 'confab-bench-backfill-'));
 const transcript = join(root, 'session.jsonl');
-const lines = writeTranscript(transcript, mb * 1024 * 1024);
+const generated = generateTranscript({ bytes: mb * 1024 * 1024 });
+writeFileSync(transcript, `${generated.join('\n')}\n`);
+const lines = generated.length;
+generated.length = 0;
 const size = statSync(transcript).size;
 
 function timeShell(cmd) {

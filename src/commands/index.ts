@@ -9,6 +9,7 @@ import HooksAdd from './hooks/add.js';
 import HooksRemove from './hooks/remove.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
+import RedactionTest from './redaction-test.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   'hook:post-tool-use': HookPostToolUse,
@@ -20,4 +21,5 @@ export const COMMANDS: Record<string, Command.Class> = {
   'hooks:remove': HooksRemove,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
+  'redaction-test': RedactionTest,
 };

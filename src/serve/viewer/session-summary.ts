@@ -81,7 +81,7 @@ export function githubLinks(s: StoredSession): GithubLinkView[] {
   const out: GithubLinkView[] = [];
   for (const l of raw) {
     if (typeof l !== 'object' || l === null) continue;
-    const { url, link_type, owner, repo, ref, title } = l as Record<string, unknown>;
+    const { url, link_type, owner, repo, ref, title } = l as unknown as Record<string, unknown>;
     if (typeof url !== 'string' || !/^https:\/\/github\.com\//.test(url)) continue;
     if (typeof owner !== 'string' || typeof repo !== 'string' || typeof ref !== 'string') continue;
     const label = link_type === 'pull_request' ? `${owner}/${repo}#${ref}` : `${owner}/${repo}@${ref.slice(0, 7)}`;
