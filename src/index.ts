@@ -9,3 +9,15 @@ export type { Backend, RemoteSession, UploadPolicy, RequestOptions } from './bac
 export { BackendError, isBackendError, type BackendErrorKind } from './backend/errors.js';
 export type { State } from './daemon/state.js';
 export { defineConfig, type ProjectConfig, type ProjectRedactionPattern } from './config/define.js';
+export {
+  applyRedaction,
+  createRedactor,
+  DEFAULT_PATTERNS,
+  mergeRedactionOptions,
+  REDACTION_TAP,
+  RedactionConfigError,
+  redactionOptionsFromUserConfig,
+  type RedactionOptions,
+  type RedactionPatternSpec,
+  type Redactor,
+} from './redact/index.js';

@@ -25,6 +25,7 @@ import type {
 import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
+import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
 import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
@@ -209,6 +210,7 @@ export class Daemon {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
         await this.removeSpawnerState();
+        if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
         return { reason, pending: false, sessionEndSent: false };
       }
       this.saveOwnState();
@@ -233,6 +235,9 @@ export class Daemon {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onTerm);
     process.on('SIGHUP', onHup);
+    // A stop requested while the process was still booting.
+    releaseEarlySignals();
+    if (earlySignals().length) this.stop('signal');
     return () => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onTerm);
@@ -275,7 +280,9 @@ export class Daemon {
   private saveOwnState(): void {
     const { provider, externalId, transcriptPath, cwd, parentPid } = this.config;
     this.state = newStateForProvider(provider, externalId, transcriptPath, cwd, parentPid);
-    if (!this.opts.manageState) return;
+    // Already asked to stop (a short session): the session was handed over by the stopper;
+    // claiming it again would make a resumed session's hook think we still serve it.
+    if (!this.opts.manageState || this.stopSignal.reason) return;
     try {
       saveState(this.state);
     } catch (err) {
@@ -507,6 +514,7 @@ export class Daemon {
         this.log.warn(`could not remove state: ${errText(err)}`);
       }
     }
+    if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
   }

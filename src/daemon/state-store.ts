@@ -133,7 +133,9 @@ export function deleteState(state: State, opts: { withInbox?: boolean } = {}): v
     }
   }
   try {
-    rmSync(state.loadedFrom ?? getStatePathForProvider(state.provider, state.externalId), { force: true });
+    const path = state.loadedFrom ?? getStatePathForProvider(state.provider, state.externalId);
+    rmSync(path, { force: true });
+    if (opts.withInbox) rmSync(`${path}.ready`, { force: true });
   } catch (err) {
     firstError ??= err;
   }

@@ -1,6 +1,13 @@
 import type { Provider } from '../provider/contract.js';
 import { appendInboxEvent } from './inbox.js';
+import { waitUntilReady } from './readiness.js';
 import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
+
+/**
+ * How long a stop waits for a booting daemon to become ready. Agents give SessionEnd hooks
+ * about 1.5 s in all (Claude Code), and a daemon boots in ~0.1–0.3 s.
+ */
+const READY_GRACE_MS = 1000;
 
 export class NoDaemonError extends Error {
   constructor(externalId: string) {
@@ -45,6 +52,8 @@ export async function stopDaemonForProvider(
       // The SIGTERM alone still gets a final sync; only the event payload is lost.
     }
   }
+  // A daemon that is still booting would die of the signal without a final sync.
+  await waitUntilReady(state.provider, state.externalId, state.pid, READY_GRACE_MS);
   process.kill(state.pid, 'SIGTERM');
   // Hand the session over now: the stopping daemon finishes its final sync on its own, and a
   // session resumed right away (same id) must be able to start a new daemon meanwhile.

@@ -1,5 +1,6 @@
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
+import { applyRedaction, createRedactor } from '../redact/index.js';
 import { SyncEngine } from '../sync/engine.js';
 import type { DaemonWiring } from './main.js';
 
@@ -9,6 +10,12 @@ export function defaultDaemonWiring(): DaemonWiring {
     openBackend: async (settings) =>
       settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(),
     createEngine: (input) => new SyncEngine(input),
+    // Secrets are redacted by default; only an explicit `enabled: false` turns it off.
+    applySettings: (daemon, settings, log) => {
+      const redactor = createRedactor(settings.redaction);
+      if (redactor) applyRedaction(daemon.hooks, redactor);
+      else log.info('redaction is disabled by configuration');
+    },
   };
 }
 

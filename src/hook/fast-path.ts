@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import { HookUsageError, parseHookArgv } from './argv.js';
 import { FALLBACK_ANSWER, runHook, type HookIO } from './run.js';
 import { readStdinSync } from './stdin.js';
+import { becomeReady } from '../daemon/readiness.js';
 
 const fdIO: HookIO = {
   readInput: () => readStdinSync(0),
@@ -18,6 +19,18 @@ function writeAll(fd: number, text: string): void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
     }
+  }
+}
+
+/** Catch stop signals before anything slow loads (see daemon/readiness.ts). */
+function announceDaemon(launchJson: string): void {
+  try {
+    const { provider, external_id } = JSON.parse(launchJson) as { provider?: unknown; external_id?: unknown };
+    if (typeof provider === 'string' && typeof external_id === 'string' && /^[A-Za-z0-9_-]+$/.test(external_id)) {
+      becomeReady(provider.trim().toLowerCase() || 'claude-code', external_id);
+    }
+  } catch {
+    // The daemon reports a malformed launch JSON itself.
   }
 }
 
@@ -38,6 +51,7 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   }
   if (!invocation) return false;
   if (invocation.bgDaemon !== undefined) {
+    announceDaemon(invocation.bgDaemon);
     // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
     const { runDaemonProcess } = await import('../daemon/wiring.js');
     await runDaemonProcess(invocation.bgDaemon);

@@ -69,6 +69,29 @@ describe('a Claude Code session end to end through the real CLI', () => {
     expect(existsSync(join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.inbox.jsonl`))).toBe(false);
   });
 
+  it('redacts secrets before they leave the machine, leaving every other line byte-identical', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(4);
+    await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
+    // A token shaped like a real GitHub PAT (random, with a valid-looking body), in a tool result.
+    const token = `ghp_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}`;
+    const secretLine = JSON.stringify({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: `export GITHUB_TOKEN=${token}` }] }, toolUseResult: { stdout: `export GITHUB_TOKEN=${token}`, stderr: '' } });
+    session.appendRaw('main', secretLine);
+    session.appendMain(3);
+    await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
+    await waitFor(() => daemonGone(sbx, session.sessionId), { what: 'the daemon to finish', timeoutMs: 20_000 });
+    const stored = (await storedFile(sbx, session.sessionId, `${session.sessionId}.jsonl`))?.toString() ?? '';
+    const source = readFileSync(session.transcriptPath, 'utf8');
+    expect(stored).not.toContain(token);
+    expect(stored).toContain('[REDACTED:GITHUB_TOKEN]');
+    const storedLines = stored.split('\n');
+    const sourceLines = source.split('\n');
+    expect(storedLines).toHaveLength(sourceLines.length);
+    const changed = sourceLines.flatMap((l, i) => (l === storedLines[i] ? [] : [i]));
+    expect(changed).toEqual([sourceLines.indexOf(secretLine)]);
+  });
+
   it('stops a daemon that an older install recorded at the legacy flat path, and reaps stale legacy files', async () => {
     const sbx = sandbox();
     const session = new ReplayedClaudeSession(sbx.claudeDir);
