@@ -86,6 +86,14 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
       expect(agents.length).toBeGreaterThanOrEqual(1);
 
       const { FileStore } = await import('../../src/store/file-store.js');
+      const { createRedactor } = await import('../../src/redact/index.js');
+      // What confab must hold: the file's lines, each through the default redaction (which
+      // leaves a line without secrets byte-identical).
+      const redactor = createRedactor()!;
+      const expected = (path: string) => {
+        const text = readFileSync(path, 'utf8');
+        return Buffer.from(text.split('\n').map((l, i, all) => (i === all.length - 1 ? l : redactor.redactLine(l))).join('\n'));
+      };
       const store = await FileStore.open(join(home, '.confab', 'store'));
       try {
         const sessions = await store.listSessions();
@@ -93,11 +101,11 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
         const s = sessions[0]!;
         const stored = new Map(s.files.map((f) => [f.file_name, f]));
         const mainName = main[0]!.split('/').pop()!;
-        expect(await store.readFile(s.session_id, mainName)).toEqual(readFileSync(files.get(main[0]!)!));
+        expect(await store.readFile(s.session_id, mainName)).toEqual(expected(files.get(main[0]!)!));
         for (const a of agents) {
           const name = a.split('/').pop()!;
           expect(stored.has(name), `${name} synced`).toBe(true);
-          expect(await store.readFile(s.session_id, name)).toEqual(readFileSync(files.get(a)!));
+          expect(await store.readFile(s.session_id, name)).toEqual(expected(files.get(a)!));
         }
         const events = await store.listEvents(s.session_id);
         expect(events.map((e) => e.event_type)).toEqual(['session_end', 'session_end']);
