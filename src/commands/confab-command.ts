@@ -11,7 +11,9 @@ export abstract class ConfabCommand extends Command {
     if (err.oclif?.exit !== undefined) return super.catch(err);
     if (process.env.DEBUG?.includes('confab')) process.stderr.write(`${err.stack}\n`);
     const message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());
-    this.error(message, { exit: typeof err.exitCode === 'number' ? err.exitCode : 1 });
+    // Written directly: oclif would wrap a long message over several lines.
+    process.stderr.write(`Error: ${message}\n`);
+    this.exit(typeof err.exitCode === 'number' ? err.exitCode : 1);
   }
 }
 

@@ -7,6 +7,10 @@ import HookSessionStart from './hook/session-start.js';
 import HookUserPromptSubmit from './hook/user-prompt-submit.js';
 import HooksAdd from './hooks/add.js';
 import HooksRemove from './hooks/remove.js';
+import Serve from './serve/index.js';
+import ServeKeysCreate from './serve/keys/create.js';
+import ServeKeysList from './serve/keys/list.js';
+import ServeKeysRevoke from './serve/keys/revoke.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
@@ -19,6 +23,10 @@ export const COMMANDS: Record<string, Command.Class> = {
   'hook:user-prompt-submit': HookUserPromptSubmit,
   'hooks:add': HooksAdd,
   'hooks:remove': HooksRemove,
+  serve: Serve,
+  'serve:keys:create': ServeKeysCreate,
+  'serve:keys:list': ServeKeysList,
+  'serve:keys:revoke': ServeKeysRevoke,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,

@@ -53,6 +53,8 @@ export interface ApiServerOptions {
   capabilities?: Record<string, boolean> | false;
   /** Told about client misbehaviour (rules 14, 21, 26): concurrent uploads to one file, and the like. */
   onClientViolation?: (v: ClientViolation) => void;
+  /** Serve HTTPS directly with this certificate and key (PEM). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 type AuthMode = 'key' | 'key-or-session' | 'optional' | 'none';
@@ -178,6 +180,9 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
 
   const app = Fastify({
     logger: false,
+    // Live viewer streams and keep-alive connections must not hold a shutdown open.
+    forceCloseConnections: true,
+    ...(opts.https ? { https: opts.https } : {}),
     // Bodies are read and capped by our own parser below.
     bodyLimit: 2 * BODY_CAPS.chunk + 1024 * 1024,
     return503OnClosing: true,
