@@ -1,14 +1,17 @@
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
+import { installedPlugins } from '../plugin/installed.js';
+import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
 import type { DaemonWiring } from './main.js';
 
-/** The production wiring of a background daemon: real backends and the real sync engine. */
+/** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
   return {
     openBackend: async (settings) =>
       settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(),
     createEngine: (input) => new SyncEngine(input),
+    loadPlugins: (settings, log) => loadPlugins([...installedPlugins(), ...settings.plugins], (message) => log.warn(message)),
   };
 }
 
