@@ -7,6 +7,7 @@ import HookSessionStart from './hook/session-start.js';
 import HookUserPromptSubmit from './hook/user-prompt-submit.js';
 import HooksAdd from './hooks/add.js';
 import HooksRemove from './hooks/remove.js';
+import PluginsIndex from './plugins/index.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 
@@ -18,6 +19,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'hook:user-prompt-submit': HookUserPromptSubmit,
   'hooks:add': HooksAdd,
   'hooks:remove': HooksRemove,
+  plugins: PluginsIndex,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
 };

@@ -10,7 +10,8 @@ import { byPrecedence, describePlugin, type PluginSpec } from './spec.js';
 export class PluginLoadError extends Error {
   constructor(
     readonly spec: PluginSpec,
-    problem: string,
+    /** What went wrong, without the plugin's name. */
+    readonly problem: string,
   ) {
     super(`${describePlugin(spec)}: ${problem}`);
     this.name = 'PluginLoadError';
