@@ -91,6 +91,12 @@ describe('a provider from a plugin listed in the project config', () => {
       apply: false,
       commands: [],
     });
+
+    // Commands that take --provider know it too (this one has no hooks to install).
+    const add = await sbx.run(['hooks', 'add', '--provider', 'my-agent'], { cwd: project });
+    expect(add.code).toBe(1);
+    // (oclif wraps long error lines.)
+    expect(add.stderr.replace(/\s+›\s+/g, ' ')).toContain('my-agent: this provider has no hooks to install');
   });
 
   it('is unknown outside that project, and the answer is still JSON', async () => {
