@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, write
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
+import { docExample } from '../helpers/doc-examples.js';
 import { REPO_ROOT, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
@@ -11,20 +12,18 @@ function write(path: string, body: string): void {
   writeFileSync(path, body);
 }
 
-/** A provider for a simple agent that writes one JSONL transcript anywhere and passes its path in the payload. */
-function jsonlAgentProvider(name: string, lang: 'ts' | 'js'): string {
-  const types = lang === 'ts';
-  return `import { defineProvider, HookInputError${types ? ', type SessionHookInput' : ''} } from 'confab/provider';
+/** A provider (plain JavaScript) for a simple agent that writes one JSONL transcript anywhere and passes its path in the payload. */
+function jsonlAgentProvider(name: string): string {
+  return `import { defineProvider, HookInputError } from 'confab/provider';
 
 export default defineProvider({
   name: ${JSON.stringify(name)},
   displayName: 'JSONL agent ${name}',
-  parseHookInput(_event, payload)${types ? ': SessionHookInput' : ''} {
+  parseHookInput(_event, payload) {
     if (typeof payload !== 'object' || payload === null) throw new HookInputError('payload must be an object');
-    const p = payload${types ? ' as Record<string, unknown>' : ''};
-    if (typeof p.session_id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(p.session_id)) throw new HookInputError('"session_id" is missing or unsafe');
-    if (typeof p.transcript_path !== 'string' || !p.transcript_path.startsWith('/')) throw new HookInputError('"transcript_path" must be an absolute path');
-    return { sessionId: p.session_id, transcriptPath: p.transcript_path, cwd: typeof p.cwd === 'string' ? p.cwd : '', payload: p };
+    if (typeof payload.session_id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(payload.session_id)) throw new HookInputError('"session_id" is missing or unsafe');
+    if (typeof payload.transcript_path !== 'string' || !payload.transcript_path.startsWith('/')) throw new HookInputError('"transcript_path" must be an absolute path');
+    return { sessionId: payload.session_id, transcriptPath: payload.transcript_path, cwd: typeof payload.cwd === 'string' ? payload.cwd : '', payload };
   },
   hookResponse: (_event, answer) => ({ ok: true, quiet: answer.suppressOutput === true }),
 });
@@ -47,38 +46,56 @@ function noDaemon(sbx: Sandbox, provider: string, id: string): boolean {
   return !existsSync(join(sbx.confabDir, 'sync', provider, `${id}.json`)) && sbx.strayPids().length === 0;
 }
 
+interface AgentSession {
+  provider: string;
+  /** The session's cwd in the payload. */
+  cwd: string;
+  transcriptDir: string;
+  /** The provider's answer on stdout, and its display name. */
+  answer: unknown;
+  label: string;
+}
+
 /**
  * Run a session of a plugin-provided agent through the built CLI: SessionStart, lines
  * appended while the daemon follows them, SessionEnd; the store must then hold the
  * transcript exactly and the daemon be gone.
  */
-async function syncSession(sbx: Sandbox, provider: string, cwd: string): Promise<void> {
+async function syncSession(sbx: Sandbox, { provider, cwd, transcriptDir, answer, label }: AgentSession): Promise<void> {
   const id = `${provider}-session-1`;
-  const transcript = join(sbx.dir('agent-data'), `${id}.jsonl`);
+  mkdirSync(transcriptDir, { recursive: true });
+  const transcript = join(transcriptDir, `${id}.jsonl`);
   writeFileSync(transcript, '{"role":"user","text":"hello"}\n{"role":"agent","text":"hi"}\n');
   const payload = JSON.stringify({ session_id: id, transcript_path: transcript, cwd });
 
   const start = await sbx.run(['hook', 'session-start', '--provider', provider], { input: payload });
   expect(start.code).toBe(0);
-  expect(JSON.parse(start.stdout)).toEqual({ ok: true, quiet: false });
-  expect(start.stderr).toContain(`JSONL agent ${provider} sync daemon started in background`);
+  expect(JSON.parse(start.stdout)).toEqual(answer);
+  expect(start.stderr).toContain(`${label} sync daemon started in background`);
 
   await waitFor(async () => (await storedFile(sbx, provider, id, `${id}.jsonl`))?.length, { what: 'the first lines to reach the store', timeoutMs: 20_000 });
   appendFileSync(transcript, '{"role":"user","text":"bye"}\n');
   const end = await sbx.run(['hook', 'session-end', '--provider', provider], { input: payload });
   expect(end.code).toBe(0);
-  expect(JSON.parse(end.stdout)).toEqual({ ok: true, quiet: false });
+  expect(JSON.parse(end.stdout)).toEqual(answer);
   await waitFor(() => noDaemon(sbx, provider, id), { what: 'the daemon to finish', timeoutMs: 20_000 });
   expect(await storedFile(sbx, provider, id, `${id}.jsonl`)).toEqual(readFileSync(transcript));
 }
 
 describe('a provider from a plugin listed in the project config', () => {
-  it('is found by the hook from the payload cwd, and its session syncs end to end', async () => {
+  it('is found by the hook from the payload cwd, and its session syncs end to end (the example in docs/plugins.md)', async () => {
     const sbx = sandbox();
     const project = sbx.dir('my-project');
-    write(join(project, 'tools', 'my-agent.ts'), jsonlAgentProvider('my-agent', 'ts'));
-    write(join(project, 'confab.config.ts'), `import { defineConfig } from 'confab';\nexport default defineConfig({ plugins: ['./tools/my-agent.ts'] });\n`);
-    await syncSession(sbx, 'my-agent', project);
+    write(join(project, 'tools', 'my-agent.ts'), docExample('tools/my-agent.ts'));
+    write(join(project, 'confab.config.ts'), docExample('confab.config.ts'));
+    await syncSession(sbx, { provider: 'my-agent', cwd: project, transcriptDir: join(sbx.home, '.my-agent', 'sessions'), answer: { continue: true }, label: 'My Agent' });
+
+    // The example refuses a transcript outside its agent's data dir.
+    const outside = await sbx.run(['hook', 'session-start', '--provider', 'my-agent'], {
+      input: JSON.stringify({ session_id: 's2', transcript_path: join(sbx.root, 'elsewhere.jsonl'), cwd: project }),
+    });
+    expect(JSON.parse(outside.stdout)).toEqual({ continue: true });
+    expect(outside.stderr).toBe('confab: "transcript_path" must be a .jsonl file in ~/.my-agent/sessions\n');
 
     const listed = await sbx.run(['plugins', '--json'], { cwd: project });
     expect(listed.code).toBe(0);
@@ -102,8 +119,8 @@ describe('a provider from a plugin listed in the project config', () => {
   it('is unknown outside that project, and the answer is still JSON', async () => {
     const sbx = sandbox();
     const project = sbx.dir('my-project');
-    write(join(project, 'tools', 'my-agent.ts'), jsonlAgentProvider('my-agent', 'ts'));
-    write(join(project, 'confab.config.ts'), `export default { plugins: ['./tools/my-agent.ts'] };\n`);
+    write(join(project, 'tools', 'my-agent.ts'), docExample('tools/my-agent.ts'));
+    write(join(project, 'confab.config.ts'), docExample('confab.config.ts'));
     const res = await sbx.run(['hook', 'session-start', '--provider', 'my-agent'], { input: JSON.stringify({ session_id: 'x', transcript_path: '/tmp/x.jsonl', cwd: sbx.dir('elsewhere') }) });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ continue: true });
@@ -137,7 +154,7 @@ describe('a plugin linked with `confab plugins link`', () => {
       join(dir, 'package.json'),
       JSON.stringify({ name: 'confab-plugin-hello', version: '1.0.0', type: 'module', exports: { '.': './index.js' }, oclif: { commands: './commands' } }),
     );
-    write(join(dir, 'index.js'), jsonlAgentProvider('hello-agent', 'js'));
+    write(join(dir, 'index.js'), jsonlAgentProvider('hello-agent'));
     write(
       join(dir, 'commands', 'hello.js'),
       `import { Args, Command } from '@oclif/core';
@@ -181,7 +198,13 @@ export default class Hello extends Command {
     const table = await sbx.run(['plugins']);
     expect(table.stdout).toMatch(/confab-plugin-hello\s+linked\s+hello-agent\s+-\s+hello\s+/);
 
-    await syncSession(sbx, 'hello-agent', sbx.dir('work'));
+    await syncSession(sbx, {
+      provider: 'hello-agent',
+      cwd: sbx.dir('work'),
+      transcriptDir: sbx.dir('agent-data'),
+      answer: { ok: true, quiet: false },
+      label: 'JSONL agent hello-agent',
+    });
 
     const unlink = await sbx.run(['plugins', 'uninstall', 'confab-plugin-hello']);
     expect(unlink.code).toBe(0);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createDaemonHooks } from '../../src/daemon/create-hooks.js';
 import { findPluginProvider, loadPlugin, loadPlugins, PluginLoadError } from '../../src/plugin/load.js';
 import type { PluginOrigin, PluginSpec } from '../../src/plugin/spec.js';
+import { docExample } from '../helpers/doc-examples.js';
 import { useTempHome } from '../helpers/sandbox.js';
 
 const home = useTempHome();
@@ -156,5 +157,18 @@ describe('loading every plugin of a session', () => {
     expect(warnings).toEqual([]);
     expect(await findPluginProvider(specs, 'nobody', (m) => warnings.push(m))).toBeUndefined();
     expect(warnings).toEqual([expect.stringContaining('plugin "./broken-installed.mjs"')]);
+  });
+});
+
+describe('the examples in docs/plugins.md', () => {
+  it('the apply example rewrites lines as its test snippet says', async () => {
+    const dir = join(home(), 'repo');
+    write(join(dir, 'tools', 'internal-hosts.ts'), docExample('tools/internal-hosts.ts'));
+    const plugin = await loadPlugin(spec('./tools/internal-hosts.ts', dir));
+    const hooks = createDaemonHooks();
+    await plugin.apply?.({ hooks, config: { provider: 'my-agent', externalId: 's1', transcriptPath: '/t.jsonl', cwd: '/repo' } });
+    const ctx = { fileName: 't.jsonl', fileType: 'transcript' as const, lineNumber: 1 };
+    expect(hooks.line.call('{"host":"db.corp.internal"}', ctx)).toBe('{"host":"internal-host"}');
+    expect(hooks.afterSync.taps.map((t) => t.name)).toEqual(['internal-hosts']);
   });
 });
