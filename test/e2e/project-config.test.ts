@@ -99,6 +99,19 @@ export default defineConfig({
 });
 `,
     );
+    const listed = await sbx.run(['plugins', '--json'], { cwd });
+    expect((JSON.parse(listed.stdout) as { plugins: unknown[] }).plugins.slice(2)).toEqual([
+      {
+        name: './plugins/mark.mjs',
+        origin: 'user-config',
+        from: join(sbx.confabDir, 'config.json'),
+        entry: join(sbx.confabDir, 'plugins', 'mark.mjs'),
+        providers: [],
+        apply: true,
+        commands: [],
+      },
+    ]);
+
     const lines = [line(1, 'first raw-word'), line(2, 'nothing to change')];
     const session = claudeSession(sbx, cwd, lines);
     const start = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
