@@ -6,6 +6,9 @@
 const argv = process.argv.slice(2);
 
 function runCli() {
+  // Linked plugins are loaded from their built output (confab does not transpile them); oclif
+  // would otherwise warn about it on every command.
+  process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1';
   return import('@oclif/core').then(({ execute }) => execute({ dir: require('node:path').resolve(__dirname, '..') }));
 }
 

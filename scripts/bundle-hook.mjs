@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Modules the hook path imports dynamically, and only when needed: they stay ESM files in
 // dist/ (with their npm dependencies) instead of being inlined into every hook's bundle.
-const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js'];
+const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js', 'plugin/load.js'];
 
 // Modules the built-in plugins load with `import()` (git, settings editing, the daemon's
 // taps…) stay out of the bundle and are imported from the plugin's package when first
@@ -50,10 +50,15 @@ await build({
     {
       name: 'lazy-external',
       setup(b) {
-        for (const mod of LAZY_MODULES) {
-          const filter = new RegExp(`/${mod.replace(/[/.]/g, '\\$&')}$`);
-          b.onResolve({ filter }, () => ({ path: `./${mod}`, external: true }));
-        }
+        b.onResolve({ filter: /^\.\.?\// }, (args) => {
+          const target = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+          const mod = LAZY_MODULES.find((m) => target === resolve(root, 'src', m.replace(/\.js$/, '.ts')));
+          if (!mod) return undefined;
+          if (args.kind !== 'dynamic-import') {
+            return { errors: [{ text: `${mod} must be loaded with import() on the hook path: a static import would load it for every hook` }] };
+          }
+          return { path: `./${mod}`, external: true };
+        });
       },
     },
   ],

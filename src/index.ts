@@ -1,10 +1,15 @@
 /**
  * confab's public API: what provider plugins, `confab.config.ts` and programs embedding
  * confab may import. Everything else is internal.
+ *
+ * Plugin authors: the provider contract (`defineProvider`, `Provider`, `HookInputError`, the
+ * hook payload and answer types, `PluginApply`/`DaemonHandle`), the daemon hooks and their
+ * context types and the wire types come from `confab/provider` and are re-exported here.
  */
 export { confabVersion } from './version.js';
 export * from './provider/public.js';
 export { getProvider, registerProvider, knownProviderNames, UnknownProviderError } from './provider/registry.js';
+export { createDaemonHooks } from './daemon/create-hooks.js';
 export type { Backend, RemoteSession, UploadPolicy, RequestOptions } from './backend/backend.js';
 export { BackendError, isBackendError, type BackendErrorKind } from './backend/errors.js';
 export type { State } from './daemon/state.js';

@@ -28,3 +28,14 @@ export function storeDir(): string {
 export function userConfigPath(): string {
   return process.env.CONFAB_CONFIG_PATH || join(confabDir(), 'config.json');
 }
+
+/**
+ * Where `confab plugins install|link` keeps its plugins: oclif's data dir for the `confab`
+ * bin (`CONFAB_DATA_DIR`, else `$XDG_DATA_HOME/confab`, else `~/.local/share/confab`).
+ * Computed here the way oclif does, so the hook can read it without loading oclif.
+ */
+export function pluginDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CONFAB_DATA_DIR) return env.CONFAB_DATA_DIR;
+  const base = env.XDG_DATA_HOME || (process.platform === 'win32' && env.LOCALAPPDATA) || join(env.HOME || homedir(), '.local', 'share');
+  return join(base, 'confab');
+}

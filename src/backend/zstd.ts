@@ -4,11 +4,13 @@
  * wrapper that copied byte by byte cost ~4× the compression itself on a 2 MiB chunk.
  */
 
+import type * as ZstdWasm from '@bokuweb/zstd-wasm';
+
 /** zstd's standard level (what `zstd` and the Go CLI use); no dictionary, no long mode. */
 export const ZSTD_LEVEL = 3;
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
-type ZstdModule = typeof import('@bokuweb/zstd-wasm');
+type ZstdModule = typeof ZstdWasm;
 let loading: Promise<ZstdModule> | undefined;
 
 /** The WASM module is compiled on first use only, once per process: most commands never compress. */

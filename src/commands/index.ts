@@ -11,6 +11,7 @@ import Serve from './serve/index.js';
 import ServeKeysCreate from './serve/keys/create.js';
 import ServeKeysList from './serve/keys/list.js';
 import ServeKeysRevoke from './serve/keys/revoke.js';
+import PluginsIndex from './plugins/index.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
@@ -27,6 +28,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'serve:keys:create': ServeKeysCreate,
   'serve:keys:list': ServeKeysList,
   'serve:keys:revoke': ServeKeysRevoke,
+  plugins: PluginsIndex,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,

@@ -1,4 +1,4 @@
-import type { DaemonHooks } from '../daemon/daemon-hooks.js';
+import type { DaemonHandle } from '../provider/contract.js';
 
 /** A redaction rule in a project config: a RegExp, or a string in RE2 syntax. */
 export interface ProjectRedactionPattern {
@@ -20,10 +20,13 @@ export interface ProjectConfig {
   backend?: { url?: string; apiKey?: string } | 'local';
   sync?: { intervalMs?: number; jitterMs?: number };
   redaction?: { enabled?: boolean; useDefaultPatterns?: boolean; patterns?: ProjectRedactionPattern[] };
-  /** Provider plugins: package names, or paths relative to the config file. */
+  /**
+   * Plugins for this project's sessions: package names (resolved from this file's directory)
+   * or paths relative to it (`./tools/my-agent.ts`). Each exports a provider and/or `apply`.
+   */
   plugins?: string[];
-  /** Tap the daemon's hooks for this project's sessions. */
-  apply?(daemon: { readonly hooks: DaemonHooks }): void;
+  /** Tap the daemon's hooks for this project's sessions (runs after the plugins' `apply`). */
+  apply?(daemon: DaemonHandle): void;
 }
 
 /** Identity helper that gives `confab.config.ts` full typing. */

@@ -1,7 +1,10 @@
+import { dirname } from 'node:path';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from '../daemon/launch.js';
 import { parseLogLevel, type LogLevel } from '../log.js';
+import { userConfigPath } from '../paths.js';
+import type { PluginSpec } from '../plugin/spec.js';
 import type { ProjectConfig, ProjectRedactionPattern } from './define.js';
-import { loadProjectConfig } from './project-config.js';
+import { hasProjectConfigCandidate } from './project-config-files.js';
 import { ConfigError, loadUserConfig, validateApiKey, validateBackendUrl, type UserConfig, type UserRedactionPattern } from './user-config.js';
 
 /** Where sessions go. */
@@ -28,7 +31,8 @@ export interface Settings {
   jitterMs: number;
   redaction: RedactionSettings;
   logLevel: LogLevel;
-  plugins: { specifier: string; baseDir: string }[];
+  /** Plugins listed in `~/.confab/config.json`, then in the project config (in order of precedence). */
+  plugins: PluginSpec[];
   /** The project config's `apply`, if any. */
   apply?: ProjectConfig['apply'];
   user: UserConfig;
@@ -83,8 +87,14 @@ export async function resolveSettings(
   const env = opts.env ?? process.env;
   const warnings: string[] = [];
   const flags = opts.flags ?? {};
-  const user = loadUserConfig(opts.userConfigPath);
-  const project = opts.project === false || !opts.cwd ? undefined : await loadProjectConfig(opts.cwd);
+  const userPath = opts.userConfigPath ?? userConfigPath();
+  const user = loadUserConfig(userPath);
+  // cosmiconfig and the TypeScript loader load only when a candidate file exists: hooks run
+  // this for every new session, and almost no directory has a project config.
+  const project =
+    opts.project === false || !opts.cwd || !hasProjectConfigCandidate(opts.cwd)
+      ? undefined
+      : await (await import('./project-config.js')).loadProjectConfig(opts.cwd);
   const pc = project?.config;
 
   let backend: BackendChoice = { kind: 'local' };
@@ -136,7 +146,7 @@ export async function resolveSettings(
     patterns: [...fromUserPatterns(ur?.patterns), ...(pr?.patterns ?? [])],
   };
 
-  const projectDir = project ? project.filepath.replace(/[\\/][^\\/]*$/, '') : '';
+  const projectDir = project ? dirname(project.filepath) : '';
   return {
     enabled: pc?.enabled ?? true,
     backend,
@@ -146,7 +156,10 @@ export async function resolveSettings(
     jitterMs,
     redaction,
     logLevel: parseLogLevel(user.log_level),
-    plugins: (pc?.plugins ?? []).map((specifier) => ({ specifier, baseDir: projectDir })),
+    plugins: [
+      ...(user.plugins ?? []).map((specifier): PluginSpec => ({ specifier, baseDir: dirname(userPath), origin: 'user-config', listedIn: userPath })),
+      ...(project?.config.plugins ?? []).map((specifier): PluginSpec => ({ specifier, baseDir: projectDir, origin: 'project-config', listedIn: project?.filepath ?? '' })),
+    ],
     ...(pc?.apply ? { apply: pc.apply } : {}),
     user,
     ...(project ? { projectFile: project.filepath } : {}),

@@ -6,8 +6,8 @@ import { writeFileAtomicSync } from '../fs/private-files.js';
 import { userConfigPath } from '../paths.js';
 
 /**
- * `~/.confab/config.json`, the Go CLI's user config, with its keys. confab adds two
- * optional keys the Go CLI ignores: `sync_interval_ms` and `sync_jitter_ms`.
+ * `~/.confab/config.json`, the Go CLI's user config, with its keys. confab adds optional
+ * keys the Go CLI ignores: `sync_interval_ms`, `sync_jitter_ms` and `plugins`.
  */
 export interface UserConfig {
   backend_url: string;
@@ -18,6 +18,8 @@ export interface UserConfig {
   bindings?: Record<string, Record<string, { backend_url: string; api_key: string }>>;
   sync_interval_ms?: number;
   sync_jitter_ms?: number;
+  /** Plugins for every session: package names (resolved from this file's directory) or paths relative to it. */
+  plugins?: string[];
   /** Keys confab does not know are kept as they are when the file is rewritten. */
   [unknownKey: string]: unknown;
 }
@@ -43,7 +45,7 @@ export class ConfigError extends Error {
   }
 }
 
-const KEY_ORDER = ['backend_url', 'api_key', 'log_level', 'auto_update', 'redaction', 'bindings', 'sync_interval_ms', 'sync_jitter_ms'];
+const KEY_ORDER = ['backend_url', 'api_key', 'log_level', 'auto_update', 'redaction', 'bindings', 'sync_interval_ms', 'sync_jitter_ms', 'plugins'];
 
 /** `http(s)://host…`, or empty (not configured). */
 export function validateBackendUrl(url: string, where = 'backend_url'): void {
@@ -127,6 +129,13 @@ export function validateUserConfig(raw: unknown, file: string): UserConfig {
   const jitter = checkInterval(r.sync_jitter_ms, 'sync_jitter_ms', 0, file);
   if (interval === undefined) delete cfg.sync_interval_ms;
   if (jitter === undefined) delete cfg.sync_jitter_ms;
+  if (r.plugins !== undefined && r.plugins !== null) {
+    if (!Array.isArray(r.plugins) || r.plugins.some((p) => typeof p !== 'string' || p.trim() === '')) {
+      throw new ConfigError(`${file}: "plugins" must be a list of package names or paths`);
+    }
+  } else {
+    delete cfg.plugins;
+  }
   if (r.bindings !== undefined && r.bindings !== null) {
     if (typeof r.bindings !== 'object' || Array.isArray(r.bindings)) throw new ConfigError(`${file}: "bindings" must be an object`);
     for (const [provider, dirs] of Object.entries(r.bindings as Record<string, unknown>)) {

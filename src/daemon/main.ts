@@ -1,7 +1,9 @@
 import type { Backend } from '../backend/backend.js';
 import { resolveSettings, type Settings } from '../config/settings.js';
 import { createFileLogger, type Logger } from '../log.js';
-import { getProvider } from '../provider/registry.js';
+import type { LoadedPlugin } from '../plugin/load.js';
+import { describePlugin } from '../plugin/spec.js';
+import { getProvider, registerProvider } from '../provider/registry.js';
 import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
 import { parseLaunchInput, type LaunchInput } from './launch.js';
 import { daemonLogPath } from './spawn.js';
@@ -15,13 +17,19 @@ export interface DaemonWiring {
   createEngine: DaemonOptions['createEngine'];
   /** Install the built-in daemon taps that depend on settings (redaction). */
   applySettings?: (daemon: Daemon, settings: Settings, log: Logger) => void;
-  /** Load configured provider plugins before the provider is looked up. */
-  loadPlugins?: (settings: Settings, log: Logger) => Promise<void>;
+  /**
+   * Load the plugins (installed with `confab plugins`, then those the settings list), lowest
+   * precedence first. A listed plugin that fails to load must throw: the daemon does not
+   * start with a broken config.
+   */
+  loadPlugins?: (settings: Settings, log: Logger) => Promise<LoadedPlugin[]>;
 }
 
 /**
  * Build a Daemon for a launch: settings from the session's cwd (user config, project
- * config, env), the provider's taps, the project's `apply`, a chokidar watcher.
+ * config, env), plugins (their providers registered), a chokidar watcher, and the taps in
+ * this order: the session provider's, the plugins' `apply`, the settings' (redaction), the
+ * project config's `apply`.
  */
 export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonWiring, log: Logger): Promise<Daemon | undefined> {
   let settings = await resolveSettings({ cwd: launch.cwd });
@@ -30,7 +38,12 @@ export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonW
     log.info('sync disabled by project config; exiting', { config: settings.projectFile });
     return undefined;
   }
-  await wiring.loadPlugins?.(settings, log);
+  const plugins = (await wiring.loadPlugins?.(settings, log)) ?? [];
+  for (const plugin of plugins) {
+    if (!plugin.provider) continue;
+    log.debug('provider from plugin', { provider: plugin.provider.name, plugin: plugin.spec.specifier });
+    registerProvider(plugin.provider);
+  }
   const provider = await getProvider(launch.provider);
   const daemon = new Daemon(
     {
@@ -56,6 +69,14 @@ export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonW
     },
   );
   provider.apply?.({ hooks: daemon.hooks, provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd });
+  for (const plugin of plugins) {
+    if (!plugin.apply) continue;
+    try {
+      await plugin.apply(daemon);
+    } catch (err) {
+      throw new Error(`${describePlugin(plugin.spec)}: apply failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
+    }
+  }
   wiring.applySettings?.(daemon, settings, log);
   settings.apply?.(daemon);
   return daemon;

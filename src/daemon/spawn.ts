@@ -21,6 +21,15 @@ export interface SpawnDaemonOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+export interface EnsureDaemonOptions extends SpawnDaemonOptions {
+  /**
+   * Last check before a daemon is spawned (config allows sync, plugins load): a reason not to
+   * start one, or undefined. Runs only when no daemon serves the session yet, so the hooks
+   * of a session whose daemon runs pay nothing for it.
+   */
+  beforeSpawn?: (input: SessionHookInput) => Promise<string | undefined>;
+}
+
 /**
  * Start `confab hook session-start --provider P --bg-daemon <launch JSON>` detached: its own
  * session (setsid), stdin closed, stdout/stderr to the daemon's log, environment inherited
@@ -67,7 +76,7 @@ export type EnsureDaemonResult =
  * otherwise, under an O_EXCL lock (so two hooks racing start one daemon), spawn it and
  * write its state — with the child's PID — before returning.
  */
-export async function ensureDaemon(provider: Provider, hookInput: SessionHookInput, opts: SpawnDaemonOptions = {}): Promise<EnsureDaemonResult> {
+export async function ensureDaemon(provider: Provider, hookInput: SessionHookInput, opts: EnsureDaemonOptions = {}): Promise<EnsureDaemonResult> {
   // One daemon per root session: a sub-agent's hook maps to its root's daemon (Codex).
   const input = provider.resolveRoot ? await provider.resolveRoot(hookInput) : hookInput;
   if (!input.transcriptPath) return { status: 'skipped', reason: 'transcript_path is required to spawn daemon' };
@@ -81,6 +90,8 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
   try {
     const again = await loadStateForProvider(provider, input.sessionId);
     if (again && isDaemonRunning(again)) return { status: 'running', pid: again.pid };
+    const blocked = await opts.beforeSpawn?.(input);
+    if (blocked !== undefined) return { status: 'skipped', reason: blocked };
 
     const parentPid = input.parentPid && input.parentPid > 0 ? input.parentPid : ((await provider.findParentPid?.()) ?? 0);
     const launch: LaunchInput = {

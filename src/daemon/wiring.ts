@@ -1,10 +1,12 @@
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';
+import { installedPlugins } from '../plugin/installed.js';
+import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
 import type { DaemonWiring } from './main.js';
 
-/** The production wiring of a background daemon: real backends and the real sync engine. */
+/** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
   return {
     openBackend: async (settings) =>
@@ -16,6 +18,7 @@ export function defaultDaemonWiring(): DaemonWiring {
       if (redactor) applyRedaction(daemon.hooks, redactor);
       else log.info('redaction is disabled by configuration');
     },
+    loadPlugins: (settings, log) => loadPlugins([...installedPlugins(), ...settings.plugins], (message) => log.warn(message)),
   };
 }
 

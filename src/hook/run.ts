@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { createFileLogger, type Logger } from '../log.js';
 import { logDir } from '../paths.js';
 import type { HookAnswer, HookEvent, Provider } from '../provider/contract.js';
-import { getProvider } from '../provider/registry.js';
+import { getProvider, UnknownProviderError } from '../provider/registry.js';
+import { findPluginProvider, payloadCwd } from './plugin-providers.js';
 import { onSessionEnd, onSessionStart, onUserPromptSubmit, type HookContext } from './session-hooks.js';
 
 /** Where a hook reads its payload and writes its answer; real hooks use fds 0/1/2. */
@@ -42,9 +43,10 @@ export async function runHook(event: HookEvent, providerName: string, io: HookIO
   let provider: Provider | undefined;
   let answer: HookAnswer = { suppressOutput: event === 'user-prompt-submit' };
   try {
-    provider = await getProvider(providerName);
-    if (provider.events && !provider.events.includes(event)) {
-      throw new Error(`${provider.displayName ?? provider.name} has no ${event} hook`);
+    try {
+      provider = await getProvider(providerName);
+    } catch (err) {
+      if (!(err instanceof UnknownProviderError)) throw err;
     }
     const raw = await io.readInput();
     let payload: unknown;
@@ -52,6 +54,16 @@ export async function runHook(event: HookEvent, providerName: string, io: HookIO
       payload = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new Error(`hook payload is not valid JSON (${raw.length} bytes on stdin)`);
+    }
+    // Not built in: a plugin may provide it, possibly one listed in the project config of
+    // the session's cwd, hence after reading the payload.
+    provider ??= await findPluginProvider(providerName, payloadCwd(payload), (message) => {
+      io.writeErr(`confab: ${oneLine(message)}\n`);
+      log.warn(oneLine(message), { provider: providerName });
+    });
+    if (!provider) throw new UnknownProviderError(providerName);
+    if (provider.events && !provider.events.includes(event)) {
+      throw new Error(`${provider.displayName ?? provider.name} has no ${event} hook`);
     }
     const input = provider.parseHookInput(event, payload, { validateTranscript: VALIDATE_TRANSCRIPT.has(event) });
     const handler = HANDLERS[event];

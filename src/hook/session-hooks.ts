@@ -1,9 +1,9 @@
-import { hasProjectConfigCandidate } from '../config/project-config-files.js';
 import { ensureDaemon } from '../daemon/spawn.js';
 import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
 import type { HookAnswer, Provider, SessionHookInput } from '../provider/contract.js';
+import { sessionSettings } from './plugin-providers.js';
 
 export interface HookContext {
   provider: Provider;
@@ -14,34 +14,34 @@ export interface HookContext {
 }
 
 /**
- * A project config can opt its repository out (`enabled: false`). Loading it needs
- * cosmiconfig and a TypeScript loader, so it is only done when a candidate file exists
- * from the session's cwd upwards. A broken config blocks the daemon (with a clear note):
- * syncing with settings the user did not intend is worse than not syncing.
+ * What the daemon will check when it starts, checked first here so a problem is one clear
+ * line on the agent's stderr instead of a daemon that dies in its log: the settings resolve
+ * (user config, project config, env), the project does not opt out (`enabled: false`), and
+ * every plugin a config lists loads. A broken config starts no daemon: syncing with settings
+ * the user did not intend is worse than not syncing.
  */
-async function projectAllowsSync(ctx: HookContext): Promise<boolean> {
-  if (!hasProjectConfigCandidate(ctx.input.cwd)) return true;
-  // Kept out of the hook bundle: cosmiconfig and the TypeScript loader load only when needed.
-  const { loadProjectConfig } = await import('../config/project-config.js');
+async function syncBlocker(ctx: HookContext, cwd: string): Promise<string | undefined> {
   try {
-    const loaded = await loadProjectConfig(ctx.input.cwd);
-    if (loaded?.config.enabled === false) {
-      ctx.note(`sync disabled for this project by ${loaded.filepath}`);
-      ctx.log.info('sync disabled by project config', { config: loaded.filepath });
-      return false;
+    const settings = await sessionSettings(cwd);
+    if (!settings.enabled) {
+      ctx.log.info('sync disabled by project config', { config: settings.projectFile });
+      return `sync is disabled for this project by ${settings.projectFile}`;
     }
-    return true;
+    if (settings.plugins.length > 0) {
+      // Kept out of the hook bundle: the module loader loads only when plugins are configured.
+      const { loadPlugins } = await import('../plugin/load.js');
+      await loadPlugins(settings.plugins, (message) => ctx.log.warn(message));
+    }
+    return undefined;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    ctx.note(`not syncing this session: ${msg}`);
-    ctx.log.warn(`project config error: ${msg}`);
-    return false;
+    ctx.log.warn(`not starting a daemon: ${msg}`);
+    return msg;
   }
 }
 
 async function startDaemonFor(ctx: HookContext): Promise<void> {
-  if (!(await projectAllowsSync(ctx))) return;
-  const res = await ensureDaemon(ctx.provider, ctx.input);
+  const res = await ensureDaemon(ctx.provider, ctx.input, { beforeSpawn: (input) => syncBlocker(ctx, input.cwd) });
   const label = `${ctx.provider.displayName ?? ctx.provider.name} sync daemon`;
   switch (res.status) {
     case 'started':

@@ -1,4 +1,5 @@
 import type { DaemonHooks } from '../daemon/daemon-hooks.js';
+import type { SessionIdentity } from '../daemon/hook-types.js';
 
 /** The hook commands an agent runs (`confab hook <event>`). */
 export type HookEvent = 'session-start' | 'session-end' | 'user-prompt-submit' | 'pre-tool-use' | 'post-tool-use';
@@ -139,3 +140,17 @@ export interface Provider {
 export function defineProvider<P extends Provider>(provider: P): P {
   return provider;
 }
+
+/** The daemon a plugin's (or a project config's) `apply` taps: its hooks and the session it serves. */
+export interface DaemonHandle {
+  readonly hooks: DaemonHooks;
+  /** The session this daemon serves. */
+  readonly config: Readonly<SessionIdentity>;
+}
+
+/**
+ * A plugin's `apply` export: runs in every session's daemon, after the session provider's own
+ * taps and before the project config's `apply`. Tap `daemon.hooks` here.
+ */
+export type PluginApply = (daemon: DaemonHandle) => void | Promise<void>;
+

@@ -16,6 +16,17 @@ const builtins = new Map<string, ProviderLoader>([
   ['codex', async () => providerFromModule(await import('@confab/plugin-codex' as string), '@confab/plugin-codex')],
 ]);
 
+/** The built-in providers and the packages they ship in (for `confab plugins`). */
+export const BUILTIN_PROVIDER_PACKAGES: Readonly<Record<string, string>> = {
+  'claude-code': '@confab/plugin-claude-code',
+  codex: '@confab/plugin-codex',
+};
+
+/** Built-in names are reserved: a plugin cannot replace a provider that ships with confab. */
+export function isBuiltinProvider(name: string): boolean {
+  return builtins.has(name);
+}
+
 const extra = new Map<string, Provider>();
 
 export class UnknownProviderError extends Error {

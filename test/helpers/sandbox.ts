@@ -24,7 +24,8 @@ export interface RunOptions {
 }
 
 /**
- * A hermetic world for one test: its own HOME (so ~/.confab and ~/.claude are temp dirs),
+ * A hermetic world for one test: its own HOME and XDG dirs (so ~/.confab, ~/.claude and
+ * oclif's plugin dir are temp dirs),
  * confab's env vars pointed inside it, a short sync interval, and every process it starts
  * — including detached daemons spawned by hooks — killed at cleanup.
  */
@@ -47,6 +48,10 @@ export class Sandbox {
     this.env = {
       ...env,
       HOME: this.home,
+      // oclif (plugins, caches) and cosmiconfig follow the XDG dirs: keep them in the sandbox too.
+      XDG_DATA_HOME: join(this.home, '.local', 'share'),
+      XDG_CONFIG_HOME: join(this.home, '.config'),
+      XDG_CACHE_HOME: join(this.home, '.cache'),
       CONFAB_SYNC_INTERVAL_MS: '200',
       CONFAB_SYNC_JITTER_MS: '0',
       ...envOverrides,

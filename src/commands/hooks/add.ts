@@ -22,7 +22,8 @@ export default class HooksAdd extends ConfabCommand {
 
   async run(): Promise<{ command: string; changes: HooksChange[] }> {
     const { flags } = await this.parse(HooksAdd);
-    const providers = flags.provider ? await selectProviders(flags.provider) : await detectedProviders();
+    const warn = (message: string) => this.warn(message);
+    const providers = flags.provider ? await selectProviders(flags.provider, warn) : await detectedProviders(warn);
     if (providers.length === 0) {
       this.warn('no supported agent detected (looked for: Claude Code); use --provider to install anyway');
       return { command: '', changes: [] };

@@ -15,7 +15,7 @@ export default class HooksRemove extends ConfabCommand {
   async run(): Promise<{ changes: HooksChange[] }> {
     const { flags } = await this.parse(HooksRemove);
     const changes: HooksChange[] = [];
-    for (const p of await selectProviders(flags.provider)) {
+    for (const p of await selectProviders(flags.provider, (message) => this.warn(message))) {
       if (!p.hooks) continue;
       try {
         const res = await p.hooks.uninstall(flags['config-dir'] ? { configDir: flags['config-dir'] } : {});
