@@ -101,19 +101,21 @@ describe('lock', () => {
     const path = join(getSyncDir(), 'race', 'a.lock');
     mkdirSync(join(getSyncDir(), 'race'), { recursive: true });
     // Exercise our tryLock in child processes through the built module.
+    // All children try at one shared instant; the winner holds the lock until every child
+    // has tried (so a slow starter still meets a held lock), then the parent releases it.
+    const at = Date.now() + 1500;
     const libScript = `
       import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({tryLock})=>{
-        const go=Date.now()+400; while(Date.now()<go){}
-        const l=tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost'); setTimeout(()=>l&&l.release(),500);
+        while(Date.now()<${at}){}
+        const l=tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
+        if(l){ process.on('SIGTERM',()=>{l.release();process.exit(0)}); setInterval(()=>{},1000); }
       })`;
-    const runs = await Promise.all(
-      Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
-        const c = spawn(process.execPath, ['--input-type=module', '-e', libScript], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        c.stdout?.on('data', (d) => (out += d));
-        c.once('exit', () => resolve(out.trim()));
-      })),
-    );
+    const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', libScript], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const outputs = children.map(() => '');
+    children.forEach((c, i) => c.stdout?.on('data', (d) => (outputs[i] += d)));
+    await waitFor(() => outputs.every((o) => o.trim() !== ''), { what: 'every child to try the lock', timeoutMs: 20_000 });
+    const runs = outputs.map((o) => o.trim());
+    for (const c of children) c.kill('SIGTERM');
     expect(runs.filter((r) => r === 'won')).toHaveLength(1);
     expect(runs.filter((r) => r === 'lost')).toHaveLength(5);
   });
