@@ -97,7 +97,8 @@ export default defineConfig({ apply(daemon) { daemon.hooks.line.tap('project-tap
     expect(loaded?.map((p) => [p.spec.specifier, p.provider?.name, typeof p.apply])).toEqual([['./tools/agent.mjs', 'tap-agent', 'function']]);
 
     const daemon = await createDaemonForLaunch(launch(cwd), defaultDaemonWiring(), silentLogger);
-    expect(daemon?.hooks.line.taps.map((t) => t.name)).toEqual(['from-plugin']);
+    // Plugin taps come before the settings' own (redaction), so redaction cleans what plugins write.
+    expect(daemon?.hooks.line.taps.map((t) => t.name)).toEqual(['from-plugin', 'confab:redaction']);
 
     writeFileSync(join(cwd, 'confab.config.ts'), `export default { plugins: ['./tools/missing.mjs'] };\n`);
     await expect(createDaemonForLaunch(launch(cwd), defaultDaemonWiring(), silentLogger)).rejects.toThrow(
