@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createDaemonHooks } from './create-hooks.js';
 import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
 import type {
+  InboxEvent,
   SessionIdentity,
   ShutdownReason,
   SyncReport,
@@ -17,6 +18,7 @@ import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
+import { readPending, recordPending, removePending } from './pending.js';
 import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
 export { DEFAULT_SYNC_INTERVAL_MS };
@@ -98,6 +100,12 @@ export interface DaemonOptions {
   manageState?: boolean;
   timing?: Partial<DaemonTiming>;
   random?: () => number;
+  /**
+   * Resume a pending session instead of following a live one: sync until every line is on
+   * the backend, send the recorded session_end, clear the pending record, and stop (or give
+   * up after `maxMs`, leaving the record for a later resume). No inbox, no state file.
+   */
+  drain?: { sessionEnd?: InboxEvent; maxMs: number };
 }
 
 export interface DaemonExit {
@@ -314,9 +322,12 @@ export class Daemon {
 
   private async loop(): Promise<void> {
     let trigger: SyncTrigger = 'startup';
+    const drainDeadline = this.opts.drain ? Date.now() + this.opts.drain.maxMs : Infinity;
     while (!this.stopSignal.reason) {
       this.wantSync = false;
       const report = await this.runCycle(trigger);
+      if (this.opts.drain && report?.complete) this.stop('drained');
+      else if (Date.now() >= drainDeadline) this.stop('drain-timeout');
       if (this.stopSignal.reason) break;
       if (!this.wantSync) {
         await this.stopSignal.sleep(this.nextDelay(report), (poke) => {
@@ -434,8 +445,8 @@ export class Daemon {
     await this.cycle;
 
     const inboxPath = this.state?.inboxPath ?? getInboxPathForProvider(this.config.provider, this.config.externalId);
-    let sessionEnd: ReturnType<typeof lastSessionEnd>;
-    try {
+    let sessionEnd: ReturnType<typeof lastSessionEnd> = this.opts.drain?.sessionEnd;
+    if (!this.opts.drain) try {
       // Consume the inbox now, so a new daemon for the same session (a resumed session starts
       // again under the same id) gets a fresh one while this one does its final sync.
       const { events, skipped } = this.opts.manageState ? consumeInbox(inboxPath) : readInboxEvents(inboxPath);
@@ -494,8 +505,39 @@ export class Daemon {
       }
     }
     if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
+    this.settlePending(reason, pending, sessionEnd, sessionEndSent);
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
+  }
+
+  /**
+   * A session must never be silently dropped: lines still not on the backend (or a
+   * session_end not yet delivered) leave a pending record that the next hook of any session
+   * resumes; a session that is complete clears its record.
+   */
+  private settlePending(reason: ShutdownReason, pending: boolean, sessionEnd: InboxEvent | undefined, sessionEndSent: boolean): void {
+    if (!this.opts.manageState && !this.opts.drain) return;
+    const { provider, externalId, transcriptPath, cwd } = this.config;
+    try {
+      const owedEvent = Boolean(sessionEnd?.hook_input) && !sessionEndSent;
+      if (reason !== 'session-deleted' && (pending || owedEvent)) {
+        const previous = readPending(provider, externalId);
+        recordPending({
+          provider,
+          external_id: externalId,
+          transcript_path: transcriptPath,
+          cwd,
+          reason,
+          ...(owedEvent && sessionEnd ? { session_end: sessionEnd } : {}),
+          attempts: (previous?.attempts ?? 0) + (this.opts.drain ? 1 : 0),
+        });
+        this.log.warn('session recorded as pending: it will be resumed by a later hook', { reason, lines_pending: pending, session_end_owed: owedEvent });
+      } else {
+        removePending(provider, externalId);
+      }
+    } catch (err) {
+      this.log.error(`could not record the session's pending state: ${errText(err)}`);
+    }
   }
 }
 

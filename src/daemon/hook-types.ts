@@ -102,7 +102,11 @@ export type ShutdownReason =
   | 'session-deleted'
   | 'stop-called'
   | 'transcript-missing'
-  | 'disabled';
+  | 'disabled'
+  /** A resumed (pending) session is now fully on the backend. */
+  | 'drained'
+  /** A resumed session could not be finished in its time budget; it stays pending. */
+  | 'drain-timeout';
 
 export interface ShutdownInfo {
   reason: ShutdownReason;

@@ -11,6 +11,8 @@ export interface LaunchInput {
   session_parent_id?: string;
   config_dir?: string;
   model?: string;
+  /** confab only (the Go CLI ignores it): resume a pending session, then exit. */
+  drain?: boolean;
 }
 
 export class LaunchInputError extends Error {
@@ -56,6 +58,7 @@ export function parseLaunchInput(text: string): LaunchInput {
     cwd: str('cwd', false) ?? '',
   };
   if (typeof parentPid === 'number' && parentPid > 0) out.parent_pid = parentPid;
+  if (r.drain === true) out.drain = true;
   for (const key of ['session_parent_id', 'config_dir', 'model'] as const) {
     const v = str(key, false);
     if (v !== undefined) out[key] = v;

@@ -45,6 +45,11 @@ export function tryLock(path: string): HeldLock | undefined {
   return undefined;
 }
 
+/** Is the lock at `path` held by a live process (without trying to take it)? */
+export function isLockHeld(path: string): boolean {
+  return holderAlive(path);
+}
+
 function holderAlive(path: string): boolean {
   let text: string;
   try {

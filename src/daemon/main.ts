@@ -7,6 +7,10 @@ import { getProvider, registerProvider } from '../provider/registry.js';
 import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
 import { parseLaunchInput, type LaunchInput } from './launch.js';
 import { daemonLogPath } from './spawn.js';
+import { existsSync } from 'node:fs';
+import { tryLock } from './lock.js';
+import { readPending, removePending } from './pending.js';
+import { drainLockPath } from './resume.js';
 import { removeStateIfOwned } from './state-store.js';
 import { createChokidarWatcher } from './watch.js';
 
@@ -31,7 +35,12 @@ export interface DaemonWiring {
  * this order: the session provider's, the plugins' `apply`, the settings' (redaction), the
  * project config's `apply`.
  */
-export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonWiring, log: Logger): Promise<Daemon | undefined> {
+export async function createDaemonForLaunch(
+  launch: LaunchInput,
+  wiring: DaemonWiring,
+  log: Logger,
+  extra: { drain?: DaemonOptions['drain'] } = {},
+): Promise<Daemon | undefined> {
   let settings = await resolveSettings({ cwd: launch.cwd });
   for (const w of settings.warnings) log.warn(w);
   if (!settings.enabled) {
@@ -51,7 +60,7 @@ export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonW
       externalId: launch.external_id,
       transcriptPath: launch.transcript_path,
       cwd: launch.cwd,
-      parentPid: launch.parent_pid ?? 0,
+      parentPid: extra.drain ? 0 : (launch.parent_pid ?? 0),
       syncIntervalMs: settings.intervalMs,
       syncIntervalJitterMs: settings.jitterMs,
     },
@@ -64,8 +73,14 @@ export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonW
       createEngine: wiring.createEngine,
       log,
       handleSignals: true,
-      manageState: true,
-      watch: (onChange) => createChokidarWatcher(onChange, (err) => log.warn(`file watcher error: ${String(err)}`)),
+      // A resume of a pending session owns no state file and watches nothing: it syncs what
+      // is on disk and stops.
+      ...(extra.drain
+        ? { manageState: false, drain: extra.drain }
+        : {
+            manageState: true,
+            watch: (onChange: () => void) => createChokidarWatcher(onChange, (err) => log.warn(`file watcher error: ${String(err)}`)),
+          }),
     },
   );
   provider.apply?.({ hooks: daemon.hooks, provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd });
@@ -101,6 +116,7 @@ export async function runBackgroundDaemon(launchJson: string, wiring: DaemonWiri
   process.on('unhandledRejection', (err) => {
     log.error(`unhandled rejection: ${err instanceof Error ? err.message : String(err)}`);
   });
+  if (launch.drain) return resumePending(launch, wiring, log);
   let exit: DaemonExit | undefined;
   try {
     log.info('daemon starting', { pid: process.pid, provider: launch.provider });
@@ -113,5 +129,34 @@ export async function runBackgroundDaemon(launchJson: string, wiring: DaemonWiri
     process.exit(1);
   }
   log.info('daemon exiting', { reason: exit?.reason ?? 'disabled', pending: exit?.pending ?? false });
+  process.exit(0);
+}
+
+/** How long one resume of a pending session may try before leaving it for a later hook. */
+export const DRAIN_MAX_MS = 5 * 60_000;
+
+/** A `drain` launch: finish a pending session (one resumer at a time), then exit. */
+async function resumePending(launch: LaunchInput, wiring: DaemonWiring, log: Logger): Promise<never> {
+  const lock = tryLock(drainLockPath(launch.provider, launch.external_id));
+  if (!lock) process.exit(0);
+  try {
+    const record = readPending(launch.provider, launch.external_id);
+    if (!record) process.exit(0);
+    if (!existsSync(record.transcript_path)) {
+      log.warn('pending session dropped: its transcript no longer exists', { transcript: record.transcript_path });
+      removePending(launch.provider, launch.external_id);
+      process.exit(0);
+    }
+    log.info('resuming a pending session', { pid: process.pid, reason: record.reason, attempts: record.attempts });
+    const daemon = await createDaemonForLaunch(launch, wiring, log, {
+      drain: { maxMs: DRAIN_MAX_MS, ...(record.session_end ? { sessionEnd: record.session_end } : {}) },
+    });
+    const exit = daemon ? await daemon.run() : undefined;
+    log.info('resume finished', { reason: exit?.reason ?? 'disabled', pending: exit?.pending ?? false });
+  } catch (err) {
+    log.error(`resume failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    lock.release();
+  }
   process.exit(0);
 }

@@ -1,6 +1,8 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { logDir } from '../paths.js';
+import { lastSessionEnd, readInboxEvents } from './inbox.js';
+import { readPending, recordPending } from './pending.js';
 import { deleteState, isDaemonRunning, listAllStatesDetailed, stateAgeMs } from './state-store.js';
 
 /** States younger than this are skipped: their daemon may still be starting. */
@@ -15,7 +17,10 @@ export interface ReapResult {
 
 /**
  * Remove the state (and inbox) of every daemon that is dead and older than REAP_MIN_AGE_MS,
- * in every namespace and in legacy layouts (removing the file each was loaded from).
+ * in every namespace and in legacy layouts (removing the file each was loaded from). A dead
+ * daemon may have died with lines not yet uploaded (killed, machine restarted), so its
+ * session is recorded as pending first — with the SessionEnd event its inbox holds — and a
+ * resume finishes it (or finds it complete and clears the record).
  */
 export async function reapStaleStates(now = Date.now()): Promise<ReapResult> {
   const result: ReapResult = { reaped: [], errors: [] };
@@ -24,6 +29,17 @@ export async function reapStaleStates(now = Date.now()): Promise<ReapResult> {
     if (stateAgeMs(state, now) < REAP_MIN_AGE_MS) continue;
     if (isDaemonRunning(state)) continue;
     try {
+      if (state.transcriptPath && existsSync(state.transcriptPath) && !readPending(state.provider, state.externalId)) {
+        const end = state.inboxPath ? lastSessionEnd(readInboxEvents(state.inboxPath).events) : undefined;
+        recordPending({
+          provider: state.provider,
+          external_id: state.externalId,
+          transcript_path: state.transcriptPath,
+          cwd: state.cwd,
+          reason: 'daemon-died',
+          ...(end ? { session_end: end } : {}),
+        });
+      }
       deleteState(state, { withInbox: true });
       result.reaped.push(state.loadedFrom ?? `${state.provider}/${state.externalId}`);
     } catch (err) {

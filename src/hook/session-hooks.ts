@@ -1,5 +1,7 @@
 import { ensureDaemon } from '../daemon/spawn.js';
+import { recordPending } from '../daemon/pending.js';
 import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
+import { resumePendingSessions } from '../daemon/resume.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
 import type { HookAnswer, Provider, SessionHookInput } from '../provider/contract.js';
@@ -71,12 +73,27 @@ export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
     ctx.log.debug(`reaper failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   await startDaemonFor(ctx);
+  await resumePending(ctx);
   return {};
+}
+
+/**
+ * Finish sessions left pending (backend down, daemons killed, a machine restart) in the
+ * background: any session's hook does it, so a session is never silently dropped.
+ */
+async function resumePending(ctx: HookContext): Promise<void> {
+  try {
+    const resumed = await resumePendingSessions({ log: ctx.log });
+    if (resumed.length) ctx.note(`resuming ${resumed.length} pending session(s) in the background`);
+  } catch (err) {
+    ctx.log.warn(`could not resume pending sessions: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** UserPromptSubmit: restart a daemon that died between turns (or never got a SessionStart). */
 export async function onUserPromptSubmit(ctx: HookContext): Promise<HookAnswer> {
   await startDaemonFor(ctx);
+  await resumePending(ctx);
   return { suppressOutput: true };
 }
 
@@ -86,8 +103,21 @@ export async function onSessionEnd(ctx: HookContext): Promise<HookAnswer> {
     const res = await stopDaemonForProvider(ctx.provider, ctx.input.sessionId, ctx.input.payload);
     ctx.log.info('daemon asked to stop', { session: ctx.input.sessionId, pid: res.pid });
   } catch (err) {
-    if (err instanceof NoDaemonError || err instanceof StaleDaemonError) ctx.note(`Note: ${err.message}`);
+    if (err instanceof StaleDaemonError) {
+      // The daemon died during the session (killed, crashed): what it did not upload, and
+      // this SessionEnd, are still owed to the backend.
+      recordPending({
+        provider: ctx.provider.name,
+        external_id: ctx.input.sessionId,
+        transcript_path: ctx.input.transcriptPath,
+        cwd: ctx.input.cwd,
+        reason: 'daemon-died',
+        session_end: { type: 'session_end', timestamp: new Date().toISOString(), hook_input: ctx.input.payload },
+      });
+      ctx.note('Note: the sync daemon had died; the session will be finished in the background');
+    } else if (err instanceof NoDaemonError) ctx.note(`Note: ${err.message}`);
     else throw err;
   }
+  await resumePending(ctx);
   return {};
 }

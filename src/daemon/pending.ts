@@ -1,0 +1,114 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fs/private-files.js';
+import { confabDir } from '../paths.js';
+import type { InboxEvent } from './hook-types.js';
+
+/**
+ * A session whose daemon stopped before every line reached the backend (backend down, a
+ * daemon killed, a machine restart). The Go CLI silently dropped such sessions; confab
+ * records them here and the next hook of any session resumes them in the background
+ * (`~/.confab/pending/<provider>/<external_id>.json`).
+ */
+export interface PendingSession {
+  provider: string;
+  external_id: string;
+  transcript_path: string;
+  cwd: string;
+  /** RFC 3339: when the session was recorded as pending. */
+  recorded_at: string;
+  /** Why: the daemon's shutdown reason, or `daemon-died` when a dead daemon's state was found. */
+  reason: string;
+  /** The SessionEnd event to send once every line is on the backend. */
+  session_end?: InboxEvent;
+  /** Resume attempts so far (a resume that cannot finish leaves the record for the next one). */
+  attempts: number;
+}
+
+const SAFE = /^[A-Za-z0-9_-]+$/;
+
+export function pendingDir(): string {
+  return join(confabDir(), 'pending');
+}
+
+export function pendingPath(provider: string, externalId: string): string {
+  if (!SAFE.test(provider) || !SAFE.test(externalId)) throw new Error(`unsafe pending session name ${provider}/${externalId}`);
+  return join(pendingDir(), provider, `${externalId}.json`);
+}
+
+function validate(raw: unknown, file: string): PendingSession {
+  const r = raw as Record<string, unknown> | null;
+  const str = (k: string) => {
+    if (typeof r?.[k] !== 'string') throw new Error(`invalid pending record ${file}: "${k}" must be a string`);
+    return r[k] as string;
+  };
+  const record: PendingSession = {
+    provider: str('provider'),
+    external_id: str('external_id'),
+    transcript_path: str('transcript_path'),
+    cwd: str('cwd'),
+    recorded_at: str('recorded_at'),
+    reason: str('reason'),
+    attempts: typeof r?.attempts === 'number' && Number.isInteger(r.attempts) ? r.attempts : 0,
+  };
+  if (!SAFE.test(record.provider) || !SAFE.test(record.external_id)) throw new Error(`invalid pending record ${file}: unsafe names`);
+  const end = r?.session_end as InboxEvent | undefined;
+  if (end && typeof end === 'object' && typeof end.type === 'string' && typeof end.timestamp === 'string') record.session_end = end;
+  return record;
+}
+
+/**
+ * Record (or update) a pending session. An existing record keeps its session_end event
+ * unless a newer one is given: a resumed daemon that fails again must not lose it.
+ */
+export function recordPending(record: Omit<PendingSession, 'attempts' | 'recorded_at'> & { attempts?: number }): void {
+  const path = pendingPath(record.provider, record.external_id);
+  const previous = readPending(record.provider, record.external_id);
+  const merged: PendingSession = {
+    ...record,
+    recorded_at: new Date().toISOString(),
+    attempts: record.attempts ?? previous?.attempts ?? 0,
+    ...(record.session_end ?? previous?.session_end ? { session_end: record.session_end ?? previous?.session_end } : {}),
+  };
+  writeFileAtomicSync(path, `${JSON.stringify(merged, null, 2)}\n`);
+}
+
+export function readPending(provider: string, externalId: string): PendingSession | undefined {
+  const path = pendingPath(provider, externalId);
+  try {
+    return validate(JSON.parse(readFileSync(path, 'utf8')), path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export function removePending(provider: string, externalId: string): void {
+  rmSync(pendingPath(provider, externalId), { force: true });
+}
+
+/** Every pending session, oldest first. Unreadable records are skipped (and reported). */
+export function listPending(onInvalid?: (path: string, error: string) => void): PendingSession[] {
+  const root = pendingDir();
+  if (!existsSync(root)) return [];
+  const out: PendingSession[] = [];
+  for (const provider of readdirSync(root)) {
+    if (!SAFE.test(provider)) continue;
+    let files: string[];
+    try {
+      files = readdirSync(join(root, provider));
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      if (!f.endsWith('.json')) continue;
+      const path = join(root, provider, f);
+      try {
+        out.push(validate(JSON.parse(readFileSync(path, 'utf8')), path));
+      } catch (err) {
+        onInvalid?.(path, err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+  return out.sort((a, b) => a.recorded_at.localeCompare(b.recorded_at));
+}
