@@ -10,15 +10,6 @@ function statePath(sbx: Sandbox, id: string): string {
   return join(sbx.confabDir, 'sync', 'claude-code', `${id}.json`);
 }
 
-function daemonPids(sbx: Sandbox): number[] {
-  return sbx.strayPids().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--bg-daemon');
-    } catch {
-      return false;
-    }
-  });
-}
 
 describe('daemon processes', () => {
   it('starts exactly one daemon when many hooks race to start the same session', async () => {
@@ -33,9 +24,9 @@ describe('daemon processes', () => {
     for (const r of runs) expect(JSON.parse(r.stdout)).toMatchObject({ continue: true });
     expect(runs.filter((r) => r.stderr.includes('started in background'))).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 300));
-    expect(daemonPids(sbx)).toHaveLength(1);
+    expect(sbx.daemonPids()).toHaveLength(1);
     const state = JSON.parse(readFileSync(statePath(sbx, session.sessionId), 'utf8')) as { pid: number };
-    expect(daemonPids(sbx)).toEqual([state.pid]);
+    expect(sbx.daemonPids()).toEqual([state.pid]);
   });
 
   it('on session-end reads the inbox event and exits within 2 s, removing its state and inbox', async () => {
@@ -44,11 +35,11 @@ describe('daemon processes', () => {
     session.appendMain(10);
     await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
     await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the first sync', timeoutMs: 15_000 });
-    const [pid] = daemonPids(sbx);
+    const [pid] = sbx.daemonPids();
     expect(pid).toBeDefined();
     const t0 = Date.now();
     await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
-    await waitFor(() => daemonPids(sbx).length === 0, { what: 'the daemon to exit', timeoutMs: 10_000, intervalMs: 10 });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to exit', timeoutMs: 10_000, intervalMs: 10 });
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeLessThan(2000);
     expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
@@ -80,7 +71,7 @@ describe('daemon processes', () => {
     expect(state.parent_pid).toBe(agent.pid);
     const t0 = Date.now();
     agent.kill('SIGKILL');
-    await waitFor(() => daemonPids(sbx).length === 0, { what: 'the daemon to notice', timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to notice', timeoutMs: 10_000, intervalMs: 20 });
     expect(Date.now() - t0).toBeLessThan(6000);
     expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
   });

@@ -121,6 +121,17 @@ export class Sandbox {
     return pids;
   }
 
+  /** The sandbox's background sync daemons (live processes started with `--bg-daemon`). */
+  daemonPids(): number[] {
+    return this.strayPids().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--bg-daemon');
+      } catch {
+        return false;
+      }
+    });
+  }
+
   async cleanup(): Promise<void> {
     for (const child of this.children) child.kill('SIGKILL');
     for (const pid of this.strayPids()) {

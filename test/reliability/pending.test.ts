@@ -7,15 +7,6 @@ import { CONFAB_BIN, freePort, useSandbox, waitFor, type Sandbox } from '../help
 
 const sandbox = useSandbox();
 
-function daemons(sbx: Sandbox): number[] {
-  return sbx.strayPids().filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--bg-daemon');
-    } catch {
-      return false;
-    }
-  });
-}
 
 async function held(storeDir: string, externalId: string) {
   const store = await FileStore.open(storeDir);
@@ -45,7 +36,7 @@ describe('sessions are never silently dropped', () => {
     session.appendRest();
     await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
     const pendingFile = join(sbx.confabDir, 'pending', 'claude-code', `${session.sessionId}.json`);
-    await waitFor(() => existsSync(pendingFile) && daemons(sbx).length === 0, { what: 'the session to be recorded as pending', timeoutMs: 20_000 });
+    await waitFor(() => existsSync(pendingFile) && sbx.daemonPids().length === 0, { what: 'the session to be recorded as pending', timeoutMs: 20_000 });
     const record = JSON.parse(readFileSync(pendingFile, 'utf8')) as { session_end?: { hook_input?: unknown } };
     expect(record.session_end?.hook_input).toEqual(JSON.parse(session.payload('SessionEnd')));
 
@@ -72,12 +63,12 @@ describe('sessions are never silently dropped', () => {
     const session = new ReplayedClaudeSession(sbx.claudeDir);
     session.appendMain(5);
     await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
-    const [pid] = await waitFor(() => (daemons(sbx).length ? daemons(sbx) : undefined), { what: 'the daemon' });
+    const [pid] = await waitFor(() => (sbx.daemonPids().length ? sbx.daemonPids() : undefined), { what: 'the daemon' });
     process.kill(pid!, 'SIGKILL');
     session.appendRest();
     const end = await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
     expect(end.stderr).toContain('finished in the background');
-    await waitFor(() => !existsSync(join(sbx.confabDir, 'pending', 'claude-code', `${session.sessionId}.json`)) && daemons(sbx).length === 0, {
+    await waitFor(() => !existsSync(join(sbx.confabDir, 'pending', 'claude-code', `${session.sessionId}.json`)) && sbx.daemonPids().length === 0, {
       what: 'the resume to finish',
       timeoutMs: 30_000,
     });
@@ -94,8 +85,8 @@ describe('sessions are never silently dropped', () => {
       s.appendMain(4);
       await sbx.run(['hook', 'session-start'], { input: s.payload('SessionStart') });
     }
-    await waitFor(() => daemons(sbx).length === 3, { what: 'three daemons' });
-    for (const pid of daemons(sbx)) process.kill(pid, 'SIGKILL');
+    await waitFor(() => sbx.daemonPids().length === 3, { what: 'three daemons' });
+    for (const pid of sbx.daemonPids()) process.kill(pid, 'SIGKILL');
     for (const s of sessions) s.appendRest();
     // States are left behind; the reaper only touches states older than 5 s.
     await new Promise((r) => setTimeout(r, 5500));
