@@ -6,8 +6,17 @@ import { scrubSecrets } from '../log.js';
  * never a stack trace (set DEBUG=confab to see one).
  */
 export abstract class ConfabCommand extends Command {
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    // oclif's own parse/usage errors already carry their exit code and message.
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number }; parse?: unknown }): Promise<unknown> {
+    // Bad flags or arguments: one line and a pointer to the help (not the whole usage text).
+    if (err.parse !== undefined) {
+      const first = err.message
+        .split('\n')
+        .filter((l) => l.trim() && !/^See more help/.test(l.trim()))
+        .join(' ');
+      const help = `confab ${(this.id ?? '').replace(/:/g, ' ')} --help`.replace(/\s+/g, ' ');
+      this.error(`${first.replace(/\s+/g, ' ').trim()} (see ${help})`, { exit: err.oclif?.exit ?? 2 });
+    }
+    // Other oclif errors (exit requests…) already carry their exit code and message.
     if (err.oclif?.exit !== undefined) return super.catch(err);
     if (process.env.DEBUG?.includes('confab')) process.stderr.write(`${err.stack}\n`);
     const message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());

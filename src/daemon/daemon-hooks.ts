@@ -1,4 +1,4 @@
-import type { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type {
   ChunkContext,
   ChunkRequest,
@@ -44,3 +44,22 @@ export interface DaemonHooks {
 
 /** The subset of hooks the sync engine fires (a one-shot `save` uses them too). */
 export type SyncHooks = Pick<DaemonHooks, 'initRequest' | 'discoverFiles' | 'line' | 'metadata' | 'chunk' | 'syncError'>;
+
+/**
+ * A fresh, frozen set of every daemon hook. A `Daemon` owns one; a one-shot upload (`confab
+ * save`) builds one too, so providers and project configs tap both the same way.
+ */
+export function createDaemonHooks(): DaemonHooks {
+  return Object.freeze({
+    start: new AsyncSeriesHook<[State]>(['state']),
+    initRequest: new AsyncSeriesWaterfallHook<[InitRequest, InitContext]>(['request', 'context']),
+    discoverFiles: new AsyncSeriesWaterfallHook<[TrackedFileSpec[], DiscoverContext]>(['files', 'context']),
+    line: new SyncWaterfallHook<[string, LineContext]>(['line', 'context']),
+    metadata: new SyncWaterfallHook<[string, MetadataContext]>(['value', 'context']),
+    chunk: new AsyncSeriesWaterfallHook<[ChunkRequest, ChunkContext]>(['chunk', 'context']),
+    afterSync: new AsyncSeriesHook<[SyncReport]>(['report']),
+    syncError: new SyncHook<[Error, SyncErrorContext]>(['error', 'context']),
+    inboxEvent: new SyncHook<[InboxEvent]>(['event']),
+    shutdown: new AsyncSeriesHook<[ShutdownInfo]>(['info']),
+  });
+}

@@ -1,27 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
-import type {
-  ChunkContext,
-  ChunkRequest,
-  DiscoverContext,
-  InboxEvent,
-  InitContext,
-  InitRequest,
-  LineContext,
-  MetadataContext,
-  SessionIdentity,
-  ShutdownInfo,
-  ShutdownReason,
-  SyncErrorContext,
-  SyncReport,
-  SyncTrigger,
-  TrackedFileSpec,
-} from './hook-types.js';
+import { createDaemonHooks, type DaemonHooks, type SyncHooks } from './daemon-hooks.js';
+import type { SessionIdentity, ShutdownReason, SyncReport, SyncTrigger, TrackedFileSpec } from './hook-types.js';
 import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
 import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
@@ -165,18 +148,7 @@ export class Daemon {
   private watched = new Set<string>();
 
   constructor(config: DaemonConfig, options: DaemonOptions) {
-    this.hooks = Object.freeze({
-      start: new AsyncSeriesHook<[State]>(['state']),
-      initRequest: new AsyncSeriesWaterfallHook<[InitRequest, InitContext]>(['request', 'context']),
-      discoverFiles: new AsyncSeriesWaterfallHook<[TrackedFileSpec[], DiscoverContext]>(['files', 'context']),
-      line: new SyncWaterfallHook<[string, LineContext]>(['line', 'context']),
-      metadata: new SyncWaterfallHook<[string, MetadataContext]>(['value', 'context']),
-      chunk: new AsyncSeriesWaterfallHook<[ChunkRequest, ChunkContext]>(['chunk', 'context']),
-      afterSync: new AsyncSeriesHook<[SyncReport]>(['report']),
-      syncError: new SyncHook<[Error, SyncErrorContext]>(['error', 'context']),
-      inboxEvent: new SyncHook<[InboxEvent]>(['event']),
-      shutdown: new AsyncSeriesHook<[ShutdownInfo]>(['info']),
-    });
+    this.hooks = createDaemonHooks();
     this.config = Object.freeze({
       provider: config.provider || 'claude-code',
       externalId: config.externalId,

@@ -1,8 +1,11 @@
 import type { Backend } from '../backend/backend.js';
 import { resolveSettings, type Settings } from '../config/settings.js';
 import { createFileLogger, type Logger } from '../log.js';
+import type { Provider } from '../provider/contract.js';
 import { getProvider } from '../provider/registry.js';
+import type { DaemonHooks } from './daemon-hooks.js';
 import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
+import type { SessionIdentity } from './hook-types.js';
 import { parseLaunchInput, type LaunchInput } from './launch.js';
 import { daemonLogPath } from './spawn.js';
 import { removeStateIfOwned } from './state-store.js';
@@ -13,8 +16,11 @@ export interface DaemonWiring {
   /** Build the backend for these settings (re-run after an auth failure). */
   openBackend: (settings: Settings, log: Logger) => Promise<Backend>;
   createEngine: DaemonOptions['createEngine'];
-  /** Install the built-in daemon taps that depend on settings (redaction). */
-  applySettings?: (daemon: Daemon, settings: Settings, log: Logger) => void;
+  /**
+   * Install the built-in taps that depend on settings (redaction), on a daemon or on the
+   * hooks of a one-shot upload (`confab save`).
+   */
+  applySettings?: (target: { readonly hooks: DaemonHooks }, settings: Settings, log: Logger) => void;
   /** Load configured provider plugins before the provider is looked up. */
   loadPlugins?: (settings: Settings, log: Logger) => Promise<void>;
 }
@@ -55,10 +61,33 @@ export async function createDaemonForLaunch(launch: LaunchInput, wiring: DaemonW
       watch: (onChange) => createChokidarWatcher(onChange, (err) => log.warn(`file watcher error: ${String(err)}`)),
     },
   );
-  provider.apply?.({ hooks: daemon.hooks, provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd });
-  wiring.applySettings?.(daemon, settings, log);
-  settings.apply?.(daemon);
+  applySessionTaps(
+    daemon,
+    provider,
+    { provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd },
+    settings,
+    wiring,
+    log,
+  );
   return daemon;
+}
+
+/**
+ * Tap a session's hooks the way every upload of it is tapped — by the background daemon and
+ * by a one-shot `confab save` alike: the provider's taps (sidechains, chunk metadata), then
+ * confab's own for these settings (redaction), then the project config's `apply`.
+ */
+export function applySessionTaps(
+  target: { readonly hooks: DaemonHooks },
+  provider: Provider,
+  session: SessionIdentity,
+  settings: Settings,
+  wiring: Pick<DaemonWiring, 'applySettings'>,
+  log: Logger,
+): void {
+  provider.apply?.({ hooks: target.hooks, provider: provider.name, externalId: session.externalId, transcriptPath: session.transcriptPath, cwd: session.cwd });
+  wiring.applySettings?.(target, settings, log);
+  settings.apply?.(target);
 }
 
 /**
