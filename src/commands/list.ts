@@ -62,7 +62,7 @@ export default class List extends ConfabCommand {
       transcriptPath: session.transcriptPath,
       sync: statuses[i] as SessionSyncStatus,
     }));
-    if (!this.jsonEnabled()) this.print(sessions, providers.length > 1);
+    if (!this.jsonEnabled()) this.print(sessions, new Set(sessions.map((s) => s.provider)).size > 1);
     return { sessions };
   }
 

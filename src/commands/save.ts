@@ -55,7 +55,6 @@ export default class Save extends ConfabCommand {
         unresolved.push({ id, error: errorLine(err) });
       }
     }
-    if (unresolved.length && !this.jsonEnabled()) for (const u of unresolved) this.logToStderr(`✗ ${u.id}: ${u.error}`);
 
     const wiring = defaultDaemonWiring();
     const router = new SessionRouter(wiring);
@@ -93,11 +92,10 @@ export default class Save extends ConfabCommand {
     const parts = [`${s.uploaded} uploaded`, `${s.upToDate} already backed up`];
     if (s.skipped) parts.push(`${s.skipped} skipped`);
     if (s.errors) parts.push(`${s.errors} with errors`);
-    this.log(
-      `${bold(`Saved ${s.sessions} session${s.sessions === 1 ? '' : 's'}`)}: ${parts.join(', ')} — ${s.chunks} chunks, ${s.lines} lines, ${formatBytes(s.bytes)} sent in ${(s.durationMs / 1000).toFixed(1)} s`,
-    );
+    const head = `${s.errors ? '' : 'Saved '}${s.sessions} session${s.sessions === 1 ? '' : 's'}`;
+    this.log(`${bold(head)}: ${parts.join(', ')} — ${s.chunks} chunks, ${s.lines} lines, ${formatBytes(s.bytes)} sent in ${(s.durationMs / 1000).toFixed(1)} s`);
     const failed = s.results.filter((r) => r.outcome === 'failed' || r.outcome === 'incomplete');
-    for (const r of failed) this.logToStderr(`✗ ${r.id.slice(0, 8)} ${OUTCOME_LABEL[r.outcome]}: ${r.error ?? 'unknown error'}`);
+    for (const r of failed) this.logToStderr(`✗ ${r.id.length > 12 ? r.id.slice(0, 8) : r.id} ${OUTCOME_LABEL[r.outcome]}: ${r.error ?? 'unknown error'}`);
     if (failed.length) this.log('Run the same command again to retry: only what is missing is uploaded.');
   }
 }
