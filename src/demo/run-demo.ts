@@ -53,6 +53,8 @@ export interface DemoStep {
 
 export interface DemoResult {
   externalId: string;
+  /** The temporary Claude Code home the session was written in (removed at the end). */
+  claudeDir: string;
   backendSessionId: string;
   storeDir: string;
   files: DemoFile[];
@@ -265,6 +267,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
     return {
       externalId,
+      claudeDir,
       backendSessionId: session.session_id,
       storeDir: opts.storeDir,
       files,
