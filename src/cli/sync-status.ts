@@ -52,16 +52,19 @@ class BackendView {
   /** Set once the backend proved unreachable: the rest are not asked. */
   offline: string | undefined;
 
-  constructor(readonly backend: Backend) {}
+  constructor(private readonly opened: Promise<Backend>) {}
 
   async lookup(provider: string, externalId: string): Promise<RemoteSession | undefined> {
-    const b = this.backend as Backend & { listSessions?: () => Promise<RemoteSession[]> };
+    const backend = await this.opened;
+    const b = backend as Backend & { listSessions?: () => Promise<RemoteSession[]> };
     if (typeof b.listSessions === 'function') {
       this.index ??= b.listSessions().then((all) => new Map(all.map((s) => [`${s.provider}\0${s.external_id}`, s])));
       return (await this.index).get(`${provider}\0${externalId}`);
     }
     try {
-      const s = await this.backend.getSession(externalId);
+      // A server is asked by external id directly (getSession would try it as a session id first).
+      const b2 = backend as Backend & { getSessionByExternalId?: (id: string) => Promise<RemoteSession> };
+      const s = typeof b2.getSessionByExternalId === 'function' ? await b2.getSessionByExternalId(externalId) : await backend.getSession(externalId);
       return s.provider === provider ? s : undefined;
     } catch (err) {
       if (isBackendError(err, 'not-found')) return undefined;
@@ -70,7 +73,7 @@ class BackendView {
   }
 
   capabilities(): Promise<Capabilities> {
-    this.caps ??= this.backend.capabilities().catch((err: unknown) => {
+    this.caps ??= this.opened.then((b) => b.capabilities()).catch((err: unknown) => {
       this.caps = undefined;
       throw err;
     });
@@ -110,7 +113,8 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
     const key = backendKey(settings.backend);
     let view = views.get(key);
     if (!view) {
-      view = new BackendView(await router.backendFor(settings));
+      // Set before any await: concurrent lookups share one view (and one offline verdict).
+      view = new BackendView(router.backendFor(settings));
       views.set(key, view);
     }
     if (view.offline) return { state: 'unknown', localLines: 0, syncedLines: 0, backend: label, reason: view.offline };
@@ -118,8 +122,10 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
     try {
       remote = await view.lookup(found.provider.name, found.session.externalId);
     } catch (err) {
-      if (isBackendError(err, 'network') || isBackendError(err, 'timeout')) view.offline = `backend unreachable: ${errorLine(err)}`;
-      throw err;
+      if (!isBackendError(err, 'network') && !isBackendError(err, 'timeout')) throw err;
+      // The message names the request; the verdict is about the server.
+      view.offline ??= `backend unreachable (${label}): ${errorLine(err).replace(/^[A-Z]+ \/\S*: /, '')}`;
+      return { state: 'unknown', localLines: 0, syncedLines: 0, backend: label, reason: view.offline };
     }
     if (!remote) return { state: 'not-synced', localLines: 0, syncedLines: 0, backend: label };
     const remoteLines = new Map(remote.files.map((f) => [f.file_name, f.last_synced_line]));

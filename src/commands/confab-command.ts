@@ -6,21 +6,23 @@ import { scrubSecrets } from '../log.js';
  * never a stack trace (set DEBUG=confab to see one).
  */
 export abstract class ConfabCommand extends Command {
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number }; parse?: unknown }): Promise<unknown> {
-    // Bad flags or arguments: one line and a pointer to the help (not the whole usage text).
-    if (err.parse !== undefined) {
-      const first = err.message
-        .split('\n')
-        .filter((l) => l.trim() && !/^See more help/.test(l.trim()))
-        .join(' ');
-      const help = `confab ${(this.id ?? '').replace(/:/g, ' ')} --help`.replace(/\s+/g, ' ');
-      this.error(`${first.replace(/\s+/g, ' ').trim()} (see ${help})`, { exit: err.oclif?.exit ?? 2 });
-    }
-    // Other oclif errors (exit requests…) already carry their exit code and message.
-    if (err.oclif?.exit !== undefined) return super.catch(err);
+  protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number }; parse?: unknown }): Promise<unknown> {
+    // `this.exit()` is an exception too: let oclif finish it.
+    if (err.code === 'EEXIT') return super.catch(err);
     if (process.env.DEBUG?.includes('confab')) process.stderr.write(`${err.stack}\n`);
-    const message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());
-    this.error(message, { exit: typeof err.exitCode === 'number' ? err.exitCode : 1 });
+    let message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());
+    let exit = typeof err.exitCode === 'number' ? err.exitCode : (err.oclif?.exit ?? 1);
+    if (err.parse !== undefined) {
+      // Bad flags or arguments: the problem and a pointer to the help, not the whole usage text.
+      message = message.replace(/\s*See more help with --help\s*/g, ' ').trim();
+      message = `${message} (see confab ${(this.id ?? '').replace(/:/g, ' ')} --help)`.replace(/\s+/g, ' ');
+      exit = err.oclif?.exit ?? 2;
+    }
+    // Written here, not by oclif, which wraps long messages over several lines.
+    process.stderr.write(`Error: ${message}\n`);
+    if (this.jsonEnabled()) this.logJson({ error: { message, exitCode: exit } });
+    process.exitCode = exit;
+    return undefined;
   }
 }
 

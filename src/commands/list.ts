@@ -40,7 +40,7 @@ export default class List extends ConfabCommand {
     const { flags } = await this.parse(List);
     const sinceMs = flags.since !== undefined ? parseDuration(flags.since) : undefined;
     const providers = await selectProviders(flags.provider);
-    const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.warn(m) });
+    const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
     // Listing must stay quick offline: short timeouts, no retry on 429.
     const router = new SessionRouter({
       openBackend: async (s) =>
@@ -48,7 +48,7 @@ export default class List extends ConfabCommand {
     });
     let statuses: SessionSyncStatus[];
     try {
-      statuses = await syncStatuses(found, router, { onWarning: (m) => this.warn(m) });
+      statuses = await syncStatuses(found, router, { onWarning: (m) => this.logToStderr(`warning: ${m}`) });
     } finally {
       await router.close();
     }

@@ -43,7 +43,7 @@ export default class Save extends ConfabCommand {
     const sinceMs = flags.since !== undefined ? parseDuration(flags.since) : undefined;
 
     const providers = await selectProviders(flags.provider);
-    const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.warn(m) });
+    const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
     const targets: FoundSession[] = [];
     const unresolved: { id: string; error: string }[] = [];
     if (flags.all) targets.push(...found);
