@@ -17,6 +17,8 @@ export abstract class ConfabCommand extends Command {
       message = message.replace(/\s*See more help with --help\s*/g, ' ').trim();
       message = `${message} (see confab ${(this.id ?? '').replace(/:/g, ' ')} --help)`.replace(/\s+/g, ' ');
       exit = err.oclif?.exit ?? 2;
+      // Parsing was attempted: no "did not parse its arguments" warning (outside production).
+      this.parsed = true;
     }
     // Written here, not by oclif, which wraps long messages over several lines.
     process.stderr.write(`Error: ${message}\n`);

@@ -6,6 +6,7 @@ import { scanSessions } from '../cli/local-sessions.js';
 import { selectProviders } from '../cli/providers.js';
 import { SessionRouter } from '../cli/session-router.js';
 import { describeSyncStatus, syncStatuses, type SessionSyncStatus, type SyncState } from '../cli/sync-status.js';
+import { loadUserConfig } from '../config/user-config.js';
 import { ConfabCommand, renderTable, useColor } from './confab-command.js';
 
 export interface ListedSession {
@@ -40,6 +41,8 @@ export default class List extends ConfabCommand {
     const { flags } = await this.parse(List);
     const sinceMs = flags.since !== undefined ? parseDuration(flags.since) : undefined;
     const providers = await selectProviders(flags.provider);
+    // A broken ~/.confab/config.json concerns every session: say so once, up front.
+    loadUserConfig();
     const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
     // Listing must stay quick offline: short timeouts, no retry on 429.
     const router = new SessionRouter({

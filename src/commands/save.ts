@@ -6,6 +6,7 @@ import { selectProviders } from '../cli/providers.js';
 import { saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
 import { SessionRouter } from '../cli/session-router.js';
 import { defaultDaemonWiring } from '../daemon/wiring.js';
+import { loadUserConfig } from '../config/user-config.js';
 import { CommandError, ConfabCommand, useColor } from './confab-command.js';
 
 const OUTCOME_LABEL: Record<SessionSaveResult['outcome'], string> = {
@@ -43,6 +44,8 @@ export default class Save extends ConfabCommand {
     const sinceMs = flags.since !== undefined ? parseDuration(flags.since) : undefined;
 
     const providers = await selectProviders(flags.provider);
+    // A broken ~/.confab/config.json concerns every session: say so once, up front.
+    loadUserConfig();
     const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
     const targets: FoundSession[] = [];
     const unresolved: { id: string; error: string }[] = [];
