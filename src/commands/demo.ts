@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { runDemo, type DemoResult } from '../demo/run-demo.js';
+import { resolveSettings } from '../config/settings.js';
 import { storeDir } from '../paths.js';
 import { ConfabCommand, CommandError, useColor } from './confab-command.js';
 
@@ -14,6 +15,15 @@ export default class Demo extends ConfabCommand {
   static override flags = {
     store: Flags.string({ description: 'store directory to copy the session into (default: ~/.confab/store)' }),
   };
+
+  /** What the user must set for the other commands to read this store rather than the configured backend. */
+  private async envPrefix(store: string | undefined): Promise<string> {
+    const local = await resolveSettings({ cwd: process.cwd() }).then(
+      (s) => s.backend.kind === 'local',
+      () => false,
+    );
+    return `${local ? '' : 'CONFAB_BACKEND_URL=local '}${store ? `CONFAB_STORE_DIR=${store} ` : ''}`;
+  }
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
@@ -35,7 +45,7 @@ export default class Demo extends ConfabCommand {
       this.log(`  store:    ${res.storeDir}`);
       this.log(`  session:  ${res.externalId} (store id ${res.backendSessionId})`);
       this.log(bold('Look at it'));
-      const store = flags.store ? `CONFAB_STORE_DIR=${res.storeDir} ` : '';
+      const store = await this.envPrefix(flags.store ? res.storeDir : undefined);
       this.log(`  ${store}confab session list-files ${res.externalId.slice(0, 8)}`);
       this.log(`  ${store}confab session download ${res.externalId.slice(0, 8)} --output-dir ./demo-copy`);
       const serve = this.config.findCommand('serve') ? '# browse the store in a web viewer' : '# (coming in a later version) browse the store in a web viewer';

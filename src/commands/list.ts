@@ -44,10 +44,10 @@ export default class List extends ConfabCommand {
     // A broken ~/.confab/config.json concerns every session: say so once, up front.
     loadUserConfig();
     const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
-    // Listing must stay quick offline: short timeouts, no retry on 429.
+    // Listing must stay quick offline: short timeouts, few retries on 429.
     const router = new SessionRouter({
       openBackend: async (s) =>
-        s.backend.kind === 'http' ? new HttpBackend({ url: s.backend.url, apiKey: s.backend.apiKey, timeoutMs: 5_000, rateLimitRetries: 0 }) : openLocalBackend(),
+        s.backend.kind === 'http' ? new HttpBackend({ url: s.backend.url, apiKey: s.backend.apiKey, timeoutMs: 5_000, rateLimitRetries: 2 }) : openLocalBackend(),
     });
     let statuses: SessionSyncStatus[];
     try {

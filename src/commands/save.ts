@@ -137,12 +137,11 @@ class BarProgress implements SaveProgress {
   constructor(targets: readonly FoundSession[]) {
     this.totalBytes = Math.max(1, targets.reduce((n, t) => n + t.session.sizeBytes, 0));
     this.bar = new SingleBar({
-      format: '{bar} {percentage}% | {sessions} sessions | {transferred} | {rate}/s | ETA {eta_formatted} | {current}',
+      format: '{bar} {percentage}% | {sessions} sessions | {transferred} | {rate}/s | ETA {remaining} | {current}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,
       stream: process.stderr,
-      etaBuffer: 50,
     });
     this.count = targets.length;
     this.bar.start(this.totalBytes, 0, this.payload(this.count, ''));
@@ -151,7 +150,10 @@ class BarProgress implements SaveProgress {
   private payload(count: number, current: string): Record<string, string> {
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
     const value = this.doneBytes + this.sessionBytes;
-    return { sessions: `${this.done}/${count}`, transferred: formatBytes(value), rate: formatBytes(Math.round(value / secs)), current };
+    const rate = value / secs;
+    const left = rate > 0 ? Math.ceil(Math.max(0, this.totalBytes - value) / rate) : undefined;
+    const remaining = left === undefined ? '…' : left < 60 ? `${left}s` : `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s`;
+    return { sessions: `${this.done}/${count}`, transferred: formatBytes(value), rate: formatBytes(Math.round(rate)), remaining, current };
   }
 
   onSessionStart(found: FoundSession): void {

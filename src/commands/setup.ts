@@ -43,7 +43,7 @@ export default class Setup extends ConfabCommand {
       say: (line) => process.stderr.write(`${line}\n`),
       openBrowser: canOpenBrowser(),
     });
-    if (!this.jsonEnabled()) this.print(res, Boolean(flags.provider));
+    if (!this.jsonEnabled()) this.print(res, Boolean(flags.provider), (await selectProviders(undefined)).map((p) => p.displayName ?? p.name));
     const failed = res.hooks.filter((h) => h.error);
     if (failed.length) {
       if (this.jsonEnabled()) process.exitCode = 1;
@@ -52,7 +52,7 @@ export default class Setup extends ConfabCommand {
     return res;
   }
 
-  private print(res: SetupResult, explicit: boolean): void {
+  private print(res: SetupResult, explicit: boolean, known: string[]): void {
     const b = res.backend;
     if (b.kind === 'local') {
       this.log(`Sessions go to the local store: ${b.storeDir}${b.switchedFrom ? ` (no longer ${b.switchedFrom})` : ''}`);
@@ -61,9 +61,9 @@ export default class Setup extends ConfabCommand {
       const how = b.method === 'stored-key' ? 'already logged in' : 'logged in';
       this.log(`Sessions go to ${b.url} (${how}${who ? ` as ${who}` : ''}; key in ${res.configPath})`);
     }
-    for (const w of res.warnings) this.warn(w);
+    for (const w of res.warnings) this.logToStderr(`warning: ${w}`);
     if (res.hooks.length === 0 && !explicit) {
-      this.warn('no supported agent found on this machine (looked for Claude Code and Codex); install one, then run confab setup again, or use --provider');
+      this.logToStderr(`warning: no supported agent found on this machine (looked for ${known.join(', ')}); install one and run confab setup again, or use --provider`);
     }
     for (const h of res.hooks) {
       if (h.error) this.logToStderr(`${h.displayName}: ${h.error}`);

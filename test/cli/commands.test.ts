@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
-import { useSandbox, type RunResult, type Sandbox } from '../helpers/sandbox.js';
+import { REPO_ROOT, useSandbox, type RunResult, type Sandbox } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
 
@@ -151,6 +151,24 @@ describe('behaviour', () => {
     const one = await sbx.run(['save', s.sessionId, '--json']);
     expect(one.code).toBe(0);
     expect((JSON.parse(one.stdout) as { results: { outcome: string }[] }).results[0]?.outcome).toMatch(/uploaded|up-to-date/);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('save shows a progress bar on a terminal (sessions, bytes, rate, ETA), plain lines otherwise', async () => {
+    const sbx = sandbox();
+    for (let i = 0; i < 3; i++) writeSession(sbx, `dddd000${i}-0000-4000-8000-000000000001`, '/w');
+    const tty = await sbx.exec('/usr/bin/script', ['-qec', `${process.execPath} ${join(REPO_ROOT, 'bin/run.js')} save --all`, '/dev/null']);
+    expect(tty.code).toBe(0);
+    const frames = tty.stdout.split('\r');
+    expect(frames.some((f) => /\d+% \| 1\/3 sessions \| [\d.]+ (B|KB) \| [\d.]+ (B|KB|MB)\/s \| ETA /.test(f))).toBe(true);
+    expect(tty.stdout).toContain('100% | 3/3 sessions');
+    expect(tty.stdout).toContain('Saved 3 sessions');
+
+    writeSession(sbx, 'eeee0000-0000-4000-8000-000000000001', '/w');
+    const plain = await sbx.run(['save', '--all']);
+    expect(plain.stdout).not.toContain('\u001b[');
+    expect(plain.stdout).toMatch(/^\[1\/4\] ✓ eeee0000 uploaded 1 chunk, 2 lines/m);
+    expect(plain.stdout).toMatch(/^\[2\/4\] ✓ dddd000\d already backed up/m);
+    expect(plain.stdout).toContain('Saved 4 sessions: 1 uploaded, 3 already backed up — 1 chunks, 2 lines');
   });
 
   it('setup with no agent installed sets up the store and says how to go on', async () => {

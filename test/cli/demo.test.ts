@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_AGENT_ID, SAMPLE_AGENT_LINES, SAMPLE_MAIN_LINES } from '../../src/demo/sample-session.js';
@@ -76,8 +76,10 @@ describe('confab demo', () => {
     expect(existsSync(sbx.claudeDir)).toBe(false);
   });
 
-  it('copies into --store and prints how to look at the copy', async () => {
+  it('copies into --store even with a server configured, and prints how to look at the copy', async () => {
     const sbx = sandbox();
+    mkdirSync(sbx.confabDir, { recursive: true });
+    writeFileSync(join(sbx.confabDir, 'config.json'), JSON.stringify({ backend_url: 'http://127.0.0.1:9', api_key: `cfb_${'a'.repeat(40)}` }));
     const dir = join(sbx.root, 'demo-store');
     const res = await sbx.run(['demo', '--store', dir], { timeoutMs: 30_000 });
     expect(res.code).toBe(0);
@@ -85,13 +87,20 @@ describe('confab demo', () => {
     expect(res.stdout).toMatch(/stored 65\/65 after \d+ ms/);
     expect(res.stdout).toMatch(/stored 25\/25 after \d+ ms/);
     expect(res.stdout).toContain('identical to the transcript');
-    expect(res.stdout).toMatch(/confab session download [0-9a-f]{8}/);
+    expect(res.stdout).toMatch(new RegExp(`CONFAB_BACKEND_URL=local CONFAB_STORE_DIR=${dir} confab session download [0-9a-f]{8}`));
     expect(res.stdout).toContain('confab serve');
     expect(existsSync(join(sbx.confabDir, 'store'))).toBe(false);
     const [id] = /session download ([0-9a-f]{8})/.exec(res.stdout)?.slice(1) ?? [];
-    const files = await sbx.run(['session', 'list-files', id as string, '--json'], { env: { CONFAB_STORE_DIR: dir } });
+    const files = await sbx.run(['session', 'list-files', id as string, '--json'], { env: { CONFAB_BACKEND_URL: 'local', CONFAB_STORE_DIR: dir } });
     expect(files.code).toBe(0);
     expect((JSON.parse(files.stdout) as { files: { lines: number }[] }).files.map((f) => f.lines).sort()).toEqual([25, 65]);
+  });
+
+  it("is the README's quick start: exactly two set-up commands", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+    const blocks = [...quick.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]?.trim());
+    expect(blocks).toEqual(['npm install && npx confab demo', 'npm ci && npm test']);
   });
 
   it('ships everything it needs in src/ (nothing from test/), so a fresh clone runs it', () => {
