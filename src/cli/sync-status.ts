@@ -12,8 +12,11 @@ export type SyncState = 'synced' | 'partial' | 'not-synced' | 'disabled' | 'unkn
 
 export interface SessionSyncStatus {
   state: SyncState;
-  /** Complete lines on this machine, over the session's files (transcript and sub-agents). */
-  localLines: number;
+  /**
+   * Complete lines on this machine, over the session's files (transcript and sub-agents).
+   * Counted only when the backend has the session (null otherwise: not worth reading it all).
+   */
+  localLines: number | null;
   /** How many of those the backend holds. */
   syncedLines: number;
   /** Where the session goes (a URL or the store dir). */
@@ -109,7 +112,7 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
   try {
     const settings = await router.settingsFor(found.session.cwd);
     label = backendLabel(settings.backend);
-    if (!settings.enabled) return { state: 'disabled', localLines: 0, syncedLines: 0, backend: label, reason: `sync disabled by ${settings.projectFile ?? 'project config'}` };
+    if (!settings.enabled) return { state: 'disabled', localLines: null, syncedLines: 0, backend: label, reason: `sync disabled by ${settings.projectFile ?? 'project config'}` };
     const key = backendKey(settings.backend);
     let view = views.get(key);
     if (!view) {
@@ -117,7 +120,7 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
       view = new BackendView(router.backendFor(settings));
       views.set(key, view);
     }
-    if (view.offline) return { state: 'unknown', localLines: 0, syncedLines: 0, backend: label, reason: view.offline };
+    if (view.offline) return { state: 'unknown', localLines: null, syncedLines: 0, backend: label, reason: view.offline };
     let remote: RemoteSession | undefined;
     try {
       remote = await view.lookup(found.provider.name, found.session.externalId);
@@ -125,9 +128,9 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
       if (!isBackendError(err, 'network') && !isBackendError(err, 'timeout')) throw err;
       // The message names the request; the verdict is about the server.
       view.offline ??= `backend unreachable (${label}): ${errorLine(err).replace(/^[A-Z]+ \/\S*: /, '')}`;
-      return { state: 'unknown', localLines: 0, syncedLines: 0, backend: label, reason: view.offline };
+      return { state: 'unknown', localLines: null, syncedLines: 0, backend: label, reason: view.offline };
     }
-    if (!remote) return { state: 'not-synced', localLines: 0, syncedLines: 0, backend: label };
+    if (!remote) return { state: 'not-synced', localLines: null, syncedLines: 0, backend: label };
     const remoteLines = new Map(remote.files.map((f) => [f.file_name, f.last_synced_line]));
     let localLines = 0;
     let syncedLines = 0;
@@ -139,7 +142,7 @@ async function statusOf(found: FoundSession, router: SessionRouter, views: Map<s
     const state: SyncState = syncedLines >= localLines ? 'synced' : syncedLines === 0 ? 'not-synced' : 'partial';
     return { state, localLines, syncedLines, backend: label, backendSessionId: remote.session_id };
   } catch (err) {
-    return { state: 'unknown', localLines: 0, syncedLines: 0, backend: label, reason: errorLine(err) };
+    return { state: 'unknown', localLines: null, syncedLines: 0, backend: label, reason: errorLine(err) };
   }
 }
 
