@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Wall time of `confab hook …` through bin/run.js's fast path, against `node -e 0` measured
-// in the same run (interleaved, NODE_EXTRA_CA_CERTS unset). Usage:
-//   node bench/hook-latency.mjs [--runs N] [--write]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// in the same run (interleaved, NODE_EXTRA_CA_CERTS unset). Every timed session-start is a
+// new session, so it really spawns a daemon; every timed session-end really stops one (after
+// that daemon finished starting up). Waiting for daemons and cleaning up is not timed.
+// Usage: node bench/hook-latency.mjs [--runs N] [--write]
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +22,65 @@ mkdirSync(project, { recursive: true });
 const env = timingEnv({ HOME: home, CONFAB_SYNC_INTERVAL_MS: '1000' });
 for (const key of Object.keys(env)) if (key.startsWith('CONFAB_') && key !== 'CONFAB_SYNC_INTERVAL_MS') delete env[key];
 
-const sessionId = '0b4c7f5e-1f0e-4a7e-9a39-3f2a1c0d9e11';
-const transcript = join(project, `${sessionId}.jsonl`);
-writeFileSync(transcript, `${JSON.stringify({ type: 'user', sessionId, cwd: '/work/app', message: { role: 'user', content: 'hi' } })}\n`);
-const payload = (event) => JSON.stringify({ session_id: sessionId, transcript_path: transcript, cwd: '/work/app', hook_event_name: event });
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleepSync = (ms) => Atomics.wait(sleeper, 0, 0, ms);
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const readState = (id) => {
+  try {
+    return JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+/** Poll (untimed) until `check` is true, up to `ms`. */
+const waitSync = (check, ms) => {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) sleepSync(10);
+  return check();
+};
+
+const sessionIdFor = (i) => `0b4c7f5e-1f0e-4a7e-9a39-${String(i).padStart(12, '0')}`;
+const transcriptFor = (i) => join(project, `${sessionIdFor(i)}.jsonl`);
+const payload = (i, event) => JSON.stringify({ session_id: sessionIdFor(i), transcript_path: transcriptFor(i), cwd: '/work/app', hook_event_name: event });
+let daemonPid;
+const spawned = [];
 
 const cases = [
   { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'], env },
-  { name: 'confab hook session-start', cmd: process.execPath, args: [bin, 'hook', 'session-start'], env, input: payload('SessionStart') },
-  { name: 'confab hook session-end', cmd: process.execPath, args: [bin, 'hook', 'session-end'], env, input: payload('SessionEnd') },
+  {
+    name: 'confab hook session-start (spawns a daemon)',
+    setup: (i) => {
+      const id = sessionIdFor(i);
+      writeFileSync(transcriptFor(i), `${JSON.stringify({ type: 'user', sessionId: id, cwd: '/work/app', message: { role: 'user', content: 'hi' } })}\n`);
+      return { cmd: process.execPath, args: [bin, 'hook', 'session-start'], env, input: payload(i, 'SessionStart') };
+    },
+    teardown: (i) => {
+      const state = readState(sessionIdFor(i));
+      if (!state || !alive(state.pid)) throw new Error(`session-start run ${i} did not start a daemon`);
+      daemonPid = state.pid;
+      spawned.push(state.pid);
+    },
+  },
+  {
+    name: 'confab hook session-end (stops it)',
+    setup: (i) => {
+      // A real session ends long after it started: let the daemon finish starting (its first
+      // sync records the backend session id in its state) so its start-up is not timed here.
+      waitSync(() => readState(sessionIdFor(i))?.confab_session_id, 10_000);
+      return { cmd: process.execPath, args: [bin, 'hook', 'session-end'], env, input: payload(i, 'SessionEnd') };
+    },
+    teardown: (i) => {
+      if (readState(sessionIdFor(i))) throw new Error(`session-end run ${i} left the daemon's state`);
+      if (!waitSync(() => !alive(daemonPid), 15_000)) process.kill(daemonPid, 'SIGKILL');
+    },
+  },
 ];
 
 try {
@@ -42,8 +94,9 @@ try {
   ]);
   publish(
     'hook-latency',
-    `### Hook latency (\`bench/hook-latency.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each.\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
+    `### Hook latency (\`bench/hook-latency.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. Each session-start is a new session and spawns its daemon; each session-end stops a running one. Target: at most 2× \`node -e 0\`.\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
   );
 } finally {
+  for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(root, { recursive: true, force: true });
 }

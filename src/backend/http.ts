@@ -1,4 +1,5 @@
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
+import { isBackendError } from './errors.js';
 import { HttpTransport, type HttpCall, type HttpResult, type Sleep } from './http-transport.js';
 import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse, RemoteFile } from './wire.js';
 
@@ -134,14 +135,30 @@ export class HttpBackend implements Backend {
     this.object(where, value);
   }
 
+  /**
+   * By backend session id, or by external id. Claude Code's external ids are UUIDs too, so a
+   * UUID the server does not know as a session id is looked up as an external id.
+   */
   async getSession(id: string, opts: RequestOptions = {}): Promise<RemoteSession> {
-    let sessionId = id;
-    if (!UUID.test(id)) {
-      const { where, value } = await this.json({ method: 'GET', path: `/api/v1/sessions/by-external-id/${encodeURIComponent(id)}`, signal: opts.signal });
-      const body = this.object(where, value);
-      if (typeof body.session_id !== 'string' || body.session_id === '') throw this.http.protocolError(where, 'session_id missing');
-      sessionId = body.session_id;
+    if (UUID.test(id)) {
+      try {
+        return await this.sessionById(id, opts);
+      } catch (err) {
+        if (!isBackendError(err, 'not-found')) throw err;
+      }
     }
+    return this.getSessionByExternalId(id, opts);
+  }
+
+  /** `GET /sessions/by-external-id/{id}`, then the session (two requests; a 404 if unknown). */
+  async getSessionByExternalId(externalId: string, opts: RequestOptions = {}): Promise<RemoteSession> {
+    const { where, value } = await this.json({ method: 'GET', path: `/api/v1/sessions/by-external-id/${encodeURIComponent(externalId)}`, signal: opts.signal });
+    const body = this.object(where, value);
+    if (typeof body.session_id !== 'string' || body.session_id === '') throw this.http.protocolError(where, 'session_id missing');
+    return this.sessionById(body.session_id, opts);
+  }
+
+  private async sessionById(sessionId: string, opts: RequestOptions): Promise<RemoteSession> {
     const { where, value } = await this.json({ method: 'GET', path: `/api/v1/sessions/${encodeURIComponent(sessionId)}`, signal: opts.signal });
     return parseSession(where, this.object(where, value), this.http);
   }

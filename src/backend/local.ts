@@ -115,6 +115,11 @@ export class LocalBackend implements Backend {
     return this.call(opts, async () => toRemoteSession(await this.resolve(id)));
   }
 
+  /** Every session of the local owner, most recent activity first (one metadata read each). */
+  listSessions(opts?: RequestOptions): Promise<RemoteSession[]> {
+    return this.call(opts, async () => (await this.store.listSessions(this.owner)).map(toRemoteSession));
+  }
+
   private async resolve(id: string): Promise<StoredSession> {
     const wanted = id.trim();
     if (!wanted) throw new BackendError('invalid', 'a session id or external id is required');

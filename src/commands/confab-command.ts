@@ -6,14 +6,25 @@ import { scrubSecrets } from '../log.js';
  * never a stack trace (set DEBUG=confab to see one).
  */
 export abstract class ConfabCommand extends Command {
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    // oclif's own parse/usage errors already carry their exit code and message.
-    if (err.oclif?.exit !== undefined) return super.catch(err);
+  protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number }; parse?: unknown }): Promise<unknown> {
+    // `this.exit()` is an exception too: let oclif finish it.
+    if (err.code === 'EEXIT') return super.catch(err);
     if (process.env.DEBUG?.includes('confab')) process.stderr.write(`${err.stack}\n`);
-    const message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());
-    // Written directly: oclif would wrap a long message over several lines.
+    let message = scrubSecrets((err.message || String(err)).replace(/\s+/g, ' ').trim());
+    let exit = typeof err.exitCode === 'number' ? err.exitCode : (err.oclif?.exit ?? 1);
+    if (err.parse !== undefined) {
+      // Bad flags or arguments: the problem and a pointer to the help, not the whole usage text.
+      message = message.replace(/\s*See more help with --help\s*/g, ' ').trim();
+      message = `${message} (see confab ${(this.id ?? '').replace(/:/g, ' ')} --help)`.replace(/\s+/g, ' ');
+      exit = err.oclif?.exit ?? 2;
+      // Parsing was attempted: no "did not parse its arguments" warning (outside production).
+      this.parsed = true;
+    }
+    // Written here, not by oclif, which wraps long messages over several lines.
     process.stderr.write(`Error: ${message}\n`);
-    this.exit(typeof err.exitCode === 'number' ? err.exitCode : 1);
+    if (this.jsonEnabled()) this.logJson({ error: { message, exitCode: exit } });
+    process.exitCode = exit;
+    return undefined;
   }
 }
 

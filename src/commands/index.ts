@@ -1,5 +1,6 @@
 // Explicit command discovery: oclif loads this map instead of scanning the commands dir.
 import type { Command } from '@oclif/core';
+import Demo from './demo.js';
 import HookPostToolUse from './hook/post-tool-use.js';
 import HookPreToolUse from './hook/pre-tool-use.js';
 import HookSessionEnd from './hook/session-end.js';
@@ -12,11 +13,20 @@ import ServeKeysCreate from './serve/keys/create.js';
 import ServeKeysList from './serve/keys/list.js';
 import ServeKeysRevoke from './serve/keys/revoke.js';
 import PluginsIndex from './plugins/index.js';
+import List from './list.js';
+import Login from './login.js';
+import Logout from './logout.js';
+import Save from './save.js';
+import SessionDownload from './session/download.js';
+import SessionListFiles from './session/list-files.js';
+import Setup from './setup.js';
+import Status from './status.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
+  demo: Demo,
   'hook:post-tool-use': HookPostToolUse,
   'hook:pre-tool-use': HookPreToolUse,
   'hook:session-end': HookSessionEnd,
@@ -29,6 +39,14 @@ export const COMMANDS: Record<string, Command.Class> = {
   'serve:keys:list': ServeKeysList,
   'serve:keys:revoke': ServeKeysRevoke,
   plugins: PluginsIndex,
+  list: List,
+  login: Login,
+  logout: Logout,
+  save: Save,
+  'session:download': SessionDownload,
+  'session:list-files': SessionListFiles,
+  setup: Setup,
+  status: Status,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,

@@ -4,6 +4,8 @@ import { createFileLogger, type Logger } from '../log.js';
 import type { LoadedPlugin } from '../plugin/load.js';
 import { describePlugin } from '../plugin/spec.js';
 import { getProvider, registerProvider } from '../provider/registry.js';
+import type { DaemonHandle, Provider } from '../provider/contract.js';
+import type { DaemonHooks } from './daemon-hooks.js';
 import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
 import { parseLaunchInput, type LaunchInput } from './launch.js';
 import { daemonLogPath } from './spawn.js';
@@ -19,8 +21,11 @@ export interface DaemonWiring {
   /** Build the backend for these settings (re-run after an auth failure). */
   openBackend: (settings: Settings, log: Logger) => Promise<Backend>;
   createEngine: DaemonOptions['createEngine'];
-  /** Install the built-in daemon taps that depend on settings (redaction). */
-  applySettings?: (daemon: Daemon, settings: Settings, log: Logger) => void;
+  /**
+   * Install the built-in taps that depend on settings (redaction), on a daemon or on the
+   * hooks of a one-shot upload (`confab save`).
+   */
+  applySettings?: (target: { readonly hooks: DaemonHooks }, settings: Settings, log: Logger) => void;
   /**
    * Load the plugins (installed with `confab plugins`, then those the settings list), lowest
    * precedence first. A listed plugin that fails to load must throw: the daemon does not
@@ -83,18 +88,36 @@ export async function createDaemonForLaunch(
           }),
     },
   );
-  provider.apply?.({ hooks: daemon.hooks, provider: provider.name, externalId: launch.external_id, transcriptPath: launch.transcript_path, cwd: launch.cwd });
+  await applySessionTaps(daemon, provider, settings, wiring, log, plugins);
+  return daemon;
+}
+
+/**
+ * Tap a session's hooks the way every upload of it is tapped — by the background daemon and
+ * by a one-shot `confab save` alike: the provider's taps (sidechains, chunk metadata), the
+ * plugins' `apply`, confab's own for these settings (redaction, so it cleans what plugins
+ * write), then the project config's `apply`.
+ */
+export async function applySessionTaps(
+  target: DaemonHandle,
+  provider: Provider,
+  settings: Settings,
+  wiring: Pick<DaemonWiring, 'applySettings'>,
+  log: Logger,
+  plugins: readonly LoadedPlugin[] = [],
+): Promise<void> {
+  const session = target.config;
+  provider.apply?.({ hooks: target.hooks, provider: provider.name, externalId: session.externalId, transcriptPath: session.transcriptPath, cwd: session.cwd });
   for (const plugin of plugins) {
     if (!plugin.apply) continue;
     try {
-      await plugin.apply(daemon);
+      await plugin.apply(target);
     } catch (err) {
       throw new Error(`${describePlugin(plugin.spec)}: apply failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
     }
   }
-  wiring.applySettings?.(daemon, settings, log);
-  settings.apply?.(daemon);
-  return daemon;
+  wiring.applySettings?.(target, settings, log);
+  settings.apply?.(target);
 }
 
 /**

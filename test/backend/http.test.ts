@@ -292,6 +292,19 @@ describe('HttpBackend: capabilities and reads', () => {
     expect(stub.requests.map((r) => r.url).slice(1)).toEqual(['/api/v1/sessions/by-external-id/ext-1', `/api/v1/sessions/${SESSION}`]);
   });
 
+  it('getSession looks a UUID the server does not know as a session id up as an external id (Claude Code ids are UUIDs)', async () => {
+    const external = '0b4c7f5e-1f0e-4a7e-9a39-3f2a1c0d9e11';
+    const detail = { id: SESSION, external_id: external, provider: 'claude-code', files: [] };
+    stub.handler = (req) =>
+      req.url === `/api/v1/sessions/${external}`
+        ? { status: 404, body: '{"error":"Session not found"}' }
+        : req.url === `/api/v1/sessions/by-external-id/${external}`
+          ? json({ session_id: SESSION })
+          : json(detail);
+    expect((await backend().getSession(external)).session_id).toBe(SESSION);
+    expect(stub.requests.map((r) => r.url)).toEqual([`/api/v1/sessions/${external}`, `/api/v1/sessions/by-external-id/${external}`, `/api/v1/sessions/${SESSION}`]);
+  });
+
   it('downloadFile returns the bytes, and refuses more than 32 MiB', async () => {
     stub.handler = (req) =>
       req.url.includes('big') ? { status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.alloc(33 * 1024 * 1024, 'a') } : { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'a\n\nb\r\n' };

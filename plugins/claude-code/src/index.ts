@@ -3,8 +3,10 @@
  *
  * This module is inlined into confab's hook fast path, which runs at every tool call, so
  * it only holds what a hook needs at once (payload validation, the answer, legacy state
- * paths). Everything heavier — git, directory walks, settings editing, process lookup,
- * the daemon's taps — lives in modules loaded on first use with `import()`.
+ * paths, and the parent-process lookup every daemon spawn needs: a first `import()` from the
+ * hook bundle costs ~13 ms, more than the lookup itself). Everything heavier — git, directory
+ * walks, settings editing, the daemon's taps — lives in modules loaded on first use with
+ * `import()`.
  *
  * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
  */
@@ -12,6 +14,7 @@ import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type Pr
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
 import { checkTranscriptPath, parseHookInput } from './hook-payload.js';
+import { findClaudeParentPid } from './parent-process.js';
 
 export { parseHookInput, parseClaudeHookPayload, checkTranscriptPath } from './hook-payload.js';
 export type {
@@ -80,7 +83,7 @@ export const claudeCode = defineProvider({
   },
 
   async findParentPid() {
-    return (await import('./parent-process.js')).findClaudeParentPid();
+    return findClaudeParentPid();
   },
 
   apply: applyClaudeCode,

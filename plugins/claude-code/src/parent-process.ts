@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /**
@@ -74,14 +74,23 @@ export async function findAncestor(start: number, lookup: ProcessLookup, match: 
   return 0;
 }
 
-/** Linux: everything from /proc, no process spawned. */
+const readOr = (path: string, fallback: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+};
+
+/**
+ * Linux: everything from /proc, no process spawned. Read synchronously: /proc files are
+ * generated in memory, and a thread-pool round trip per file would cost more than the read.
+ */
 export async function procLookup(pid: number): Promise<ProcessInfo | undefined> {
   try {
-    const [stat, comm, cmdline] = await Promise.all([
-      readFile(`/proc/${pid}/stat`, 'utf8'),
-      readFile(`/proc/${pid}/comm`, 'utf8').catch(() => ''),
-      readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
-    ]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = readOr(`/proc/${pid}/comm`, '');
+    const cmdline = readOr(`/proc/${pid}/cmdline`, '');
     // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);

@@ -1,0 +1,151 @@
+import type { DaemonWiring } from '../daemon/main.js';
+import { syncSessionOnce, type OneShotProgress } from '../daemon/one-shot.js';
+import { listDaemonStatuses } from '../daemon/status.js';
+import { silentLogger, type Logger } from '../log.js';
+import { errorLine } from './format.js';
+import type { FoundSession } from './local-sessions.js';
+import { backendLabel, type SessionRouter } from './session-router.js';
+
+export type SaveOutcome =
+  /** New lines went to the backend, and now it holds every complete line. */
+  | 'uploaded'
+  /** The backend already held every line: nothing was sent. */
+  | 'up-to-date'
+  /** Some lines were sent, some could not be (see `error`). */
+  | 'incomplete'
+  /** Not attempted (a live daemon follows it, or its project opts out). */
+  | 'skipped'
+  | 'failed';
+
+export interface SessionSaveResult {
+  id: string;
+  provider: string;
+  title?: string;
+  outcome: SaveOutcome;
+  backend: string;
+  backendSessionId?: string;
+  chunks: number;
+  lines: number;
+  bytes: number;
+  /** Local size of the transcript, for progress and rate. */
+  sizeBytes: number;
+  /** Why it was skipped, failed or incomplete. */
+  error?: string;
+  warnings: string[];
+}
+
+export interface SaveSummary {
+  sessions: number;
+  uploaded: number;
+  upToDate: number;
+  skipped: number;
+  failed: number;
+  chunks: number;
+  lines: number;
+  bytes: number;
+  /** Sessions that failed or stayed incomplete. */
+  errors: number;
+  durationMs: number;
+  results: SessionSaveResult[];
+}
+
+export interface SaveProgress {
+  onSessionStart?(found: FoundSession, index: number, total: number): void;
+  onChunk?(found: FoundSession, chunk: OneShotProgress): void;
+  onSessionDone?(result: SessionSaveResult, index: number, total: number): void;
+}
+
+export interface SaveOptions {
+  router: SessionRouter;
+  wiring: Pick<DaemonWiring, 'createEngine' | 'applySettings' | 'loadPlugins'>;
+  /** Leave alone sessions a running daemon is following (it uploads them itself). */
+  skipLive?: boolean;
+  log?: Logger;
+  signal?: AbortSignal;
+  progress?: SaveProgress;
+}
+
+async function liveSessions(): Promise<Set<string>> {
+  const { daemons } = await listDaemonStatuses();
+  return new Set(daemons.filter((d) => d.running).map((d) => `${d.provider}\0${d.session}`));
+}
+
+async function saveOne(found: FoundSession, opts: SaveOptions, live: Set<string>): Promise<SessionSaveResult> {
+  const { provider, session } = found;
+  const base: SessionSaveResult = {
+    id: session.externalId,
+    provider: provider.name,
+    ...(session.title !== undefined ? { title: session.title } : {}),
+    outcome: 'failed',
+    backend: '',
+    chunks: 0,
+    lines: 0,
+    bytes: 0,
+    sizeBytes: session.sizeBytes,
+    warnings: [],
+  };
+  try {
+    const settings = await opts.router.settingsFor(session.cwd);
+    base.backend = backendLabel(settings.backend);
+    if (!settings.enabled) return { ...base, outcome: 'skipped', error: `sync disabled by ${settings.projectFile ?? 'project config'}` };
+    if (live.has(`${provider.name}\0${session.externalId}`)) return { ...base, outcome: 'skipped', error: 'a running sync daemon is uploading it' };
+    const backend = await opts.router.backendFor(settings);
+    const log = (opts.log ?? silentLogger).child(`[ext=${session.externalId.slice(0, 8)}]`);
+    const res = await syncSessionOnce({
+      provider,
+      session: { provider: provider.name, externalId: session.externalId, transcriptPath: session.transcriptPath, cwd: session.cwd },
+      backend,
+      settings,
+      wiring: opts.wiring,
+      log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.progress?.onChunk ? { onChunk: (c: OneShotProgress) => opts.progress?.onChunk?.(found, c) } : {}),
+    });
+    const outcome: SaveOutcome = !res.complete ? 'incomplete' : res.chunks > 0 ? 'uploaded' : 'up-to-date';
+    return {
+      ...base,
+      outcome,
+      backendSessionId: res.sessionId,
+      chunks: res.chunks,
+      lines: res.lines,
+      bytes: res.bytes,
+      warnings: res.warnings,
+      ...(res.complete ? {} : { error: res.warnings.at(-1) ?? 'some lines could not be uploaded' }),
+    };
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    return { ...base, outcome: 'failed', error: errorLine(err) };
+  }
+}
+
+/**
+ * Back up sessions in one go (`confab save`), one after another, each with a one-shot run of
+ * the sync engine (`syncSessionOnce`). A session's failure is recorded and the others go on.
+ * Re-running uploads only what the backend is missing.
+ */
+export async function saveSessions(targets: readonly FoundSession[], opts: SaveOptions): Promise<SaveSummary> {
+  const started = Date.now();
+  const live = opts.skipLive ? await liveSessions() : new Set<string>();
+  const results: SessionSaveResult[] = [];
+  for (const [i, found] of targets.entries()) {
+    if (opts.signal?.aborted) break;
+    opts.progress?.onSessionStart?.(found, i, targets.length);
+    const result = await saveOne(found, opts, live);
+    results.push(result);
+    opts.progress?.onSessionDone?.(result, i, targets.length);
+  }
+  const count = (o: SaveOutcome) => results.filter((r) => r.outcome === o).length;
+  return {
+    sessions: results.length,
+    uploaded: count('uploaded'),
+    upToDate: count('up-to-date'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    chunks: results.reduce((n, r) => n + r.chunks, 0),
+    lines: results.reduce((n, r) => n + r.lines, 0),
+    bytes: results.reduce((n, r) => n + r.bytes, 0),
+    errors: count('failed') + count('incomplete'),
+    durationMs: Date.now() - started,
+    results,
+  };
+}

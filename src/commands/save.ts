@@ -1,0 +1,181 @@
+import { Args, Flags } from '@oclif/core';
+import { SingleBar } from 'cli-progress';
+import { errorLine, formatBytes, parseDuration, truncate } from '../cli/format.js';
+import { findSession, scanSessions, type FoundSession } from '../cli/local-sessions.js';
+import { selectProviders } from '../cli/providers.js';
+import { saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
+import { SessionRouter } from '../cli/session-router.js';
+import { defaultDaemonWiring } from '../daemon/wiring.js';
+import { loadUserConfig } from '../config/user-config.js';
+import { CommandError, ConfabCommand, useColor } from './confab-command.js';
+
+const OUTCOME_LABEL: Record<SessionSaveResult['outcome'], string> = {
+  uploaded: 'uploaded',
+  'up-to-date': 'already backed up',
+  incomplete: 'incomplete',
+  skipped: 'skipped',
+  failed: 'failed',
+};
+
+export default class Save extends ConfabCommand {
+  static override description =
+    'Back up sessions now, in one go: finished sessions, sessions from before confab was set up, or all of them. Uploads go to the configured backend with the same redaction and metadata as the background sync; re-running uploads only what is missing.';
+  static override examples = [
+    '<%= config.bin %> save 0b4c7f5e',
+    '<%= config.bin %> save 0b4c7f5e 9d1e22aa --provider claude-code',
+    '<%= config.bin %> save --all',
+    '<%= config.bin %> save --all --since 30d --json',
+  ];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { ids: Args.string({ description: 'session ids (or unique prefixes) from `confab list`' }) };
+  static override flags = {
+    all: Flags.boolean({ description: 'every session found on this machine (those a running daemon follows are left to it)' }),
+    provider: Flags.string({ char: 'p', description: 'only this agent (default: every known agent)' }),
+    since: Flags.string({ char: 'd', aliases: ['duration'], description: 'with --all: only sessions active within this long, e.g. 30m, 12h, 5d' }),
+  };
+
+  async run(): Promise<SaveSummary> {
+    const { flags, argv } = await this.parse(Save);
+    const ids = (argv as string[]).filter((a) => a !== '');
+    if (flags.all && ids.length) throw new CommandError('give session ids or --all, not both');
+    if (!flags.all && !ids.length) throw new CommandError('give the ids of the sessions to save (see confab list), or --all');
+    if (flags.since !== undefined && !flags.all) throw new CommandError('--since applies to --all');
+    const sinceMs = flags.since !== undefined ? parseDuration(flags.since) : undefined;
+
+    const providers = await selectProviders(flags.provider);
+    // A broken ~/.confab/config.json concerns every session: say so once, up front.
+    loadUserConfig();
+    const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
+    const targets: FoundSession[] = [];
+    const unresolved: { id: string; error: string }[] = [];
+    if (flags.all) targets.push(...found);
+    for (const id of ids) {
+      try {
+        const match = findSession(found, id);
+        if (!targets.includes(match)) targets.push(match);
+      } catch (err) {
+        unresolved.push({ id, error: errorLine(err) });
+      }
+    }
+
+    const wiring = defaultDaemonWiring();
+    const router = new SessionRouter(wiring);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    let summary: SaveSummary;
+    const progress = this.jsonEnabled() ? undefined : process.stderr.isTTY ? new BarProgress(targets) : new LineProgress((l) => this.log(l));
+    try {
+      summary = await saveSessions(targets, { router, wiring, skipLive: flags.all, signal: controller.signal, ...(progress ? { progress } : {}) });
+    } finally {
+      progress?.stop();
+      process.off('SIGINT', onSignal);
+      await router.close();
+    }
+    if (controller.signal.aborted) throw new CommandError('interrupted; run the same command again to continue where it stopped', 130);
+    for (const u of unresolved) {
+      summary.results.push({ id: u.id, provider: flags.provider ?? '', outcome: 'failed', backend: '', chunks: 0, lines: 0, bytes: 0, sizeBytes: 0, error: u.error, warnings: [] });
+      summary.failed++;
+      summary.errors++;
+      summary.sessions++;
+    }
+    if (!this.jsonEnabled()) this.printSummary(summary);
+    if (summary.errors > 0) process.exitCode = 1;
+    return summary;
+  }
+
+  private printSummary(s: SaveSummary): void {
+    if (s.sessions === 0) {
+      this.log('No sessions to save.');
+      return;
+    }
+    const color = useColor();
+    const bold = (t: string) => (color ? `\u001b[1m${t}\u001b[0m` : t);
+    const parts = [`${s.uploaded} uploaded`, `${s.upToDate} already backed up`];
+    if (s.skipped) parts.push(`${s.skipped} skipped`);
+    if (s.errors) parts.push(`${s.errors} with errors`);
+    const head = `${s.errors ? '' : 'Saved '}${s.sessions} session${s.sessions === 1 ? '' : 's'}`;
+    this.log(`${bold(head)}: ${parts.join(', ')} — ${s.chunks} chunks, ${s.lines} lines, ${formatBytes(s.bytes)} sent in ${(s.durationMs / 1000).toFixed(1)} s`);
+    const failed = s.results.filter((r) => r.outcome === 'failed' || r.outcome === 'incomplete');
+    for (const r of failed) this.logToStderr(`✗ ${r.id.length > 12 ? r.id.slice(0, 8) : r.id} ${OUTCOME_LABEL[r.outcome]}: ${r.error ?? 'unknown error'}`);
+    if (failed.length) this.log('Run the same command again to retry: only what is missing is uploaded.');
+  }
+}
+
+function resultLine(r: SessionSaveResult): string {
+  const mark = r.outcome === 'failed' || r.outcome === 'incomplete' ? '✗' : r.outcome === 'skipped' ? '-' : '✓';
+  const what =
+    r.outcome === 'uploaded'
+      ? `uploaded ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}, ${r.lines} lines (${formatBytes(r.bytes)})`
+      : r.outcome === 'up-to-date'
+        ? 'already backed up'
+        : `${OUTCOME_LABEL[r.outcome]}: ${r.error ?? ''}`;
+  return `${mark} ${r.id.slice(0, 8)} ${what}${r.title ? `  ${truncate(r.title, 40)}` : ''}`;
+}
+
+/** Not a terminal: one plain line per session. */
+class LineProgress implements SaveProgress {
+  constructor(private readonly log: (line: string) => void) {}
+  onSessionDone(r: SessionSaveResult, i: number, total: number): void {
+    this.log(`[${i + 1}/${total}] ${resultLine(r)}`);
+  }
+  stop(): void {}
+}
+
+/** A terminal: one bar over the bytes to read, with sessions, rate and ETA. */
+class BarProgress implements SaveProgress {
+  private readonly bar: SingleBar;
+  private readonly count: number;
+  private readonly totalBytes: number;
+  private doneBytes = 0;
+  private sessionBytes = 0;
+  private sessionCap = 0;
+  private done = 0;
+  private readonly started = Date.now();
+
+  constructor(targets: readonly FoundSession[]) {
+    this.totalBytes = Math.max(1, targets.reduce((n, t) => n + t.session.sizeBytes, 0));
+    this.bar = new SingleBar({
+      format: '{bar} {percentage}% | {sessions} sessions | {transferred} | {rate}/s | ETA {remaining} | {current}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: true,
+      stream: process.stderr,
+    });
+    this.count = targets.length;
+    this.bar.start(this.totalBytes, 0, this.payload(this.count, ''));
+  }
+
+  private payload(count: number, current: string): Record<string, string> {
+    const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
+    const value = this.doneBytes + this.sessionBytes;
+    const rate = value / secs;
+    const left = rate > 0 ? Math.ceil(Math.max(0, this.totalBytes - value) / rate) : undefined;
+    const remaining = left === undefined ? '…' : left < 60 ? `${left}s` : `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s`;
+    return { sessions: `${this.done}/${count}`, transferred: formatBytes(value), rate: formatBytes(Math.round(rate)), remaining, current };
+  }
+
+  onSessionStart(found: FoundSession): void {
+    this.sessionBytes = 0;
+    this.sessionCap = found.session.sizeBytes;
+    this.bar.update(this.doneBytes, this.payload(this.count, found.session.externalId.slice(0, 8)));
+  }
+
+  onChunk(found: FoundSession, chunk: { bytes: number }): void {
+    this.sessionBytes = Math.min(this.sessionCap, this.sessionBytes + chunk.bytes);
+    this.bar.update(this.doneBytes + this.sessionBytes, this.payload(this.count, found.session.externalId.slice(0, 8)));
+  }
+
+  // Failures are listed in the summary once the bar is gone.
+  onSessionDone(r: SessionSaveResult): void {
+    this.done++;
+    this.doneBytes += r.sizeBytes;
+    this.sessionBytes = 0;
+    this.bar.update(Math.min(this.doneBytes, this.totalBytes), this.payload(this.count, ''));
+  }
+
+  stop(): void {
+    this.bar.stop();
+  }
+}

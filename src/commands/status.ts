@@ -1,0 +1,45 @@
+import { formatBytes } from '../cli/format.js';
+import { selectProviders } from '../cli/providers.js';
+import { collectStatus, type StatusReport } from '../cli/status.js';
+import { ConfabCommand, renderTable, useColor } from './confab-command.js';
+
+export default class Status extends ConfabCommand {
+  static override description =
+    'Show where sessions go and whether that works right now (the local store: its path and size; a server: its URL and a live check of the API key), and for each agent whether it is installed, hooked, and how many sync daemons run.';
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<StatusReport> {
+    await this.parse(Status);
+    const report = await collectStatus(await selectProviders(undefined));
+    if (!this.jsonEnabled()) this.print(report);
+    return report;
+  }
+
+  private print(r: StatusReport): void {
+    const color = useColor();
+    const mark = (ok: boolean | null) => (ok === null ? '-' : color ? (ok ? '\u001b[32m✓\u001b[0m' : '\u001b[31m✗\u001b[0m') : ok ? '✓' : '✗');
+    const b = r.backend;
+    this.log(`Config:    ${r.configPath}${r.configExists ? '' : ' (not created yet)'}`);
+    if (b.kind === 'local') {
+      const what = b.exists ? `${b.sessions} session${b.sessions === 1 ? '' : 's'}, ${formatBytes(b.sizeBytes)}` : 'empty, created on first use';
+      this.log(`Backend:   local store ${b.storeDir} (${what})`);
+    } else if (b.kind === 'http') {
+      const who = b.user?.email ?? b.user?.name;
+      const key = b.key === 'valid' ? `API key valid${who ? ` (${who})` : ''}` : b.key === 'invalid' ? 'API key rejected — run confab login' : `unreachable: ${b.error ?? ''}`;
+      this.log(`Backend:   ${b.url} ${mark(b.key === 'valid')} ${key}${b.source !== 'user' ? ` [from ${b.source}]` : ''}`);
+    } else {
+      this.log(`Backend:   ${mark(false)} ${b.error}`);
+    }
+    if (r.redaction !== null) this.log(`Redaction: ${r.redaction ? 'on' : 'off'}`);
+    this.log(`Daemons:   ${r.daemons.running} running${r.daemons.stale ? `, ${r.daemons.stale} stale` : ''}`);
+    this.log('');
+    this.log(
+      renderTable(
+        ['AGENT', 'DETECTED', 'HOOKS', 'DAEMONS'],
+        r.providers.map((p) => [p.displayName, mark(p.detected), p.error ? `error: ${p.error}` : mark(p.hooksInstalled), String(p.runningDaemons)]),
+      ),
+    );
+    if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.log('\nInstall the missing hooks with: confab setup');
+  }
+}
