@@ -1,4 +1,5 @@
 import { resolveSettings } from '../config/settings.js';
+import { ConfigError } from '../config/user-config.js';
 import { findPluginProvider } from '../hook/plugin-providers.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { byPrecedence, type PluginSpec } from '../plugin/spec.js';
@@ -15,7 +16,8 @@ async function registerPluginProviders(cwd: string, warn: Warn): Promise<void> {
   try {
     specs.push(...(await resolveSettings({ cwd })).plugins);
   } catch (err) {
-    warn(err instanceof Error ? err.message : String(err));
+    // A broken config is the command's error to report (once), not a plugin warning.
+    if (!(err instanceof ConfigError)) warn(err instanceof Error ? err.message : String(err));
   }
   if (specs.length === 0) return;
   const { loadPlugin } = await import('../plugin/load.js');
