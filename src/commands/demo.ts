@@ -48,8 +48,9 @@ export default class Demo extends ConfabCommand {
       const store = await this.envPrefix(flags.store ? res.storeDir : undefined);
       this.log(`  ${store}confab session list-files ${res.externalId.slice(0, 8)}`);
       this.log(`  ${store}confab session download ${res.externalId.slice(0, 8)} --output-dir ./demo-copy`);
-      const serve = this.config.findCommand('serve') ? '# browse the store in a web viewer' : '# (coming in a later version) browse the store in a web viewer';
-      this.log(`  ${store}confab serve   ${dim(serve)}`);
+      const storeFlag = flags.store ? ` --store ${res.storeDir}` : '';
+      this.log(`  confab serve keys create me${storeFlag}   ${dim('# a key for the web viewer (printed once)')}`);
+      this.log(`  confab serve${storeFlag}   ${dim('# browse the store at http://127.0.0.1:8787 (log in with that key)')}`);
       this.log(bold('Do it for real'));
       this.log('  confab setup     # hook Claude Code on this machine');
       this.log('  confab save --all  # back up the sessions you already have');
