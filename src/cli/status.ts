@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { validateApiKey, type ValidatedKey } from '../backend/auth.js';
 import { isBackendError } from '../backend/errors.js';
 import { resolveSettings, type SettingSource } from '../config/settings.js';
+import { listPending } from '../daemon/pending.js';
 import { listDaemonStatuses } from '../daemon/status.js';
 import { storeDir, userConfigPath } from '../paths.js';
 import type { Provider } from '../provider/contract.js';
@@ -39,6 +40,8 @@ export interface StatusReport {
   redaction: boolean | null;
   providers: ProviderStatus[];
   daemons: { running: number; stale: number };
+  /** Sessions whose daemon stopped with lines (or the session end) not yet on the backend. */
+  pending: { provider: string; session: string; reason: string; since: string; attempts: number; sessionEndOwed: boolean }[];
 }
 
 /** Total size and session count of the embedded store (without creating it). */
@@ -120,5 +123,13 @@ export async function collectStatus(providers: readonly Provider[], opts: { cwd?
     redaction,
     providers: rows,
     daemons: { running: daemons.filter((d) => d.running).length, stale: daemons.filter((d) => !d.running).length },
+    pending: listPending().map((p) => ({
+      provider: p.provider,
+      session: p.external_id,
+      reason: p.reason,
+      since: p.recorded_at,
+      attempts: p.attempts,
+      sessionEndOwed: Boolean(p.session_end),
+    })),
   };
 }

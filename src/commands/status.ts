@@ -33,6 +33,10 @@ export default class Status extends ConfabCommand {
     }
     if (r.redaction !== null) this.log(`Redaction: ${r.redaction ? 'on' : 'off'}`);
     this.log(`Daemons:   ${r.daemons.running} running${r.daemons.stale ? `, ${r.daemons.stale} stale` : ''}`);
+    if (r.pending.length) {
+      this.log(`Pending:   ${r.pending.length} session(s) not yet fully on the backend; the next hook of any session resumes them`);
+      for (const p of r.pending) this.log(`           ${p.session.slice(0, 8)} (${p.provider}) since ${p.since}: ${p.reason}${p.attempts ? `, ${p.attempts} resume attempt(s)` : ''}${p.sessionEndOwed ? ', session end owed' : ''}`);
+    }
     this.log('');
     this.log(
       renderTable(

@@ -39,6 +39,9 @@ describe('sessions are never silently dropped', () => {
     await waitFor(() => existsSync(pendingFile) && sbx.daemonPids().length === 0, { what: 'the session to be recorded as pending', timeoutMs: 20_000 });
     const record = JSON.parse(readFileSync(pendingFile, 'utf8')) as { session_end?: { hook_input?: unknown } };
     expect(record.session_end?.hook_input).toEqual(JSON.parse(session.payload('SessionEnd')));
+    const status = JSON.parse((await sbx.run(['status', '--json'])).stdout) as { pending: { session: string; sessionEndOwed: boolean }[] };
+    expect(status.pending).toMatchObject([{ session: session.sessionId, sessionEndOwed: true }]);
+    expect((await sbx.run(['status'])).stdout).toContain('Pending:   1 session(s)');
 
     // The backend comes back; the next hook of any session resumes the pending one.
     const server = sbx.spawn(process.execPath, [CONFAB_BIN, 'serve', '--port', String(port), '--store', served], { stdio: 'ignore' });
