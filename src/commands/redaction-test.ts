@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Args, Command, Flags } from '@oclif/core';
 import { userConfigPath } from '../paths.js';
-import { createRedactor, redactionOptionsFromUserConfig, type RedactionOptions } from '../redact/index.js';
+import { loadProjectConfig } from '../config/project-config.js';
+import { createRedactor, mergeRedactionOptions, redactionOptionsFromUserConfig, type RedactionOptions } from '../redact/index.js';
 import { redactJsonl } from '../redact/jsonl.js';
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
@@ -33,7 +34,7 @@ async function userRedactionOptions(path: string): Promise<RedactionOptions> {
 export default class RedactionTest extends Command {
   static override description =
     'Print a JSONL transcript (or any text) as confab would upload it, with secrets replaced by [REDACTED:TYPE].\n\n' +
-    'Uses the redaction settings of ~/.confab/config.json. It works even when redaction is disabled there (it says so), to show what enabling it would do.';
+    'Uses the redaction settings a session in the current directory gets: ~/.confab/config.json, then the project config (confab.config.ts, …) found from here upwards. It works even when redaction is disabled (it says so), to show what enabling it would do.';
 
   static override examples = [
     '<%= config.bin %> redaction-test ~/.claude/projects/-work-app/0b4c7f5e.jsonl',
@@ -62,7 +63,10 @@ export default class RedactionTest extends Command {
 
   private async redact(file: string, flags: { stats: boolean; json: boolean }): Promise<void> {
     const configPath = userConfigPath();
-    const opts = await userRedactionOptions(configPath);
+    // The same layers a session in this directory gets: ~/.confab/config.json, then the
+    // project config found from here upwards.
+    const project = await loadProjectConfig(process.cwd());
+    const opts = mergeRedactionOptions(await userRedactionOptions(configPath), project?.config.redaction);
     if (opts.enabled === false) {
       process.stderr.write(`confab: redaction is disabled in ${configPath} (redaction.enabled: false); showing what it would do if enabled\n`);
     }

@@ -32,6 +32,14 @@ describe('confab redaction-test', () => {
     expect(res.stdout).toBe(EXPECTED);
   });
 
+  it("adds the patterns of the project config found from the current directory", async () => {
+    const project = sandbox().dir('repo');
+    writeFileSync(join(project, 'confab.config.ts'), "export default { redaction: { patterns: [{ name: 'host', pattern: /\\bcorp\\.internal\\b/, type: 'HOST' }] } };\n");
+    const res = await sandbox().run(['redaction-test', '-'], { input: '{"cmd":"ssh build.corp.internal"}\n', cwd: project });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('{"cmd":"ssh build.[REDACTED:HOST]"}\n');
+  });
+
   it('reads standard input with -', async () => {
     const res = await sandbox().run(['redaction-test', '-'], { input: `${INPUT}\n` });
     expect(res.code).toBe(0);
