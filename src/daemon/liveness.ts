@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -48,6 +48,7 @@ export function processStartTime(pid: number): string | undefined {
     }
   }
   try {
+    const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof ChildProcess;
     const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
     const text = out.trim();
     return text ? `ps:${text}` : undefined;

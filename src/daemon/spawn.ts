@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-files.js';
@@ -42,6 +42,8 @@ export function spawnDaemon(launch: LaunchInput, opts: SpawnDaemonOptions = {}):
   ensurePrivateDirSync(dirname(logPath));
   const out = openSync(logPath, 'a', PRIVATE_FILE_MODE);
   try {
+    // Loaded on first use: most hooks (tool hooks, a daemon already running) never spawn.
+    const { spawn } = process.getBuiltinModule('node:child_process') as typeof ChildProcess;
     const child = spawn(
       process.execPath,
       [entry, 'hook', 'session-start', '--provider', launch.provider, '--bg-daemon', encodeLaunchInput(launch)],

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -11,8 +10,15 @@ import { dirname } from 'node:path';
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
+let tempCounter = 0;
+
+/**
+ * Unique per process (PID + counter) and unlikely to collide across processes' counters; the
+ * file is created with O_EXCL, so a collision fails rather than sharing a file. (No
+ * node:crypto: loading it costs every hook several milliseconds.)
+ */
 function tempNameFor(path: string): string {
-  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  return `${path}.${process.pid}.${(tempCounter++).toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
 }
 
 /** mkdir -p with 0700; the leaf is chmod-ed too, since mkdir's mode is filtered by umask. */
