@@ -6,3 +6,4 @@ export * from './contract.js';
 export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
 export type * from '../daemon/hook-types.js';
 export type * from '../backend/wire.js';
+export * from './processes.js';

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findAncestor, isClaudeProcess, procLookup, type ProcessInfo } from '../src/parent-process.js';
+import { procLookup, type ProcessInfo } from 'confab/provider';
+import { findClaudeParentPid, isClaudeProcess } from '../src/parent-process.js';
 import { tempDir } from './fixtures.js';
 
 describe('Claude Code process matcher', () => {
@@ -43,17 +44,17 @@ describe('ancestor walk', () => {
 
   it('skips the shell that runs the hook and finds Claude Code above it', async () => {
     const rows = [proc(50, 1, ['claude']), proc(99, 50, ['/bin/sh', '-c', '/usr/local/bin/confab hook session-start --provider claude-code'])];
-    expect(await findAncestor(99, table(rows), isClaudeProcess)).toBe(50);
-    expect(await findAncestor(50, table(rows), isClaudeProcess)).toBe(50);
+    expect(await findClaudeParentPid(99, table(rows))).toBe(50);
+    expect(await findClaudeParentPid(50, table(rows))).toBe(50);
   });
 
   it('gives 0 when only a shell mentions claude-code, or the agent is too far up', async () => {
     const shellOnly = [proc(1, 0, ['/sbin/init']), proc(10, 1, ['tmux']), proc(99, 10, ['sh', '-c', 'confab hook session-start --provider claude-code'])];
-    expect(await findAncestor(99, table(shellOnly), isClaudeProcess)).toBe(0);
+    expect(await findClaudeParentPid(99, table(shellOnly))).toBe(0);
     const deep = [proc(10, 1, ['claude']), proc(11, 10, ['bash']), proc(12, 11, ['bash']), proc(13, 12, ['bash']), proc(14, 13, ['sh'])];
-    expect(await findAncestor(14, table(deep), isClaudeProcess)).toBe(0);
-    expect(await findAncestor(13, table(deep), isClaudeProcess)).toBe(10);
-    expect(await findAncestor(99, table([]), isClaudeProcess)).toBe(0);
+    expect(await findClaudeParentPid(14, table(deep))).toBe(0);
+    expect(await findClaudeParentPid(13, table(deep))).toBe(10);
+    expect(await findClaudeParentPid(99, table([]))).toBe(0);
   });
 
   it('reads a live process from /proc', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findAncestor, isCodexProcess, type ProcessInfo } from '../src/parent-process.js';
+import { findAncestor, type ProcessInfo } from 'confab/provider';
+import { findCodexParentPid, isCodexProcess } from '../src/parent-process.js';
 
 describe('which process is Codex', () => {
   it.each<[string, { comm: string; argv: string[] }, boolean]>([
@@ -34,9 +35,9 @@ describe('which process is Codex', () => {
       [50, { pid: 50, ppid: 60, comm: 'sh', argv: ['sh', '-c', 'codex --help'] }],
     ]);
     const lookup = async (pid: number) => table.get(pid);
-    expect(await findAncestor(90, lookup, isCodexProcess)).toBe(80);
-    expect(await findAncestor(50, lookup, isCodexProcess)).toBe(0);
-    expect(await findAncestor(12345, lookup, isCodexProcess)).toBe(0);
+    expect(await findCodexParentPid(90, lookup)).toBe(80);
+    expect(await findCodexParentPid(50, lookup)).toBe(0);
+    expect(await findCodexParentPid(12345, lookup)).toBe(0);
     expect(await findAncestor(90, lookup, isCodexProcess, 1)).toBe(0);
   });
 
