@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import { isSameProcessAlive } from './liveness.js';
 import { isLockHeld } from './lock.js';
 import { listPending, pendingPath, type PendingSession } from './pending.js';
 import { spawnDaemon, type SpawnDaemonOptions } from './spawn.js';
@@ -28,6 +29,8 @@ export async function resumePendingSessions(opts: SpawnDaemonOptions & { log?: L
     if (started.length >= RESUMES_PER_HOOK) break;
     if (now - Date.parse(rec.recorded_at) < resumeBackoffMs(rec.attempts)) continue;
     if (isLockHeld(drainLockPath(rec.provider, rec.external_id))) continue;
+    // A stopped daemon is still finishing it.
+    if (rec.daemon_pid && isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time)) continue;
     const live = await loadStateForProvider(rec.provider, rec.external_id).catch(() => undefined);
     if (live && isDaemonRunning(live)) continue;
     try {
