@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { scrubSecrets, silentLogger, type Logger } from '../log.js';
 import { createDaemonHooks } from './create-hooks.js';
 import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
 import type {
@@ -161,6 +161,8 @@ export class Daemon {
   private wantSync = false;
   private consecutiveNotFound = 0;
   private watcher: PathWatcher | undefined;
+  /** The latest failure not followed by a complete cycle: why lines may still be waiting. */
+  private lastError: string | undefined;
   private watched = new Set<string>();
 
   constructor(config: DaemonConfig, options: DaemonOptions) {
@@ -409,6 +411,7 @@ export class Daemon {
     try {
       const report = await engine.syncAll(trigger, signal ? { signal } : {});
       this.consecutiveNotFound = 0;
+      if (report.complete) this.lastError = undefined;
       this.watchTracked(engine.trackedFiles().map((f) => f.path));
       await this.hooks.afterSync.promise(report);
       return report;
@@ -431,6 +434,7 @@ export class Daemon {
 
   private reportError(err: unknown, phase: 'config' | 'init' | 'chunk', trigger: SyncTrigger): void {
     const error = err instanceof Error ? err : new Error(String(err));
+    this.lastError = scrubSecrets(errText(error)).slice(0, 300);
     this.log.warn(`sync ${phase} failed: ${errText(error)}`, { trigger });
     try {
       this.hooks.syncError.call(error, { phase, trigger });
@@ -521,7 +525,12 @@ export class Daemon {
     try {
       const owedEvent = Boolean(sessionEnd?.hook_input) && !sessionEndSent;
       if (reason !== 'session-deleted' && (pending || owedEvent)) {
-        const previous = readPending(provider, externalId);
+        let previous: ReturnType<typeof readPending>;
+        try {
+          previous = readPending(provider, externalId);
+        } catch {
+          // unreadable: replaced below
+        }
         recordPending({
           provider,
           external_id: externalId,
@@ -529,6 +538,7 @@ export class Daemon {
           cwd,
           reason,
           ...(owedEvent && sessionEnd ? { session_end: sessionEnd } : {}),
+          ...(this.lastError ? { last_error: this.lastError } : {}),
           attempts: (previous?.attempts ?? 0) + (this.opts.drain ? 1 : 0),
         });
         this.log.warn('session recorded as pending: it will be resumed by a later hook', { reason, lines_pending: pending, session_end_owed: owedEvent });

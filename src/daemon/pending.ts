@@ -21,6 +21,8 @@ export interface PendingSession {
   reason: string;
   /** The SessionEnd event to send once every line is on the backend. */
   session_end?: InboxEvent;
+  /** The last sync failure before the daemon stopped (one line, no secrets): why it is pending. */
+  last_error?: string;
   /** Resume attempts so far (a resume that cannot finish leaves the record for the next one). */
   attempts: number;
   /**
@@ -59,6 +61,7 @@ function validate(raw: unknown, file: string): PendingSession {
     attempts: typeof r?.attempts === 'number' && Number.isInteger(r.attempts) ? r.attempts : 0,
   };
   if (!SAFE.test(record.provider) || !SAFE.test(record.external_id)) throw new Error(`invalid pending record ${file}: unsafe names`);
+  if (typeof r?.last_error === 'string' && r.last_error !== '') record.last_error = r.last_error;
   if (typeof r?.daemon_pid === 'number' && Number.isInteger(r.daemon_pid) && r.daemon_pid > 0) {
     record.daemon_pid = r.daemon_pid;
     if (typeof r.daemon_start_time === 'string') record.daemon_start_time = r.daemon_start_time;

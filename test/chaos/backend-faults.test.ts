@@ -2,12 +2,14 @@ import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/sandbox.js';
 import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession } from './helpers/session.js';
-import { BACKENDS, pick, World, type BackendKind, type WorldFault } from './helpers/world.js';
+import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind, type WorldFault } from './helpers/world.js';
 
 // The fault matrix, part 1: what the backend does wrong. Each scenario runs a session through
 // the real CLI hooks and daemons, against the embedded store and against an HTTP server, and
 // ends with the same check: the backend holds every line of every file exactly once, in
 // order, byte-identical to the redacted source lines.
+
+useChaosTimeouts();
 
 let world: World | undefined;
 afterEach(async () => {

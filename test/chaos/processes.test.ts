@@ -4,10 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CONFAB_BIN, waitFor } from '../helpers/sandbox.js';
 import { seededRandom, sleep } from './helpers/random.js';
 import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession } from './helpers/session.js';
-import { BACKENDS, pick, World, type BackendKind } from './helpers/world.js';
+import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind } from './helpers/world.js';
 
 // The fault matrix, part 2: what happens to confab's own processes — daemons killed with
 // SIGKILL at random instants, a machine restart, hooks racing, the agent killed.
+
+useChaosTimeouts();
 
 let world: World | undefined;
 afterEach(async () => {

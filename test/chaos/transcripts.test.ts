@@ -4,9 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OVERSIZED_LINE_TYPE } from '../../src/sync/line-text.js';
 import { sleep } from './helpers/random.js';
 import { endSession, expectBackendHolds, expectedContent, expectedFiles, startSession } from './helpers/session.js';
-import { BACKENDS, pick, World, type BackendKind } from './helpers/world.js';
+import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind } from './helpers/world.js';
 
 // The fault matrix, part 3: what the agent (or the user) does to the transcript files.
+
+useChaosTimeouts();
 
 let world: World | undefined;
 afterEach(async () => {

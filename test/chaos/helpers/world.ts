@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { vi } from 'vitest';
 import type { StoredEvent } from '../../../src/backend/store.js';
 import { createApiServer, type ClientViolation } from '../../../src/serve/api.js';
 import { FaultQueue, type Fault } from '../../../src/serve/faults.js';
@@ -18,6 +19,11 @@ export const BACKENDS: readonly BackendKind[] = ['local', 'http'];
 export const FULL = process.env.TEST_CHAOS === 'full';
 /** `fast` in the default run, `full` in the chaos run. */
 export const pick = <T>(fast: T, full: T): T => (FULL ? full : fast);
+
+/** A chaos scenario on a loaded 2-core machine can take minutes (outages ride out 30 s timeouts). */
+export function useChaosTimeouts(): void {
+  vi.setConfig({ testTimeout: pick(180_000, 900_000), hookTimeout: 120_000 });
+}
 
 const STORE_FAULTS = fileURLToPath(new URL('../fixtures/store-faults.mjs', import.meta.url));
 
@@ -234,11 +240,26 @@ export class World {
     }
   }
 
+  private readonly cleanups: (() => void)[] = [];
+
+  /** Run `fn` at close, after every process is killed and before the sandbox is removed. */
+  onClose(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
   async close(): Promise<void> {
     if (this.server) {
       await this.server.app.close().catch(() => undefined);
       await this.server.store.close();
     }
+    for (const pid of this.sbx.strayPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    for (const fn of this.cleanups.splice(0).reverse()) fn();
     await this.sbx.cleanup().catch(() => undefined);
   }
 }
