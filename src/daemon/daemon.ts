@@ -18,6 +18,7 @@ import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
+import { markSessionDeleted } from './deleted.js';
 import { readPending, recordPending, removePending } from './pending.js';
 import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
@@ -510,6 +511,13 @@ export class Daemon {
     }
     if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
     this.settlePending(reason, pending, sessionEnd, sessionEndSent);
+    if (reason === 'session-deleted' && (this.opts.manageState || this.opts.drain)) {
+      try {
+        markSessionDeleted(this.config.provider, this.config.externalId);
+      } catch (err) {
+        this.log.warn(`could not mark the session as deleted: ${errText(err)}`);
+      }
+    }
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
   }

@@ -125,6 +125,16 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
     expect(readPendingRecord(w, s)).toBeUndefined();
     expect(statOrUndefined(w.statePath(s.id))).toBeUndefined();
     expect(await w.held(s.id)).toBeUndefined();
+    // The agent session goes on: its next hooks do not upload it again from line 1.
+    const next = await s.hook('user-prompt-submit');
+    expect(next.stderr).toContain('this session was deleted from the backend; it is no longer synced');
+    await s.work(3);
+    const end = await s.hook('session-end');
+    expect(end.stderr).toContain('no daemon found');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(w.daemons()).toEqual([]);
+    expect(await w.held(s.id)).toBeUndefined();
+    expect(readPendingRecord(w, s)).toBeUndefined();
   });
 });
 
