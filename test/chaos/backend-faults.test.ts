@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/sandbox.js';
-import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession } from './helpers/session.js';
+import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession, waitPendingByDaemon } from './helpers/session.js';
 import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind, type WorldFault } from './helpers/world.js';
 
 // The fault matrix, part 1: what the backend does wrong. Each scenario runs a session through
@@ -31,10 +31,8 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
     await s.hook('session-start');
     await s.work(pick(8, 20));
     await s.hook('session-end');
-    await s.daemonGone();
-
     // The pending record, checked on disk (independent of any status command).
-    const record = readPendingRecord(w, s);
+    const record = await waitPendingByDaemon(w, s);
     expect(record).toMatchObject({
       provider: 'claude-code',
       external_id: s.id,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/sandbox.js';
-import { ChaosSession, expectBackendHolds, expectedFiles, readPendingRecord, startSession } from './helpers/session.js';
+import { ChaosSession, expectBackendHolds, expectedFiles, readPendingRecord, startSession, waitPendingByDaemon } from './helpers/session.js';
 import { BACKENDS, useChaosTimeouts, World } from './helpers/world.js';
 
 // The fault matrix, part 4: the store's disk fills up. A real full disk: a small tmpfs, which
@@ -79,8 +79,7 @@ describe.runIf(root).each(BACKENDS)('disk full (%s)', (kind) => {
     expect(isPrefix(during?.files[s.agentName], want[s.agentName])).toBe(true);
 
     await s.hook('session-end');
-    await s.daemonGone();
-    const record = readPendingRecord(w, s);
+    const record = await waitPendingByDaemon(w, s);
     expect(record).toMatchObject({ external_id: s.id, reason: 'signal', session_end: { hook_input: JSON.parse(s.payload('SessionEnd')) } });
     expect(String(record?.last_error)).toMatch(/no space left on device/);
 
@@ -119,7 +118,7 @@ describe.runIf(root)('disk full (the whole ~/.confab, the default layout)', () =
     }
     await waitFor(() => /no space left on device/.test(w.daemonLog(s.id)), { what: 'the store to run out of space', timeoutMs: 20_000 });
     await s.hook('session-end');
-    await s.daemonGone();
+    await waitPendingByDaemon(w, s);
     // A failed write gives back the space it took: the disk is left as full as the user made it.
     const free = statfsSync(w.sbx.confabDir);
     expect(free.bavail * free.bsize).toBeGreaterThan(64 * 1024);

@@ -123,10 +123,15 @@ export class ChaosSession {
 
   /** Wait until this session has no daemon and no state file (it finished or gave up). */
   async daemonGone(timeoutMs = 30_000): Promise<void> {
-    await waitFor(() => !existsSync(this.world.statePath(this.id)) && this.world.daemons().length === 0, {
-      what: `session ${this.id.slice(0, 8)}'s daemon to finish`,
-      timeoutMs,
-    });
+    try {
+      await waitFor(() => !existsSync(this.world.statePath(this.id)) && this.world.daemons(this.id).length === 0, {
+        what: `session ${this.id.slice(0, 8)}'s daemon to finish`,
+        timeoutMs,
+      });
+    } catch (err) {
+      const state = existsSync(this.world.statePath(this.id)) ? readFileSync(this.world.statePath(this.id), 'utf8') : 'no state file';
+      throw new Error(`${(err as Error).message}; daemons ${JSON.stringify(this.world.daemons(this.id))}; ${state}; log:\n${this.world.daemonLog(this.id).slice(0, 1500)}\n…\n${this.world.daemonLog(this.id).slice(-1000)}`, { cause: err });
+    }
   }
 }
 
@@ -249,4 +254,25 @@ export async function endSession(world: World, s: ChaosSession): Promise<HeldSes
   expect(held.events[0]?.payload).toEqual(JSON.parse(s.payload('SessionEnd')));
   await waitFor(() => readPendingRecord(world, s) === undefined, { what: 'no pending record', timeoutMs: 10_000 });
   return held;
+}
+
+/**
+ * Wait until the session's daemon has stopped and recorded the session as pending itself
+ * (not the handover record the SessionEnd hook writes first); then stop any resume the hooks
+ * started meanwhile, so the test decides when the next resume happens.
+ */
+export async function waitPendingByDaemon(world: World, s: ChaosSession): Promise<Record<string, unknown>> {
+  const record = await waitFor(() => {
+    const r = readPendingRecord(world, s);
+    return r && r.daemon_pid === undefined ? r : undefined;
+  }, { what: 'the daemon to record the session as pending', timeoutMs: 30_000 });
+  for (const pid of world.daemons(s.id)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  await waitFor(() => world.daemons(s.id).length === 0, { what: 'the resumes to stop' });
+  return record;
 }

@@ -211,12 +211,13 @@ export class World {
     rmSync(join(this.storeDir, 'sessions', held.sessionId), { recursive: true, force: true });
   }
 
-  /** PIDs of the sandbox's sync daemons (live and resuming). */
-  daemons(): number[] {
+  /** PIDs of the sandbox's sync daemons (live and resuming), or only those of one session. */
+  daemons(externalId?: string): number[] {
     return this.sbx.strayPids().filter((pid) => {
       try {
         const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (externalId !== undefined && !cmd.includes(`"external_id":"${externalId}"`)) return false;
         return cmd.includes('--bg-daemon') && state.slice(state.lastIndexOf(')') + 2)[0] !== 'Z';
       } catch {
         return false;
