@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { scrubSecrets, silentLogger, type Logger } from '../log.js';
@@ -306,12 +306,16 @@ export class Daemon {
   private watchTracked(paths: string[]): void {
     if (!this.watcher) return;
     const fresh: string[] = [];
+    // The files themselves, not their directories: a project's directory holds the transcript
+    // of every session of the project, and watching it would wake every daemon of the project
+    // on every append of any of them (N sessions, N² wake-ups). A file replaced under its
+    // name, or one not created yet, is still found: chokidar watches a missing path's parent
+    // until it appears, and the interval is the backstop.
     for (const p of paths) {
-      for (const target of [p, dirname(p)]) {
-        if (!this.watched.has(target)) {
-          this.watched.add(target);
-          fresh.push(target);
-        }
+      const target = resolve(p);
+      if (!this.watched.has(target)) {
+        this.watched.add(target);
+        fresh.push(target);
       }
     }
     if (fresh.length) this.watcher.add(fresh);
