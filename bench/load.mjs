@@ -4,7 +4,7 @@
 // realistic rate, all syncing to one `confab serve` API server. Measured against a single
 // session in the same run: total RSS and CPU of all daemons, and the p95 latency from a line's
 // append to its commit on the server (timed by the server; see lib/load-serve.mjs).
-//   node bench/load.mjs [--sessions 50] [--seconds 60] [--limits off|confab-web|both] [--write]
+//   node bench/load.mjs [--sessions 50] [--seconds 60] [--limits off|sustained|both] [--write]
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,7 +166,7 @@ async function run(sessions, limits) {
   }
 }
 
-const modes = LIMITS === 'both' ? ['off', 'confab-web'] : [LIMITS];
+const modes = LIMITS === 'both' ? ['off', 'sustained'] : [LIMITS];
 const sections = [];
 for (const mode of modes) {
   const one = await run(1, mode);
@@ -184,7 +184,7 @@ for (const mode of modes) {
   ];
   const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
   sections.push(
-    `#### ${mode === 'off' ? 'Server without rate limits' : "Server with confab-web's limits (2.78 uploads/s per user, shared by all sessions)"}\n\n` +
+    `#### ${mode === 'off' ? 'Server without rate limits' : "Server at confab-web's sustained per-user rate (2.78 uploads/s shared by all of the user's sessions, burst spent)"}\n\n` +
       `${table(['sessions', 'lines stored/appended', 'chunks', '429s', 'daemons RSS (mean)', 'daemons CPU (of one core)', 'p50 append→stored', 'p95 append→stored'], [row(one), row(many)])}\n\n` +
       `${SESSIONS} sessions vs 1: RSS ${ratio(many.rssMean, one.rssMean)}, CPU ${ratio(many.cpuPct, one.cpuPct)}, p95 latency ${ratio(many.p95, one.p95)} (per session: RSS ${ratio(many.rssMean / SESSIONS, one.rssMean)}, CPU ${ratio(many.cpuPct / SESSIONS, one.cpuPct)}).\n`,
   );
