@@ -30,6 +30,11 @@ export function scrubSecrets(text: string): string {
   return text.replace(/cfb_[A-Za-z0-9_-]{8,}/g, 'cfb_[REDACTED]').replace(/(Bearer\s+)[^\s"']+/gi, '$1[REDACTED]');
 }
 
+/** `\r` and `\n` as their escapes, so a log entry stays on one line. */
+export function escapeLineBreaks(text: string): string {
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 function formatFields(fields: LogFields | undefined): string {
   if (!fields) return '';
   const parts: string[] = [];
@@ -63,7 +68,9 @@ export function createFileLogger(file: string, opts: FileLoggerOptions = {}): Lo
 
   const write = (level: LogLevel, prefix: string, message: string, fields?: LogFields) => {
     if (LEVELS[level] < min) return;
-    const line = scrubSecrets(`[${timestamp()}] ${prefix}${level.toUpperCase()}: ${message}${formatFields(fields)}`);
+    // One entry, one line: a message quoting a file, a key or a server's answer must not be
+    // able to break the log (or forge entries) with its own line breaks.
+    const line = escapeLineBreaks(scrubSecrets(`[${timestamp()}] ${prefix}${level.toUpperCase()}: ${message}${formatFields(fields)}`));
     if (opts.stderr && LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
     try {
       if (!checkedDir) {

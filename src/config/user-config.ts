@@ -40,7 +40,10 @@ export interface UserRedactionConfig {
 
 export class ConfigError extends Error {
   constructor(message: string) {
-    super(message);
+    // Messages quote names from the user's files (keys, paths): control characters, line
+    // breaks included, are shown escaped so the message stays one line.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)));
     this.name = 'ConfigError';
   }
 }

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { scrubSecrets, silentLogger, type Logger } from '../log.js';
 import { createDaemonHooks } from './create-hooks.js';
 import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
 import type {
@@ -18,6 +18,7 @@ import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
 import { isProcessAlive } from './liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
+import { markSessionDeleted } from './deleted.js';
 import { readPending, recordPending, removePending } from './pending.js';
 import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
 
@@ -161,6 +162,8 @@ export class Daemon {
   private wantSync = false;
   private consecutiveNotFound = 0;
   private watcher: PathWatcher | undefined;
+  /** The latest failure not followed by a complete cycle: why lines may still be waiting. */
+  private lastError: string | undefined;
   private watched = new Set<string>();
 
   constructor(config: DaemonConfig, options: DaemonOptions) {
@@ -303,12 +306,16 @@ export class Daemon {
   private watchTracked(paths: string[]): void {
     if (!this.watcher) return;
     const fresh: string[] = [];
+    // The files themselves, not their directories: a project's directory holds the transcript
+    // of every session of the project, and watching it would wake every daemon of the project
+    // on every append of any of them (N sessions, N² wake-ups). A file replaced under its
+    // name, or one not created yet, is still found: chokidar watches a missing path's parent
+    // until it appears, and the interval is the backstop.
     for (const p of paths) {
-      for (const target of [p, dirname(p)]) {
-        if (!this.watched.has(target)) {
-          this.watched.add(target);
-          fresh.push(target);
-        }
+      const target = resolve(p);
+      if (!this.watched.has(target)) {
+        this.watched.add(target);
+        fresh.push(target);
       }
     }
     if (fresh.length) this.watcher.add(fresh);
@@ -409,6 +416,7 @@ export class Daemon {
     try {
       const report = await engine.syncAll(trigger, signal ? { signal } : {});
       this.consecutiveNotFound = 0;
+      if (report.complete) this.lastError = undefined;
       this.watchTracked(engine.trackedFiles().map((f) => f.path));
       await this.hooks.afterSync.promise(report);
       return report;
@@ -431,6 +439,7 @@ export class Daemon {
 
   private reportError(err: unknown, phase: 'config' | 'init' | 'chunk', trigger: SyncTrigger): void {
     const error = err instanceof Error ? err : new Error(String(err));
+    this.lastError = scrubSecrets(errText(error)).slice(0, 300);
     this.log.warn(`sync ${phase} failed: ${errText(error)}`, { trigger });
     try {
       this.hooks.syncError.call(error, { phase, trigger });
@@ -506,6 +515,13 @@ export class Daemon {
     }
     if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
     this.settlePending(reason, pending, sessionEnd, sessionEndSent);
+    if (reason === 'session-deleted' && (this.opts.manageState || this.opts.drain)) {
+      try {
+        markSessionDeleted(this.config.provider, this.config.externalId);
+      } catch (err) {
+        this.log.warn(`could not mark the session as deleted: ${errText(err)}`);
+      }
+    }
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
   }
@@ -521,7 +537,12 @@ export class Daemon {
     try {
       const owedEvent = Boolean(sessionEnd?.hook_input) && !sessionEndSent;
       if (reason !== 'session-deleted' && (pending || owedEvent)) {
-        const previous = readPending(provider, externalId);
+        let previous: ReturnType<typeof readPending>;
+        try {
+          previous = readPending(provider, externalId);
+        } catch {
+          // unreadable: replaced below
+        }
         recordPending({
           provider,
           external_id: externalId,
@@ -529,6 +550,7 @@ export class Daemon {
           cwd,
           reason,
           ...(owedEvent && sessionEnd ? { session_end: sessionEnd } : {}),
+          ...(this.lastError ? { last_error: this.lastError } : {}),
           attempts: (previous?.attempts ?? 0) + (this.opts.drain ? 1 : 0),
         });
         this.log.warn('session recorded as pending: it will be resumed by a later hook', { reason, lines_pending: pending, session_end_owed: owedEvent });

@@ -21,8 +21,17 @@ export interface PendingSession {
   reason: string;
   /** The SessionEnd event to send once every line is on the backend. */
   session_end?: InboxEvent;
+  /** The last sync failure before the daemon stopped (one line, no secrets): why it is pending. */
+  last_error?: string;
   /** Resume attempts so far (a resume that cannot finish leaves the record for the next one). */
   attempts: number;
+  /**
+   * The daemon still finishing the session (a stopped daemon doing its final sync), with its
+   * start time: no resume starts while it lives. If it dies before it is done (killed, the
+   * machine shut down), the record is what is left of the session, and a resume finishes it.
+   */
+  daemon_pid?: number;
+  daemon_start_time?: string;
 }
 
 const SAFE = /^[A-Za-z0-9_-]+$/;
@@ -52,6 +61,11 @@ function validate(raw: unknown, file: string): PendingSession {
     attempts: typeof r?.attempts === 'number' && Number.isInteger(r.attempts) ? r.attempts : 0,
   };
   if (!SAFE.test(record.provider) || !SAFE.test(record.external_id)) throw new Error(`invalid pending record ${file}: unsafe names`);
+  if (typeof r?.last_error === 'string' && r.last_error !== '') record.last_error = r.last_error;
+  if (typeof r?.daemon_pid === 'number' && Number.isInteger(r.daemon_pid) && r.daemon_pid > 0) {
+    record.daemon_pid = r.daemon_pid;
+    if (typeof r.daemon_start_time === 'string') record.daemon_start_time = r.daemon_start_time;
+  }
   const end = r?.session_end as InboxEvent | undefined;
   if (end && typeof end === 'object' && typeof end.type === 'string' && typeof end.timestamp === 'string') record.session_end = end;
   return record;
@@ -63,7 +77,12 @@ function validate(raw: unknown, file: string): PendingSession {
  */
 export function recordPending(record: Omit<PendingSession, 'attempts' | 'recorded_at'> & { attempts?: number }): void {
   const path = pendingPath(record.provider, record.external_id);
-  const previous = readPending(record.provider, record.external_id);
+  let previous: PendingSession | undefined;
+  try {
+    previous = readPending(record.provider, record.external_id);
+  } catch {
+    // An unreadable record is replaced, not kept forever.
+  }
   const merged: PendingSession = {
     ...record,
     recorded_at: new Date().toISOString(),

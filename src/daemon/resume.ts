@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import { isSessionMarkedDeleted } from './deleted.js';
+import { isSameProcessAlive } from './liveness.js';
 import { isLockHeld } from './lock.js';
-import { listPending, pendingPath, type PendingSession } from './pending.js';
+import { listPending, pendingPath, removePending, type PendingSession } from './pending.js';
 import { spawnDaemon, type SpawnDaemonOptions } from './spawn.js';
 import { isDaemonRunning, loadStateForProvider } from './state-store.js';
 
@@ -28,6 +30,12 @@ export async function resumePendingSessions(opts: SpawnDaemonOptions & { log?: L
     if (started.length >= RESUMES_PER_HOOK) break;
     if (now - Date.parse(rec.recorded_at) < resumeBackoffMs(rec.attempts)) continue;
     if (isLockHeld(drainLockPath(rec.provider, rec.external_id))) continue;
+    if (isSessionMarkedDeleted(rec.provider, rec.external_id)) {
+      removePending(rec.provider, rec.external_id);
+      continue;
+    }
+    // A stopped daemon is still finishing it.
+    if (rec.daemon_pid && isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time)) continue;
     const live = await loadStateForProvider(rec.provider, rec.external_id).catch(() => undefined);
     if (live && isDaemonRunning(live)) continue;
     try {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { logDir } from '../paths.js';
 import type { Provider, SessionHookInput } from '../provider/contract.js';
+import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
 import { processStartTime } from './liveness.js';
 import { tryLock } from './lock.js';
@@ -83,6 +84,8 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
   const input = provider.resolveRoot ? await provider.resolveRoot(hookInput) : hookInput;
   if (!input.transcriptPath) return { status: 'skipped', reason: 'transcript_path is required to spawn daemon' };
   if (provider.shouldSpawn && !(await provider.shouldSpawn(input))) return { status: 'skipped', reason: 'provider declined this session' };
+
+  if (isSessionMarkedDeleted(provider.name, input.sessionId)) return { status: 'skipped', reason: 'this session was deleted from the backend; it is no longer synced' };
 
   const existing = await loadStateForProvider(provider, input.sessionId);
   if (existing && isDaemonRunning(existing)) return { status: 'running', pid: existing.pid };

@@ -1,5 +1,6 @@
 import type { Provider } from '../provider/contract.js';
 import { appendInboxEvent } from './inbox.js';
+import { recordPending } from './pending.js';
 import { waitUntilReady } from './readiness.js';
 import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
 
@@ -45,9 +46,30 @@ export async function stopDaemonForProvider(
     deleteState(state);
     throw new StaleDaemonError();
   }
-  if (hookInput && state.inboxPath) {
+  const sessionEnd = hookInput ? { type: 'session_end', timestamp: new Date().toISOString(), hook_input: hookInput } : undefined;
+  // From the SIGTERM on, the state is gone and the daemon is the only one who knows what is
+  // left to upload: should it die during its final sync (killed, the machine shutting down),
+  // this record is how the next hook finishes the session. The daemon removes it when done.
+  // (Only for our daemons, which record their start time: a Go CLI daemon never would.)
+  if (state.transcriptPath && state.pidStartTime) {
     try {
-      appendInboxEvent(state.inboxPath, { type: 'session_end', timestamp: new Date().toISOString(), hook_input: hookInput });
+      recordPending({
+        provider: state.provider,
+        external_id: state.externalId,
+        transcript_path: state.transcriptPath,
+        cwd: state.cwd,
+        reason: 'stopping',
+        ...(sessionEnd ? { session_end: sessionEnd } : {}),
+        daemon_pid: state.pid,
+        daemon_start_time: state.pidStartTime,
+      });
+    } catch {
+      // Best effort: the daemon records the session itself if its final sync falls short.
+    }
+  }
+  if (sessionEnd && state.inboxPath) {
+    try {
+      appendInboxEvent(state.inboxPath, sessionEnd);
     } catch {
       // The SIGTERM alone still gets a final sync; only the event payload is lost.
     }

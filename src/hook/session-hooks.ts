@@ -84,7 +84,11 @@ export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
 async function resumePending(ctx: HookContext): Promise<void> {
   try {
     const resumed = await resumePendingSessions({ log: ctx.log });
-    if (resumed.length) ctx.note(`resuming ${resumed.length} pending session(s) in the background`);
+    if (resumed.length) {
+      // Why they were left behind (a full disk, a backend down) is what the user can act on.
+      const failure = resumed.find((r) => r.last_error)?.last_error;
+      ctx.note(`resuming ${resumed.length} pending session(s) in the background${failure ? ` (last failure: ${failure})` : ''}`);
+    }
   } catch (err) {
     ctx.log.warn(`could not resume pending sessions: ${err instanceof Error ? err.message : String(err)}`);
   }

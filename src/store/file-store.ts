@@ -528,8 +528,15 @@ export class FileStore implements SessionStore {
       if (size < file.bytes) throw new StoreError(500, `stored file ${base}.jsonl is shorter than its committed length`);
       // A tail past the committed length is a write that never committed: discard it.
       if (size > file.bytes) await data.truncate(file.bytes);
-      await writeAll(data, payload, file.bytes);
-      await data.datasync();
+      try {
+        await writeAll(data, payload, file.bytes);
+        await data.datasync();
+      } catch (err) {
+        // Give back what the failed write took: on a full disk, the space a pending record,
+        // a log line or another session needs.
+        await data.truncate(file.bytes).catch(() => undefined);
+        throw err;
+      }
     } finally {
       await data.close();
     }

@@ -74,7 +74,19 @@ function parseBreakerName(name: string, prefix: string): ProcessIdentity | undef
   return { pid: Number(pid), startTime: start === '-' ? '' : (start ?? ''), host: currentProcess().host };
 }
 
-/** Try to break the lock at `path`, whose content was `staleText` (a dead holder). */
+/**
+ * The contents of the locks this process holds right now. A lock file naming this process
+ * whose content is not here was left by a release that failed (an I/O error on unlink): no
+ * one else will ever remove it while this process lives, so this process breaks it.
+ */
+const heldHere = new Set<string>();
+
+function isSelf(holder: ProcessIdentity | undefined): boolean {
+  const me = currentProcess();
+  return holder !== undefined && holder.pid === me.pid && holder.startTime === me.startTime && holder.host === me.host;
+}
+
+/** Try to break the lock at `path`, whose content was `staleText` (a dead holder, or one this process leaked). */
 async function breakStale(path: string, staleText: string): Promise<boolean> {
   const dir = dirname(path);
   const prefix = `${basename(path)}.break.`;
@@ -94,7 +106,8 @@ async function breakStale(path: string, staleText: string): Promise<boolean> {
     // We hold the breaker: the lock file cannot change under us unless its holder is alive.
     const now = await readHolder(path);
     if (!now || now.text !== staleText) return false;
-    if (now.holder && isAlive(now.holder)) return false;
+    const leaked = isSelf(now.holder) && !heldHere.has(now.text);
+    if (now.holder && isAlive(now.holder) && !leaked) return false;
     await unlink(path).catch((err) => {
       if (errno(err) !== 'ENOENT') throw err;
     });
@@ -107,7 +120,12 @@ async function breakStale(path: string, staleText: string): Promise<boolean> {
 /** Holds `path` until release(). Re-entrance is the caller's business (serialize in-process first). */
 export class FileLock {
   private released = false;
-  private constructor(readonly path: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly content: string,
+  ) {
+    heldHere.add(content);
+  }
 
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -115,11 +133,11 @@ export class FileLock {
     const content = `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
     let wait = 1;
     for (;;) {
-      if (await createWithContent(path, content)) return new FileLock(path);
+      if (await createWithContent(path, content)) return new FileLock(path, content);
       const seen = await readHolder(path);
       if (seen) {
         // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
-        const stale = !seen.holder || !isAlive(seen.holder);
+        const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
         if (stale && (await breakStale(path, seen.text))) {
           await opts.onBrokeStale?.(seen.holder);
           wait = 1;
@@ -137,6 +155,8 @@ export class FileLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    // Forgotten first: should the unlink fail, the file left behind is known to be leaked.
+    heldHere.delete(this.content);
     await unlink(this.path).catch((err) => {
       if (errno(err) !== 'ENOENT') throw err;
     });

@@ -278,7 +278,7 @@ export class SyncEngine {
         if ((await opened.reader.skip(1)) > 0) return true;
         entry.tracked.markIdle({ line: entry.tracked.lastSyncedLine, offset }, opened.reader.scannedTo);
       } finally {
-        await opened.handle.close();
+        await entry.tracked.close(opened);
       }
     }
     return false;
@@ -630,7 +630,7 @@ export class SyncEngine {
         backlog = draft.full;
       }
     } finally {
-      await opened.handle.close();
+      await tracked.close(opened);
     }
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { TrackedFileSpec } from '../daemon/hook-types.js';
@@ -27,6 +28,21 @@ export interface OpenedFile {
   reader: LineReader;
   /** False when the file has fewer complete lines than the backend holds (nothing to send). */
   atBackendPosition: boolean;
+}
+
+/**
+ * How many bytes before the end of the last line the backend holds are fingerprinted: enough
+ * to cover that line (and usually a few before it), so a file rewritten in place is told from
+ * one that was only appended to, even when a `\n` happens to sit at the old offset.
+ */
+export const TAIL_FINGERPRINT_BYTES = 4096;
+
+async function tailHash(handle: FileHandle, offset: number): Promise<string | undefined> {
+  const len = Math.min(offset, TAIL_FINGERPRINT_BYTES);
+  const buf = Buffer.allocUnsafe(len);
+  const { bytesRead } = await handle.read(buf, 0, len, offset - len);
+  if (bytesRead !== len) return undefined;
+  return createHash('sha256').update(buf).digest('hex');
 }
 
 function isMissing(err: unknown): boolean {
@@ -69,6 +85,8 @@ export class TrackedFile {
   /** No `\n` lies in [position.offset, scanHorizon) as of the last look. */
   private scanHorizon = 0;
   private identity: FileIdentity | undefined;
+  /** A hash of the bytes just before `offset`, taken when the file was last closed there. */
+  private fingerprint: { offset: number; hash: string } | undefined;
 
   constructor(spec: TrackedFileSpec, lastSyncedLine: number) {
     this.spec = spec;
@@ -86,6 +104,7 @@ export class TrackedFile {
     this.position = { line: 0, offset: 0 };
     this.scanHorizon = 0;
     this.identity = undefined;
+    this.fingerprint = undefined;
   }
 
   private sameIdentity(st: Stats): boolean {
@@ -164,9 +183,14 @@ export class TrackedFile {
       const readerAt = (offset: number) => new LineReader(handle, offset, { ...opts, sizeHint: st.size - offset });
       let reader: LineReader;
       if (this.position.offset > 0) {
+        // The bytes before the cached offset must be those seen when the file was last closed
+        // there (a rewrite in place keeps the inode and may keep the size), and the last of
+        // them the `\n` ending the cached line.
+        const fp = this.fingerprint;
+        const rewritten = fp !== undefined && fp.offset === this.position.offset && (await tailHash(handle, fp.offset)) !== fp.hash;
         // Start one byte early: that byte must be the `\n` ending the cached line.
         reader = readerAt(this.position.offset - 1);
-        if ((await reader.skip(1)) !== 1 || reader.offset !== this.position.offset) {
+        if (rewritten || (await reader.skip(1)) !== 1 || reader.offset !== this.position.offset) {
           rescan('rewritten');
           reader = readerAt(0);
         }
@@ -181,6 +205,22 @@ export class TrackedFile {
     } catch (err) {
       await handle.close();
       throw err;
+    }
+  }
+
+  /**
+   * Close a file opened by `openAtBackendPosition`, first fingerprinting the bytes before the
+   * current position (best effort), so the next open can tell an append from a rewrite.
+   */
+  async close(opened: OpenedFile): Promise<void> {
+    try {
+      const { offset } = this.position;
+      const hash = offset > 0 ? await tailHash(opened.handle, offset) : undefined;
+      this.fingerprint = hash === undefined ? undefined : { offset, hash };
+    } catch {
+      this.fingerprint = undefined;
+    } finally {
+      await opened.handle.close();
     }
   }
 

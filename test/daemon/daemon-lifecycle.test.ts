@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { BackendError } from '../../src/backend/errors.js';
@@ -204,6 +204,8 @@ describe('Daemon lifecycle', () => {
     const run = daemon.run();
     await waitFor(() => engines[0]?.calls.length === 1);
     expect(watched).toContain(transcript);
+    // Not its directory: every session of the project writes there.
+    expect(watched).not.toContain(dirname(transcript));
     onChange?.();
     await waitFor(() => engines[0]?.calls.includes('watch'));
     daemon.stop();

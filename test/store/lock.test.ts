@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FileLock, KeyedMutex, LockTimeoutError } from '../../src/store/lock.js';
+import { currentProcess, formatIdentity } from '../../src/store/process-identity.js';
 
 let dir: string;
 beforeEach(() => {
@@ -53,6 +54,22 @@ it('waits for a live holder and gets the lock when it is released', async () => 
   await first.release();
   await (await second).release();
   expect(got).toBe(true);
+});
+
+it('breaks a lock this process leaked (its release failed), never one it still holds', async () => {
+  const path = join(dir, 'lock');
+  // What a release whose unlink failed leaves behind: a lock naming this very process.
+  const tmp = `${path}.plant`;
+  writeFileSync(tmp, `${formatIdentity(currentProcess())} 0123456789ab\n`);
+  linkSync(tmp, path);
+  rmSync(tmp);
+  const t0 = Date.now();
+  const lock = await FileLock.acquire(path, { timeoutMs: 5000 });
+  expect(Date.now() - t0).toBeLessThan(1000);
+  // A lock this process holds is not "leaked": a second taker in the process waits for it.
+  await expect(FileLock.acquire(path, { timeoutMs: 200 })).rejects.toBeInstanceOf(LockTimeoutError);
+  await lock.release();
+  expect(existsSync(path)).toBe(false);
 });
 
 it('KeyedMutex runs tasks of one key one at a time, in order', async () => {

@@ -142,6 +142,19 @@ describe('SyncEngine: transcript rewritten under it', () => {
     expect(h.log.lines.some((l) => l.includes('reason=rewritten'))).toBe(true);
     expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
   });
+
+  it('a file rewritten in place with a newline exactly at the cached offset is told from an append', async () => {
+    const h = harness();
+    h.write('{"a":1}\n{"b":2}\n');
+    await h.engine.syncAll('startup');
+    // Same inode, longer, and a line still ends at the old offset (16): only the bytes before
+    // it show that this is new content (one line where there were two).
+    writeFileSync(h.path, '{"rewritten":1}\n{"x":1}\n{"y":2}\n');
+    await h.engine.syncAll('watch');
+    expect(h.log.lines.some((l) => l.includes('reason=rewritten'))).toBe(true);
+    // The backend keeps its two lines; the new content continues from its line 3.
+    expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"y":2}']);
+  });
 });
 
 describe('SyncEngine: failures', () => {
