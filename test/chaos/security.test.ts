@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { saveUserConfig } from '../../src/config/user-config.js';
-import { CONFAB_BIN, freePort, waitFor, type RunResult } from '../helpers/sandbox.js';
+import { CONFAB_BIN, freePort, REPO_ROOT, waitFor, type RunResult } from '../helpers/sandbox.js';
 import { sleep } from './helpers/random.js';
 import { ChaosSession, endSession, expectBackendHolds, startSession, waitPendingByDaemon } from './helpers/session.js';
 import { pick, useChaosTimeouts, World } from './helpers/world.js';
@@ -315,6 +315,27 @@ describe("the agents' settings are never clobbered", () => {
   });
 });
 
+/**
+ * confab's entry point as the other user can run it. A checkout inside a private directory
+ * (a clone in a `mktemp -d` dir, as CI makes) is out of that user's reach, which is not what
+ * this test is about; what confab runs from is then linked (hard links, cheap) into the
+ * test's own open directory.
+ */
+function confabFor(w: World, nobody: (cmd: string) => { status: number | null }): string {
+  if (nobody(`test -r ${CONFAB_BIN}`).status === 0) return CONFAB_BIN;
+  const copy = w.sbx.dir('checkout');
+  chmodSync(copy, 0o755);
+  const parts = ['bin', 'dist', 'package.json', 'node_modules', 'plugins'].map((p) => join(REPO_ROOT, p));
+  const linked = spawnSync('cp', ['-al', ...parts, copy], { encoding: 'utf8' });
+  if (linked.status !== 0) {
+    const copied = spawnSync('cp', ['-a', ...parts, copy], { encoding: 'utf8' });
+    if (copied.status !== 0) throw new Error(`cannot give the other user a copy of confab: ${copied.stderr.trim()}`);
+  }
+  const bin = join(copy, 'bin', 'run.js');
+  expect(nobody(`test -r ${bin}`).status).toBe(0);
+  return bin;
+}
+
 const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']).status === 0;
 
 describe.runIf(asNobody)("another user and a daemon's files", () => {
@@ -341,8 +362,12 @@ describe.runIf(asNobody)("another user and a daemon's files", () => {
     expect(nobody(`ls ${w.sbx.confabDir}/store`).status).not.toBe(0);
     expect(existsSync(inbox)).toBe(false);
     // The hook run by the other user, against this user's HOME: a clean answer, nothing done.
-    const res = nobody(`exec ${process.execPath} ${CONFAB_BIN} hook session-end`, { input: s.payload('SessionEnd') });
-    expect(res.status).toBe(0);
+    const res = nobody(`exec ${process.execPath} ${confabFor(w, nobody)} hook session-end`, {
+      input: s.payload('SessionEnd'),
+      // Not the test's fault-injection preload: it lives in the checkout, and is the victim's.
+      env: { NODE_OPTIONS: undefined },
+    });
+    expect(res.status, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ continue: true });
     oneLine(res.stderr);
     await sleep(300);
