@@ -24,6 +24,11 @@ function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+/** Anonymous memory (heap, stacks): what each extra daemon adds; the node binary's code is shared. */
+function anonMiB(pid) {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
 
 const root = mkdtempSync(join(tmpdir(), 'confab-bench-idle-'));
 const home = join(root, 'home');
@@ -54,13 +59,13 @@ try {
   const d1 = cpuSeconds(daemon);
   const b1 = cpuSeconds(bare.pid);
   const rows = [
-    ['idle daemon', `${(d1 - d0).toFixed(2)} s`, `${(((d1 - d0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(daemon).toFixed(1)} MiB`],
-    ['bare `node` (setInterval)', `${(b1 - b0).toFixed(2)} s`, `${(((b1 - b0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(bare.pid).toFixed(1)} MiB`],
+    ['idle daemon', `${(d1 - d0).toFixed(2)} s`, `${(((d1 - d0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(daemon).toFixed(1)} MiB`, `${anonMiB(daemon).toFixed(1)} MiB`],
+    ['bare `node` (setInterval)', `${(b1 - b0).toFixed(2)} s`, `${(((b1 - b0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(bare.pid).toFixed(1)} MiB`, `${anonMiB(bare.pid).toFixed(1)} MiB`],
   ];
   const ratio = rssMiB(daemon) / rssMiB(bare.pid);
   publish(
     'daemon-idle',
-    `### Idle daemon (\`bench/daemon-idle.mjs\`)\n\n${machineLine()}; a ${seconds} s window after a 5 s settle, both processes measured side by side (default 30 s interval + file watcher, embedded store).\n\n${table(['process', 'CPU time', 'CPU (of one core)', 'RSS'], rows)}\n\nDaemon RSS is ${ratio.toFixed(2)}× a bare node process. Target: < 1 % of one core.\n`,
+    `### Idle daemon (\`bench/daemon-idle.mjs\`)\n\n${machineLine()}; a ${seconds} s window after a 5 s settle, both processes measured side by side (default 30 s interval + file watcher, embedded store).\n\n${table(['process', 'CPU time', 'CPU (of one core)', 'RSS', 'anonymous (not shared)'], rows)}\n\nDaemon RSS is ${ratio.toFixed(2)}× a bare node process. Most of either RSS is the node binary's code, which every node process on the machine shares; the anonymous column is what each further daemon adds. Target: < 1 % of one core.\n`,
   );
 } finally {
   try {

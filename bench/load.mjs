@@ -42,6 +42,19 @@ function rssMiB(pid) {
     return 0;
   }
 }
+/**
+ * Proportional set size: RSS with each shared page divided among the processes that map it.
+ * Summed RSS counts the node binary's text (~35 MiB, shared by every daemon) once per daemon;
+ * summed PSS is what the daemons really cost the machine together.
+ */
+function pssMiB(pid) {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 async function startServer(dir, limits) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./lib/load-serve.mjs', import.meta.url)), dir, limits], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -115,9 +128,13 @@ async function run(sessions, limits) {
     server.reset();
     const cpu0 = pids.map(cpuSeconds);
     const rss = [];
+    const pss = [];
     let appended = 0;
     const end = Date.now() + SECONDS * 1000;
-    const sampler = setInterval(() => rss.push(pids.reduce((sum, p) => sum + rssMiB(p), 0)), 2000);
+    const sampler = setInterval(() => {
+      rss.push(pids.reduce((sum, p) => sum + rssMiB(p), 0));
+      pss.push(pids.reduce((sum, p) => sum + pssMiB(p), 0));
+    }, 2000);
     // Each session: a burst of 1-4 lines every 1-4 s (a turn: prompt, text, tool call, result).
     await Promise.all(
       ss.map(async (s) => {
@@ -149,6 +166,7 @@ async function run(sessions, limits) {
       p95: report.p95,
       rssMean: rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length),
       rssPeak: Math.max(...rss),
+      pssMean: pss.reduce((a, b) => a + b, 0) / Math.max(1, pss.length),
       cpuPct: (cpu / SECONDS) * 100,
     };
   } finally {
@@ -178,6 +196,7 @@ for (const mode of modes) {
     String(r.chunks),
     String(r.rateLimited),
     `${r.rssMean.toFixed(0)} MiB (${(r.rssMean / r.sessions).toFixed(1)} per daemon)`,
+    `${r.pssMean.toFixed(0)} MiB (${(r.pssMean / r.sessions).toFixed(1)} per daemon)`,
     `${r.cpuPct.toFixed(2)} %`,
     `${r.p50} ms`,
     `${r.p95} ms`,
@@ -185,11 +204,11 @@ for (const mode of modes) {
   const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
   sections.push(
     `#### ${mode === 'off' ? 'Server without rate limits' : "Server at confab-web's sustained per-user rate (2.78 uploads/s shared by all of the user's sessions, burst spent)"}\n\n` +
-      `${table(['sessions', 'lines stored/appended', 'chunks', '429s', 'daemons RSS (mean)', 'daemons CPU (of one core)', 'p50 append→stored', 'p95 append→stored'], [row(one), row(many)])}\n\n` +
-      `${SESSIONS} sessions vs 1: RSS ${ratio(many.rssMean, one.rssMean)}, CPU ${ratio(many.cpuPct, one.cpuPct)}, p95 latency ${ratio(many.p95, one.p95)} (per session: RSS ${ratio(many.rssMean / SESSIONS, one.rssMean)}, CPU ${ratio(many.cpuPct / SESSIONS, one.cpuPct)}).\n`,
+      `${table(['sessions', 'lines stored/appended', 'chunks', '429s', 'daemons RSS (mean)', 'daemons PSS (mean)', 'daemons CPU (of one core)', 'p50 append→stored', 'p95 append→stored'], [row(one), row(many)])}\n\n` +
+      `${SESSIONS} sessions vs 1: RSS ${ratio(many.rssMean, one.rssMean)}, PSS ${ratio(many.pssMean, one.pssMean)}, CPU ${ratio(many.cpuPct, one.cpuPct)}, p95 latency ${ratio(many.p95, one.p95)} (per session: RSS ${ratio(many.rssMean / SESSIONS, one.rssMean)}, PSS ${ratio(many.pssMean / SESSIONS, one.pssMean)}, CPU ${ratio(many.cpuPct / SESSIONS, one.cpuPct)}).\n`,
   );
 }
 publish(
   'load',
-  `### Many sessions on one machine (\`bench/load.mjs\`)\n\n${machineLine()}; ${SESSIONS} Claude Code sessions started by the real hooks, each appending 1–4 transcript lines every 1–4 s for ${SECONDS} s, one daemon each (default 30 s interval, file watcher, redaction on), all syncing to one \`confab serve\` API server over HTTP; measured against one session alone in the same run. RSS and CPU are summed over all daemons during the window; latency is from a line's append to its commit on the server.\n\n${sections.join('\n')}`,
+  `### Many sessions on one machine (\`bench/load.mjs\`)\n\n${machineLine()}; ${SESSIONS} Claude Code sessions started by the real hooks, each appending 1–4 transcript lines every 1–4 s for ${SECONDS} s, one daemon each (default 30 s interval, file watcher, redaction on), all syncing to one \`confab serve\` API server over HTTP; measured against one session alone in the same run. RSS, PSS and CPU are summed over all daemons during the window (PSS splits each shared page, such as the node binary's code, among the processes that map it, so summed PSS is the daemons' real memory cost; summed RSS counts shared pages once per daemon); latency is from a line's append to its commit on the server.\n\n${sections.join('\n')}`,
 );
