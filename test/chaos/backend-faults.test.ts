@@ -1,30 +1,19 @@
 import { statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/sandbox.js';
 import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession, waitPendingByDaemon } from './helpers/session.js';
-import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind, type WorldFault } from './helpers/world.js';
+import { BACKENDS, pick, useWorld, type WorldFault } from './helpers/world.js';
 
 // The fault matrix, part 1: what the backend does wrong. Each scenario runs a session through
 // the real CLI hooks and daemons, against the embedded store and against an HTTP server, and
 // ends with the same check: the backend holds every line of every file exactly once, in
 // order, byte-identical to the redacted source lines.
 
-useChaosTimeouts();
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function open(kind: BackendKind): Promise<World> {
-  world = await World.create(kind);
-  return world;
-}
+const openWorld = useWorld();
 
 describe.each(BACKENDS)('backend faults (%s)', (kind) => {
   it('down for the whole session, then back: recorded as pending, resumed by the next hook of another session', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     await w.down();
     const s = new ChaosSession(w);
     s.append(2);
@@ -57,7 +46,7 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
   });
 
   it('down for several cycles mid-session: nothing lost, nothing doubled', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     await s.work(5);
     for (let outage = 0; outage < pick(1, 3); outage++) {
@@ -76,7 +65,7 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
     ['drop-after-store', 'connection reset after storing'],
   ];
   it.each(faults)('%s: %s, repeatedly, on chunks', async (fault) => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     w.fail(fault, pick(3, 8));
     await s.work(pick(12, 30));
@@ -88,7 +77,7 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
   });
 
   it('a 429 storm (embedded store: its session lock held by another process, again and again)', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     const storm = pick(6, 20);
     const writing = s.work(pick(20, 50), 80);
@@ -111,7 +100,7 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
   });
 
   it('the session is deleted on the backend: three 404s stop the daemon cleanly, nothing pending', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     await s.work(4);
     await expectBackendHolds(w, s);
@@ -138,7 +127,7 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
 
 describe('unauthorized (http)', () => {
   it('401 after the key is revoked; a new key written to config is picked up and nothing is lost', async () => {
-    const w = await open('http');
+    const w = await openWorld('http');
     const s = await startSession(w);
     await s.work(4);
     await w.keyRing.revoke('chaos');

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/sandbox.js';
 import { ChaosSession, expectBackendHolds, expectedFiles, readPendingRecord, startSession, waitPendingByDaemon } from './helpers/session.js';
-import { BACKENDS, useChaosTimeouts, World } from './helpers/world.js';
+import { BACKENDS, useWorld, type World } from './helpers/world.js';
 
 // The fault matrix, part 4: the store's disk fills up. A real full disk: a small tmpfs, which
 // needs root (as in CI); elsewhere these tests are skipped with a message, and the injected
@@ -14,13 +14,7 @@ import { BACKENDS, useChaosTimeouts, World } from './helpers/world.js';
 const root = process.getuid?.() === 0;
 if (!root) console.warn('disk-full chaos tests skipped: mounting a tmpfs needs root');
 
-useChaosTimeouts();
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const openWorld = useWorld();
 
 function mountTmpfs(dir: string, size: string): void {
   mkdirSync(dir, { recursive: true });
@@ -30,6 +24,21 @@ function mountTmpfs(dir: string, size: string): void {
 
 function unmount(dir: string): void {
   spawnSync('umount', ['-l', dir]);
+}
+
+/**
+ * Space was freed: wait until the pending session is finished. The resume a hook started keeps
+ * trying; if it gave up meanwhile, another hook of `other` starts a new one.
+ */
+async function waitFinishedOnceFreed(w: World, s: ChaosSession, other: ChaosSession): Promise<void> {
+  await waitFor(
+    async () => {
+      if (readPendingRecord(w, s) === undefined) return true;
+      if (w.daemons().length === 0) await other.hook('user-prompt-submit');
+      return false;
+    },
+    { what: 'the session to be finished once space is freed', timeoutMs: 60_000, intervalMs: 500 },
+  );
 }
 
 /** Fill the file system of `dir` until about `leaveBytes` are free; returns the filler's path. */
@@ -53,13 +62,13 @@ describe.runIf(root).each(BACKENDS)('disk full (%s)', (kind) => {
       unmount(mnt);
       rmSync(mnt, { recursive: true, force: true });
     };
+    let w: World;
     try {
-      world = await World.create(kind, { storeDir: join(mnt, 'store') });
+      w = await openWorld(kind, { storeDir: join(mnt, 'store') });
     } catch (err) {
       cleanup();
       throw err;
     }
-    const w = world;
     w.onClose(cleanup);
     const s = await startSession(w);
     await s.work(3);
@@ -89,15 +98,7 @@ describe.runIf(root).each(BACKENDS)('disk full (%s)', (kind) => {
     expect(stillFull.stderr).toMatch(/pending session.*no space left on device/);
 
     rmSync(filler);
-    // The resume started by that hook keeps trying; the next hook starts one if it gave up.
-    await waitFor(
-      async () => {
-        if (readPendingRecord(w, s) === undefined) return true;
-        if (w.daemons().length === 0) await other.hook('user-prompt-submit');
-        return false;
-      },
-      { what: 'the session to be finished once space is freed', timeoutMs: 60_000, intervalMs: 500 },
-    );
+    await waitFinishedOnceFreed(w, s, other);
     const held = await expectBackendHolds(w, s);
     expect(held.events.map((e) => e.payload)).toEqual([JSON.parse(s.payload('SessionEnd'))]);
   });
@@ -105,8 +106,7 @@ describe.runIf(root).each(BACKENDS)('disk full (%s)', (kind) => {
 
 describe.runIf(root)('disk full (the whole ~/.confab, the default layout)', () => {
   it('failed writes give their space back, the pending record gets written, and the session finishes once space is freed', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     mountTmpfs(w.sbx.confabDir, '2m');
     w.onClose(() => unmount(w.sbx.confabDir));
     const s = await startSession(w);
@@ -125,14 +125,7 @@ describe.runIf(root)('disk full (the whole ~/.confab, the default layout)', () =
     expect(readPendingRecord(w, s)).toMatchObject({ external_id: s.id, session_end: { hook_input: JSON.parse(s.payload('SessionEnd')) } });
     rmSync(filler);
     const other = new ChaosSession(w);
-    await waitFor(
-      async () => {
-        if (readPendingRecord(w, s) === undefined) return true;
-        if (w.daemons().length === 0) await other.hook('user-prompt-submit');
-        return false;
-      },
-      { what: 'the session to be finished once space is freed', timeoutMs: 60_000, intervalMs: 500 },
-    );
+    await waitFinishedOnceFreed(w, s, other);
     await expectBackendHolds(w, s);
   });
 });

@@ -1,26 +1,15 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONFAB_BIN, waitFor } from '../helpers/sandbox.js';
 import { seededRandom, sleep } from './helpers/random.js';
 import { ChaosSession, endSession, expectBackendHolds, readPendingRecord, startSession } from './helpers/session.js';
-import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind } from './helpers/world.js';
+import { BACKENDS, pick, useWorld } from './helpers/world.js';
 
 // The fault matrix, part 2: what happens to confab's own processes — daemons killed with
 // SIGKILL at random instants, a machine restart, hooks racing, the agent killed.
 
-useChaosTimeouts();
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function open(kind: BackendKind): Promise<World> {
-  world = await World.create(kind);
-  return world;
-}
+const openWorld = useWorld();
 
 function killAll(pids: number[]): void {
   for (const pid of pids) {
@@ -34,7 +23,7 @@ function killAll(pids: number[]): void {
 
 describe.each(BACKENDS)('processes (%s)', (kind) => {
   it('the daemon killed with SIGKILL at random instants, restarted each time by the next prompt', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const rnd = seededRandom(`kill -9 (${kind})`);
     const s = await startSession(w);
     const kills = pick(5, 30);
@@ -56,7 +45,7 @@ describe.each(BACKENDS)('processes (%s)', (kind) => {
   });
 
   it('the daemon killed during its final sync: the session is finished by the next hook', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const rnd = seededRandom(`kill during final sync (${kind})`);
     for (let round = 0; round < pick(2, 6); round++) {
       const s = await startSession(w);
@@ -88,7 +77,7 @@ describe.each(BACKENDS)('processes (%s)', (kind) => {
   });
 
   it('a machine restart: every daemon killed, states left behind; the next session start finishes them', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const sessions: ChaosSession[] = [];
     for (let i = 0; i < 3; i++) sessions.push(await startSession(w));
     for (const s of sessions) await s.work(3, 20);
@@ -113,7 +102,7 @@ describe.each(BACKENDS)('processes (%s)', (kind) => {
   });
 
   it('hooks racing to start the same session start exactly one daemon', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = new ChaosSession(w);
     s.append(3);
     const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => s.hook(i % 2 ? 'user-prompt-submit' : 'session-start')));
@@ -129,7 +118,7 @@ describe.each(BACKENDS)('processes (%s)', (kind) => {
   });
 
   it('the agent killed with SIGKILL: the daemon notices, syncs what was written, and stops', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = new ChaosSession(w);
     s.append(4);
     // A stand-in for the agent, named `claude`: runs the hook, then writes the session on.

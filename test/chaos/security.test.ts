@@ -3,24 +3,18 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { saveUserConfig } from '../../src/config/user-config.js';
 import { CONFAB_BIN, freePort, REPO_ROOT, waitFor, type RunResult } from '../helpers/sandbox.js';
 import { sleep } from './helpers/random.js';
 import { ChaosSession, endSession, expectBackendHolds, startSession, waitPendingByDaemon } from './helpers/session.js';
-import { pick, useChaosTimeouts, World } from './helpers/world.js';
+import { pick, useWorld, type World } from './helpers/world.js';
 
 // Security review, as tests: file modes under a permissive umask, the API key kept out of
 // every log, argv, message and state file, transcript paths that escape, agent settings never
 // clobbered, another user's daemon, and confab serve's auth and file boundary.
 
-useChaosTimeouts();
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const openWorld = useWorld();
 
 /** Every file and directory under `dir` (not following links), with its mode. */
 function walk(dir: string, out: { path: string; mode: number; dir: boolean }[] = []): { path: string; mode: number; dir: boolean }[] {
@@ -50,8 +44,7 @@ function oneLine(stderr: string): string {
 
 describe('file modes with umask 000', () => {
   it('state, inbox, ready marker, logs, pending records, the embedded store and a served store: dirs 0700, files 0600', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     const umask = (args: string[], input: string): Promise<RunResult> =>
       w.sbx.exec('/bin/sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CONFAB_BIN, ...args], { input });
     const hook = async (s: ChaosSession, event: string, name: 'SessionStart' | 'SessionEnd' | 'UserPromptSubmit') => {
@@ -131,8 +124,7 @@ describe('file modes with umask 000', () => {
 
 describe('the API key stays secret', () => {
   it('never in argv of hooks or daemons, logs, state or pending files, or messages — even when the server echoes it', async () => {
-    const w = await World.create('http');
-    world = w;
+    const w = await openWorld('http');
     const key = w.key;
     // Sample every process of the sandbox (hooks come and go) while sessions run.
     const argvs = new Map<number, string>();
@@ -203,8 +195,7 @@ describe('the API key stays secret', () => {
 
 describe('transcript paths that escape', () => {
   it('traversal, relative paths, outside paths and symlink escapes are refused by every hook that can start a daemon', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     const projects = join(w.sbx.claudeDir, 'projects', '-work-app');
     mkdirSync(projects, { recursive: true });
     const outside = w.sbx.dir('outside');
@@ -263,8 +254,7 @@ describe("the agents' settings are never clobbered", () => {
   const codexOdd = ['# only a comment\n', '[hooks]\nSessionStart = 5\n', '[features]\nhooks = false\nother = "x"\n'];
 
   it('an invalid settings.json or config.toml is left byte for byte, with a clear message', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     const settings = join(w.sbx.claudeDir, 'settings.json');
     const toml = join(w.sbx.home, '.codex', 'config.toml');
     mkdirSync(w.sbx.claudeDir, { recursive: true });
@@ -288,8 +278,7 @@ describe("the agents' settings are never clobbered", () => {
   });
 
   it("an odd but valid file keeps the user's entries through add and remove", async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     const settings = join(w.sbx.claudeDir, 'settings.json');
     const toml = join(w.sbx.home, '.codex', 'config.toml');
     mkdirSync(w.sbx.claudeDir, { recursive: true });
@@ -340,8 +329,7 @@ const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobo
 
 describe.runIf(asNobody)("another user and a daemon's files", () => {
   it('cannot read its state, write its inbox, or stop it through the hook', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     // A home that others may traverse, as many are; confab's own dirs must still keep them out.
     chmodSync(w.sbx.root, 0o755);
     chmodSync(w.sbx.home, 0o755);
@@ -380,8 +368,7 @@ describe.runIf(asNobody)("another user and a daemon's files", () => {
 
 describe('confab serve: keys and the store boundary', () => {
   it('refuses requests without a valid key and never serves a file outside the session', async () => {
-    const w = await World.create('local');
-    world = w;
+    const w = await openWorld('local');
     const served = join(w.sbx.root, 'served');
     const key = (await w.sbx.run(['serve', 'keys', 'create', 'me', '--store', served])).stdout.trim();
     const revoked = (await w.sbx.run(['serve', 'keys', 'create', 'old', '--user', 'me', '--store', served])).stdout.trim();

@@ -1,25 +1,14 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OVERSIZED_LINE_TYPE } from '../../src/sync/line-text.js';
 import { sleep } from './helpers/random.js';
 import { endSession, expectBackendHolds, expectedContent, expectedFiles, startSession } from './helpers/session.js';
-import { BACKENDS, pick, useChaosTimeouts, World, type BackendKind } from './helpers/world.js';
+import { BACKENDS, pick, useWorld } from './helpers/world.js';
 
 // The fault matrix, part 3: what the agent (or the user) does to the transcript files.
 
-useChaosTimeouts();
-
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-async function open(kind: BackendKind): Promise<World> {
-  world = await World.create(kind);
-  return world;
-}
+const openWorld = useWorld();
 
 /** Complete lines of a file's content. */
 function lines(buf: Buffer): Buffer[] {
@@ -43,7 +32,7 @@ function afterRewrite(old: Buffer, now: Buffer, n: number): Buffer {
 
 describe.each(BACKENDS)('transcript files (%s)', (kind) => {
   it('truncated, replaced and deleted mid-session: the backend keeps what it had and continues at its own line count', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     await s.work(6);
     await expectBackendHolds(w, s);
@@ -88,7 +77,7 @@ describe.each(BACKENDS)('transcript files (%s)', (kind) => {
   });
 
   it('rewritten in place and grown past its old length between two looks (a newline even lands at the old end)', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     await s.work(5);
     await expectBackendHolds(w, s);
@@ -120,7 +109,7 @@ describe.each(BACKENDS)('transcript files (%s)', (kind) => {
   });
 
   it('partial lines written byte by byte are uploaded only once complete', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     const rounds = pick(3, 10);
     for (let r = 0; r < rounds; r++) {
@@ -147,7 +136,7 @@ describe.each(BACKENDS)('transcript files (%s)', (kind) => {
   });
 
   it('a 20 MB line: a placeholder takes its place and the lines after it stay aligned', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     s.append(2);
     const huge = Buffer.concat([Buffer.from('{"type":"user","blob":"'), Buffer.alloc(20 * 1024 * 1024, 'a'), Buffer.from('"}\n')]);
@@ -167,7 +156,7 @@ describe.each(BACKENDS)('transcript files (%s)', (kind) => {
   });
 
   it('bytes that are not UTF-8 arrive as U+FFFD (as documented); odd but valid lines arrive unchanged', async () => {
-    const w = await open(kind);
+    const w = await openWorld(kind);
     const s = await startSession(w);
     const odd = [
       Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // {"a":"\xff\xfe"}

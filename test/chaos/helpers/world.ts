@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import type { StoredEvent } from '../../../src/backend/store.js';
 import { createApiServer, type ClientViolation } from '../../../src/serve/api.js';
 import { FaultQueue, type Fault } from '../../../src/serve/faults.js';
@@ -21,8 +21,27 @@ export const FULL = process.env.TEST_CHAOS === 'full';
 export const pick = <T>(fast: T, full: T): T => (FULL ? full : fast);
 
 /** A chaos scenario on a loaded 2-core machine can take minutes (outages ride out 30 s timeouts). */
+export interface WorldOptions {
+  env?: NodeJS.ProcessEnv;
+  storeDir?: string;
+}
+
 export function useChaosTimeouts(): void {
   vi.setConfig({ testTimeout: pick(180_000, 900_000), hookTimeout: 120_000 });
+}
+
+/**
+ * For a test file: the chaos timeouts, and a way to open one World per test that is closed
+ * (its processes killed, its dirs removed) after the test, whether it passed or not.
+ */
+export function useWorld(): (kind: BackendKind, opts?: WorldOptions) => Promise<World> {
+  useChaosTimeouts();
+  let current: World | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (kind, opts) => (current = await World.create(kind, opts));
 }
 
 const STORE_FAULTS = fileURLToPath(new URL('../fixtures/store-faults.mjs', import.meta.url));
@@ -76,7 +95,7 @@ export class World {
     }
   }
 
-  static async create(kind: BackendKind, opts: { env?: NodeJS.ProcessEnv; storeDir?: string } = {}): Promise<World> {
+  static async create(kind: BackendKind, opts: WorldOptions = {}): Promise<World> {
     const world = new World(kind, opts.env ?? {}, opts);
     if (kind === 'http') await world.startServer();
     return world;
