@@ -4,24 +4,9 @@
  * chunk, discover again after each round).
  */
 import { readFileSync } from 'node:fs';
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { createDaemonHooks } from 'confab';
 import type { Capabilities, ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, TrackedFileSpec } from 'confab/provider';
 import { claudeCode } from '../src/index.js';
-
-export function createDaemonHooks(): DaemonHooks {
-  return {
-    start: new AsyncSeriesHook(['state']),
-    initRequest: new AsyncSeriesWaterfallHook(['request', 'context']),
-    discoverFiles: new AsyncSeriesWaterfallHook(['files', 'context']),
-    line: new SyncWaterfallHook(['line', 'context']),
-    metadata: new SyncWaterfallHook(['value', 'context']),
-    chunk: new AsyncSeriesWaterfallHook(['request', 'context']),
-    afterSync: new AsyncSeriesHook(['report']),
-    syncError: new SyncHook(['error', 'context']),
-    inboxEvent: new SyncHook(['event']),
-    shutdown: new AsyncSeriesHook(['info']),
-  };
-}
 
 export interface Session {
   externalId: string;

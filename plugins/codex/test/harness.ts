@@ -3,24 +3,9 @@
  * calls the sync engine makes: init, discover, one chunk per file.
  */
 import { basename } from 'node:path';
-import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { createDaemonHooks } from 'confab';
 import type { ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, InitRequest, TrackedFileSpec } from 'confab/provider';
 import { codex } from '../src/index.js';
-
-export function createDaemonHooks(): DaemonHooks {
-  return {
-    start: new AsyncSeriesHook(['state']),
-    initRequest: new AsyncSeriesWaterfallHook(['request', 'context']),
-    discoverFiles: new AsyncSeriesWaterfallHook(['files', 'context']),
-    line: new SyncWaterfallHook(['line', 'context']),
-    metadata: new SyncWaterfallHook(['value', 'context']),
-    chunk: new AsyncSeriesWaterfallHook(['request', 'context']),
-    afterSync: new AsyncSeriesHook(['report']),
-    syncError: new SyncHook(['error', 'context']),
-    inboxEvent: new SyncHook(['event']),
-    shutdown: new AsyncSeriesHook(['info']),
-  };
-}
 
 export interface Session {
   externalId: string;
