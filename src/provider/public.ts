@@ -7,3 +7,4 @@ export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
 export type * from '../daemon/hook-types.js';
 export type * from '../backend/wire.js';
 export * from './processes.js';
+export * from './payload-checks.js';

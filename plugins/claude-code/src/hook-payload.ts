@@ -1,6 +1,17 @@
-import { HookInputError, type HookEvent, type SessionHookInput } from 'confab/provider';
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import {
+  checkOptionalObject,
+  checkParentPid,
+  isInsideDir,
+  isPlainObject,
+  lexicalPathProblem,
+  MAX_SESSION_ID_LENGTH,
+  payloadError as fail,
+  payloadString as stringField,
+  resolveExistingPrefix,
+  SESSION_ID_PATTERN,
+  type HookEvent,
+  type SessionHookInput,
+} from 'confab/provider';
 import { claudeDir, projectsDir } from './claude-dir.js';
 
 /**
@@ -55,71 +66,6 @@ export interface ClaudeHookPayloads {
 
 export type ClaudeHookPayload = ClaudeHookPayloads[HookEvent];
 
-const SESSION_ID = /^[A-Za-z0-9_-]+$/;
-// State and inbox files are named after the id; keep `<id>.inbox.jsonl` under NAME_MAX.
-const MAX_SESSION_ID = 200;
-const MAX_PATH = 4096;
-
-function fail(message: string): never {
-  throw new HookInputError(`hook payload ${message}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A string field; absent and `null` read as `""`, as Go's decoder does. */
-function stringField(payload: Record<string, unknown>, key: string): string {
-  const value = payload[key];
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') fail(`"${key}" must be a string`);
-  return value;
-}
-
-function optionalObject(payload: Record<string, unknown>, key: string): void {
-  const value = payload[key];
-  if (value !== undefined && value !== null && !isObject(value)) fail(`"${key}" must be an object`);
-}
-
-interface ResolvedPath {
-  path: string;
-}
-
-/**
- * Resolve symlinks in the longest existing prefix of `path` and append the rest lexically
- * (at SessionStart neither the transcript nor its project dir need exist yet). Undefined
- * when the path cannot be resolved: a dangling symlink (what it points at could appear
- * later), a loop, or a file used as a directory. This runs on every session hook, so it
- * avoids exceptions and Stats objects on the common paths (each costs a fraction of a
- * millisecond on a cold start) and uses the native realpath.
- */
-function resolveExistingPrefix(path: string): ResolvedPath | undefined {
-  const rest: string[] = [];
-  let current = path;
-  while (!existsSync(current)) {
-    // existsSync follows links: a link to nowhere reads as absent, so look at it as is.
-    try {
-      if (lstatSync(current, { throwIfNoEntry: false }) !== undefined) return undefined;
-    } catch {
-      return undefined; // ENOTDIR and the like
-    }
-    const parent = dirname(current);
-    if (parent === current) return { path };
-    rest.push(basename(current));
-    current = parent;
-  }
-  try {
-    return { path: join(realpathSync.native(current), ...rest.reverse()) };
-  } catch {
-    return undefined;
-  }
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
-
 /**
  * Check that a transcript path from a hook is one Claude Code could have written: absolute,
  * no `..`, and, symlinks resolved, inside `<claude dir>/projects` (or inside
@@ -127,17 +73,15 @@ function isInside(root: string, path: string): boolean {
  */
 export function checkTranscriptPath(path: string, base = claudeDir()): void {
   if (path === '') fail('"transcript_path" is missing');
-  if (path.includes('\0')) fail('"transcript_path" must not contain NUL bytes');
-  if (path.length > MAX_PATH) fail(`"transcript_path" is longer than ${MAX_PATH} characters`);
-  if (!isAbsolute(path)) fail('"transcript_path" must be an absolute path');
-  if (path.split(/[\\/]/).includes('..')) fail('"transcript_path" must not contain ".."');
+  const problem = lexicalPathProblem(path);
+  if (problem) fail(`"transcript_path" ${problem}`);
   const resolved = resolveExistingPrefix(path);
   if (!resolved) fail('"transcript_path" cannot be resolved (a dangling symlink, or a file where a directory should be)');
   const roots = [projectsDir(base)];
   if (process.env.CONFAB_CLAUDE_DIR) roots.push(process.env.CONFAB_CLAUDE_DIR);
   for (const root of roots) {
-    const realRoot = resolveExistingPrefix(root)?.path ?? root;
-    if (isInside(realRoot, resolved.path)) return;
+    const realRoot = resolveExistingPrefix(root) ?? root;
+    if (isInsideDir(realRoot, resolved)) return;
   }
   fail(`"transcript_path" must be inside ${projectsDir(base)}`);
 }
@@ -147,17 +91,14 @@ export function checkTranscriptPath(path: string, base = claudeDir()): void {
  * hooks that only need the session id (user-prompt-submit, tool hooks), as in the Go CLI.
  */
 export function parseClaudeHookPayload<E extends HookEvent>(event: E, payload: unknown, opts: { validateTranscript: boolean }): ClaudeHookPayloads[E] {
-  if (!isObject(payload)) fail('must be a JSON object');
+  if (!isPlainObject(payload)) fail('must be a JSON object');
   const sessionId = stringField(payload, 'session_id');
   if (sessionId === '') fail('"session_id" is missing');
-  if (!SESSION_ID.test(sessionId)) fail('"session_id" must match ^[A-Za-z0-9_-]+$');
-  if (sessionId.length > MAX_SESSION_ID) fail(`"session_id" is longer than ${MAX_SESSION_ID} characters`);
+  if (!SESSION_ID_PATTERN.test(sessionId)) fail('"session_id" must match ^[A-Za-z0-9_-]+$');
+  if (sessionId.length > MAX_SESSION_ID_LENGTH) fail(`"session_id" is longer than ${MAX_SESSION_ID_LENGTH} characters`);
   const transcriptPath = stringField(payload, 'transcript_path');
   for (const key of ['cwd', 'hook_event_name', 'permission_mode']) stringField(payload, key);
-  const parentPid = payload.parent_pid;
-  if (parentPid !== undefined && parentPid !== null && !(Number.isSafeInteger(parentPid) && (parentPid as number) >= 0)) {
-    fail('"parent_pid" must be a non-negative integer');
-  }
+  checkParentPid(payload);
   switch (event) {
     case 'session-start':
       stringField(payload, 'source');
@@ -171,7 +112,7 @@ export function parseClaudeHookPayload<E extends HookEvent>(event: E, payload: u
     case 'pre-tool-use':
     case 'post-tool-use':
       if (stringField(payload, 'tool_name') === '') fail('"tool_name" is missing');
-      optionalObject(payload, 'tool_input');
+      checkOptionalObject(payload, 'tool_input');
       stringField(payload, 'tool_use_id');
       break;
   }

@@ -1,4 +1,15 @@
-import { HookInputError, type HookEvent, type SessionHookInput } from 'confab/provider';
+import {
+  checkOptionalObject,
+  checkParentPid,
+  isPlainObject,
+  MAX_PAYLOAD_PATH,
+  MAX_SESSION_ID_LENGTH,
+  payloadError as fail,
+  payloadString as stringField,
+  SESSION_ID_PATTERN,
+  type HookEvent,
+  type SessionHookInput,
+} from 'confab/provider';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { sessionsDir } from './codex-dir.js';
@@ -28,27 +39,7 @@ export interface CodexHookPayload {
   [key: string]: unknown;
 }
 
-const SESSION_ID = /^[A-Za-z0-9_-]+$/;
-// State files are named after the id: keep `<id>.inbox.jsonl` within NAME_MAX.
-const MAX_SESSION_ID = 200;
-const MAX_PATH = 4096;
 const STRING_FIELDS = ['cwd', 'hook_event_name', 'model', 'permission_mode', 'source', 'turn_id', 'tool_name', 'tool_use_id'] as const;
-
-function fail(message: string): never {
-  throw new HookInputError(`hook payload ${message}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Absent and `null` read as `""`; anything but a string is refused. */
-function stringField(payload: Record<string, unknown>, key: string): string {
-  const value = payload[key];
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') fail(`"${key}" must be a string`);
-  return value;
-}
 
 /**
  * Resolve symlinks in the longest existing prefix of `path` and append the rest as is: at
@@ -81,7 +72,7 @@ function isInside(child: string, parent: string): boolean {
  */
 export function checkRolloutPath(path: string, sessions = sessionsDir()): string | undefined {
   if (path === '') return 'is required';
-  if (path.length > MAX_PATH) return `is longer than ${MAX_PATH} characters`;
+  if (path.length > MAX_PAYLOAD_PATH) return `is longer than ${MAX_PAYLOAD_PATH} characters`;
   if (!isAbsolute(path)) return 'must be an absolute path';
   if (path.split(/[\\/]/).includes('..')) return 'must not contain ".."';
   if (!threadIdOfRolloutName(basename(path))) return 'must name a Codex rollout (rollout-<timestamp>-<uuid>.jsonl)';
@@ -93,22 +84,18 @@ export function checkRolloutPath(path: string, sessions = sessionsDir()): string
 
 /** Validate a Codex hook payload; throws `HookInputError` with a one-line message. */
 export function parseCodexHookPayload(payload: unknown, opts: { validateTranscript: boolean }): CodexHookPayload {
-  if (!isObject(payload)) fail('must be a JSON object');
+  if (!isPlainObject(payload)) fail('must be a JSON object');
   const sessionId = stringField(payload, 'session_id');
   if (sessionId === '') fail('"session_id" is required');
-  if (sessionId.length > MAX_SESSION_ID || !SESSION_ID.test(sessionId)) fail('"session_id" must match ^[A-Za-z0-9_-]+$ (at most 200 characters)');
+  if (sessionId.length > MAX_SESSION_ID_LENGTH || !SESSION_ID_PATTERN.test(sessionId)) fail('"session_id" must match ^[A-Za-z0-9_-]+$ (at most 200 characters)');
   for (const key of STRING_FIELDS) stringField(payload, key);
   const transcriptPath = stringField(payload, 'transcript_path');
   if (opts.validateTranscript) {
     const problem = checkRolloutPath(transcriptPath);
     if (problem) fail(`"transcript_path" ${problem}`);
   }
-  const toolInput = payload.tool_input;
-  if (toolInput !== undefined && toolInput !== null && !isObject(toolInput)) fail('"tool_input" must be an object');
-  const parentPid = payload.parent_pid;
-  if (parentPid !== undefined && parentPid !== null && !(typeof parentPid === 'number' && Number.isSafeInteger(parentPid) && parentPid >= 0)) {
-    fail('"parent_pid" must be a non-negative integer');
-  }
+  checkOptionalObject(payload, 'tool_input');
+  checkParentPid(payload);
   return payload as CodexHookPayload;
 }
 
