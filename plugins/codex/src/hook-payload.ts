@@ -1,17 +1,18 @@
 import {
   checkOptionalObject,
   checkParentPid,
+  isInsideDir,
   isPlainObject,
-  MAX_PAYLOAD_PATH,
+  lexicalPathProblem,
   MAX_SESSION_ID_LENGTH,
   payloadError as fail,
   payloadString as stringField,
+  resolveExistingPrefix,
   SESSION_ID_PATTERN,
   type HookEvent,
   type SessionHookInput,
 } from 'confab/provider';
-import { realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename } from 'node:path';
 import { sessionsDir } from './codex-dir.js';
 import { threadIdOfRolloutName } from './rollout.js';
 
@@ -42,41 +43,18 @@ export interface CodexHookPayload {
 const STRING_FIELDS = ['cwd', 'hook_event_name', 'model', 'permission_mode', 'source', 'turn_id', 'tool_name', 'tool_use_id'] as const;
 
 /**
- * Resolve symlinks in the longest existing prefix of `path` and append the rest as is: at
- * SessionStart the rollout (even its day directory) may not exist yet.
- */
-function resolveExisting(path: string): string {
-  const tail: string[] = [];
-  let current = path;
-  for (;;) {
-    try {
-      return join(realpathSync(current), ...tail.reverse());
-    } catch {
-      const parent = dirname(current);
-      if (parent === current) return path;
-      tail.push(basename(current));
-      current = parent;
-    }
-  }
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
-}
-
-/**
- * A rollout path a daemon may upload: absolute, no `..`, named `rollout-<ts>-<uuid>.jsonl`
+ * A rollout path a daemon may upload: absolute, no `..` or NUL, not a dangling link, named `rollout-<ts>-<uuid>.jsonl`
  * and inside Codex's sessions directory once symlinks are resolved. Returns the reason
  * when it is not.
  */
 export function checkRolloutPath(path: string, sessions = sessionsDir()): string | undefined {
   if (path === '') return 'is required';
-  if (path.length > MAX_PAYLOAD_PATH) return `is longer than ${MAX_PAYLOAD_PATH} characters`;
-  if (!isAbsolute(path)) return 'must be an absolute path';
-  if (path.split(/[\\/]/).includes('..')) return 'must not contain ".."';
+  const problem = lexicalPathProblem(path);
+  if (problem) return problem;
   if (!threadIdOfRolloutName(basename(path))) return 'must name a Codex rollout (rollout-<timestamp>-<uuid>.jsonl)';
-  if (!isInside(resolveExisting(path), resolveExisting(sessions))) {
+  const resolved = resolveExistingPrefix(path);
+  if (!resolved) return 'cannot be resolved (a dangling symlink, or a file where a directory should be)';
+  if (!isInsideDir(resolveExistingPrefix(sessions) ?? sessions, resolved)) {
     return `must be inside the Codex sessions directory (${sessions})`;
   }
   return undefined;

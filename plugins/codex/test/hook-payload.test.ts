@@ -100,6 +100,16 @@ describe('Codex hook payloads', () => {
     expect(parse('session-start', sessionStart({ transcript_path: rolloutPath(join(link, 'sessions'), ROOT_ID) })).sessionId).toBe(ROOT_ID);
   });
 
+  it('refuses a rollout that is a dangling symlink (its target could appear later, outside) and a path with a NUL byte', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'confab-outside-'));
+    const day = join(home.sessions, '2026', '06', '21');
+    mkdirSync(day, { recursive: true });
+    const name = `rollout-2026-06-21T06-06-38-${ROOT_ID}.jsonl`;
+    symlinkSync(join(outside, name), join(day, name));
+    expect(errorOf(() => parse('session-start', sessionStart({ transcript_path: join(day, name) }))).message).toMatch(/"transcript_path"/);
+    expect(errorOf(() => parse('session-start', sessionStart({ transcript_path: `${day}/x\u0000/${name}` }))).message).toMatch(/NUL/);
+  });
+
   it('answers in Codex hook-output shape', () => {
     expect(codexHookResponse('session-start', {})).toEqual({ continue: true });
     expect(codexHookResponse('user-prompt-submit', { suppressOutput: true })).toEqual({ continue: true, suppressOutput: true });
