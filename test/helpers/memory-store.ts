@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StoreError, type SessionStore, type StoredEvent, type StoredFile, type StoredSession } from '../../src/backend/store.js';
+import { StoreError, type SessionStore, type StoredEvent, type StoredFile, type StoredGithubLink, type StoredSession } from '../../src/backend/store.js';
 import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/backend/wire.js';
 
 interface MemFile {
@@ -7,25 +7,11 @@ interface MemFile {
   lines: string[];
 }
 
-/** A GitHub link as confab-web stores it (typed here by shape: the store contract grows one). */
-export interface MemGithubLink {
-  id: string;
-  session_id: string;
-  link_type: 'pull_request' | 'commit';
-  url: string;
-  owner: string;
-  repo: string;
-  ref: string;
-  title?: string;
-  source: string;
-  created_at: string;
-}
-
 interface MemSession {
   meta: Omit<StoredSession, 'files'>;
   files: Map<string, MemFile>;
   events: StoredEvent[];
-  links: MemGithubLink[];
+  links: StoredGithubLink[];
 }
 
 const GITHUB_URL = /^https?:\/\/github\.com\/([^/\s]+)\/([^/\s]+)\/(pull\/(\d+)|commit\/([a-f0-9]+))(?:[/?#]|$)/;
@@ -118,7 +104,7 @@ export class MemoryStore implements SessionStore {
   }
 
   /** POST …/github-links: upsert on (link_type, owner, repo, ref); another owner's session is not found. */
-  async recordGithubLink(owner: string, sessionId: string, req: { url: string; link_type?: string; title?: string; source: string }): Promise<MemGithubLink> {
+  async recordGithubLink(owner: string, sessionId: string, req: { url: string; link_type?: string; title?: string; source: string }): Promise<StoredGithubLink> {
     const s = this.sessions.get(sessionId);
     if (!s || s.meta.owner !== owner) throw new StoreError(404, 'Session not found');
     if (!req.url) throw new StoreError(400, 'URL is required');
