@@ -2,33 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeState, newState } from '../../src/daemon/state.js';
-import { FileStore } from '../../src/store/file-store.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
+import { storedEvents, storedFile } from '../helpers/local-store.js';
 import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 const sandbox = useSandbox();
-
-async function storedFile(sbx: Sandbox, externalId: string, fileName: string): Promise<Buffer | undefined> {
-  const store = await FileStore.open(join(sbx.confabDir, 'store'));
-  try {
-    const session = (await store.listSessions()).find((s) => s.external_id === externalId);
-    if (!session?.files.some((f) => f.file_name === fileName)) return undefined;
-    return await store.readFile(session.session_id, fileName);
-  } finally {
-    await store.close();
-  }
-}
-
-async function sessionEvents(sbx: Sandbox, externalId: string) {
-  const store = await FileStore.open(join(sbx.confabDir, 'store'));
-  try {
-    const session = (await store.listSessions()).find((s) => s.external_id === externalId);
-    return session ? await store.listEvents(session.session_id) : [];
-  } finally {
-    await store.close();
-  }
-}
 
 function daemonGone(sbx: Sandbox, id: string): boolean {
   return !existsSync(join(sbx.confabDir, 'sync', 'claude-code', `${id}.json`)) && sbx.strayPids().length === 0;
@@ -62,7 +41,7 @@ describe('a Claude Code session end to end through the real CLI', () => {
 
     expect(await storedFile(sbx, session.sessionId, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
     expect(await storedFile(sbx, session.sessionId, `agent-${session.agentId}.jsonl`)).toEqual(readFileSync(session.agentPath));
-    const events = await sessionEvents(sbx, session.sessionId);
+    const events = await storedEvents(sbx, session.sessionId);
     expect(events).toHaveLength(1);
     expect(events[0]?.event_type).toBe('session_end');
     expect(events[0]?.payload).toEqual(JSON.parse(session.payload('SessionEnd')));
@@ -119,7 +98,7 @@ describe('a Claude Code session end to end through the real CLI', () => {
     expect(end.stderr).not.toContain('no daemon found');
     await waitFor(() => sbx.strayPids().length === 0, { what: 'the legacy daemon to exit', timeoutMs: 20_000 });
     expect(await storedFile(sbx, session.sessionId, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
-    expect((await sessionEvents(sbx, session.sessionId)).length).toBe(1);
+    expect((await storedEvents(sbx, session.sessionId)).length).toBe(1);
 
     // The next session start reaps the stale legacy file.
     const other = new ReplayedClaudeSession(sbx.claudeDir, { sessionId: '00000000-0000-4000-8000-00000000abcd' });

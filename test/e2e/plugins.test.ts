@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/store/file-store.js';
+import { storedFile } from '../helpers/local-store.js';
 import { docExample } from '../helpers/doc-examples.js';
 import { REPO_ROOT, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 
@@ -28,18 +28,6 @@ export default defineProvider({
   hookResponse: (_event, answer) => ({ ok: true, quiet: answer.suppressOutput === true }),
 });
 `;
-}
-
-async function storedFile(sbx: Sandbox, provider: string, externalId: string, fileName: string): Promise<Buffer | undefined> {
-  if (!existsSync(join(sbx.confabDir, 'store'))) return undefined;
-  const store = await FileStore.open(join(sbx.confabDir, 'store'));
-  try {
-    const session = (await store.listSessions()).find((s) => s.external_id === externalId && s.provider === provider);
-    if (!session?.files.some((f) => f.file_name === fileName)) return undefined;
-    return await store.readFile(session.session_id, fileName);
-  } finally {
-    await store.close();
-  }
 }
 
 function noDaemon(sbx: Sandbox, provider: string, id: string): boolean {
@@ -73,13 +61,13 @@ async function syncSession(sbx: Sandbox, { provider, cwd, transcriptDir, answer,
   expect(JSON.parse(start.stdout)).toEqual(answer);
   expect(start.stderr).toContain(`${label} sync daemon started in background`);
 
-  await waitFor(async () => (await storedFile(sbx, provider, id, `${id}.jsonl`))?.length, { what: 'the first lines to reach the store', timeoutMs: 20_000 });
+  await waitFor(async () => (await storedFile(sbx, id, `${id}.jsonl`, provider))?.length, { what: 'the first lines to reach the store', timeoutMs: 20_000 });
   appendFileSync(transcript, '{"role":"user","text":"bye"}\n');
   const end = await sbx.run(['hook', 'session-end', '--provider', provider], { input: payload });
   expect(end.code).toBe(0);
   expect(JSON.parse(end.stdout)).toEqual(answer);
   await waitFor(() => noDaemon(sbx, provider, id), { what: 'the daemon to finish', timeoutMs: 20_000 });
-  expect(await storedFile(sbx, provider, id, `${id}.jsonl`)).toEqual(readFileSync(transcript));
+  expect(await storedFile(sbx, id, `${id}.jsonl`, provider)).toEqual(readFileSync(transcript));
 }
 
 describe('a provider from a plugin listed in the project config', () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/store/file-store.js';
+import { storedFile, storedSessions } from '../helpers/local-store.js';
 import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
@@ -26,27 +26,6 @@ function claudeSession(sbx: Sandbox, cwd: string, lines: string[]) {
 
 const line = (n: number, text: string) => JSON.stringify({ type: 'user', sessionId: SESSION, uuid: `u${n}`, message: { role: 'user', content: text } });
 
-async function storeSessions(sbx: Sandbox) {
-  if (!existsSync(join(sbx.confabDir, 'store'))) return [];
-  const store = await FileStore.open(join(sbx.confabDir, 'store'));
-  try {
-    return await store.listSessions();
-  } finally {
-    await store.close();
-  }
-}
-
-async function storedFile(sbx: Sandbox, externalId: string, fileName: string): Promise<Buffer | undefined> {
-  const store = await FileStore.open(join(sbx.confabDir, 'store'));
-  try {
-    const session = (await store.listSessions()).find((s) => s.external_id === externalId);
-    if (!session?.files.some((f) => f.file_name === fileName)) return undefined;
-    return await store.readFile(session.session_id, fileName);
-  } finally {
-    await store.close();
-  }
-}
-
 function noDaemon(sbx: Sandbox): boolean {
   return !existsSync(join(sbx.confabDir, 'sync', 'claude-code', `${SESSION}.json`)) && sbx.strayPids().length === 0;
 }
@@ -64,7 +43,7 @@ describe('the project config through the hooks, the daemon and the embedded stor
     }
     expect(noDaemon(sbx)).toBe(true);
     expect(readFileSync(join(sbx.confabDir, 'logs', 'confab.log'), 'utf8')).toContain('unknown key "sycn"');
-    expect(await storeSessions(sbx)).toEqual([]);
+    expect(await storedSessions(sbx)).toEqual([]);
   });
 
   it('enabled: false starts no daemon and uploads nothing', async () => {
@@ -77,7 +56,7 @@ describe('the project config through the hooks, the daemon and the embedded stor
     expect(JSON.parse(res.stdout)).toEqual({ continue: true, stopReason: '', suppressOutput: false });
     expect(res.stderr).toBe(`confab: not starting a daemon: sync is disabled for this project by ${join(cwd, 'confab.config.ts')}\n`);
     expect(noDaemon(sbx)).toBe(true);
-    expect(await storeSessions(sbx)).toEqual([]);
+    expect(await storedSessions(sbx)).toEqual([]);
   });
 
   it("lines reach the store as a plugin's apply and then the project's apply rewrote them", async () => {
