@@ -7,20 +7,9 @@ import { createSyncHooks } from '../../src/sync/sync-hooks.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { UploadPacer } from '../../src/sync/policy.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';
+import { rng } from '../../bench/lib/fake-secrets.mjs';
 import { MemoryBackend, type TokenBucket } from '../helpers/memory-backend.js';
 import { FakeClock, tempDir } from '../helpers/sync-fixtures.js';
-
-/** A small seeded PRNG so simulations are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('UploadPacer', () => {
   const make = (policy: UploadPolicy = CONFAB_WEB_POLICY) => {
@@ -112,7 +101,7 @@ async function simulate(opts: {
       hooks: createSyncHooks(),
       session: { provider: 'claude-code', externalId: `s${i}`, transcriptPath: path, cwd: dir },
       clock,
-      random: mulberry32(i + 1),
+      random: rng(i + 1),
     });
     // Sessions start a little apart, as they do in life.
     sessions.push({ engine, path, next: i * 137, written: 0, wakeAt: Infinity, quietUntil: 0, complete: true, buffered: '' });
