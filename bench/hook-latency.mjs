@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interleave, median, percentile, timingEnv } from './lib/startup.mjs';
+import { interleave, isAlive, median, percentile, timingEnv } from './lib/startup.mjs';
 import { machineLine, publish, table } from './lib/report.mjs';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -24,14 +24,6 @@ for (const key of Object.keys(env)) if (key.startsWith('CONFAB_') && key !== 'CO
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleepSync = (ms) => Atomics.wait(sleeper, 0, 0, ms);
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const readState = (id) => {
   try {
     return JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8'));
@@ -72,7 +64,7 @@ const cases = [
     },
     teardown: (i) => {
       const state = readState(sessionIdFor(i));
-      if (!state || !alive(state.pid)) throw new Error(`session-start run ${i} did not start a daemon`);
+      if (!state || !isAlive(state.pid)) throw new Error(`session-start run ${i} did not start a daemon`);
       daemonPid = state.pid;
       spawned.push(state.pid);
     },
@@ -87,7 +79,7 @@ const cases = [
     },
     teardown: (i) => {
       if (readState(sessionIdFor(i))) throw new Error(`session-end run ${i} left the daemon's state`);
-      if (!waitSync(() => !alive(daemonPid), 15_000)) process.kill(daemonPid, 'SIGKILL');
+      if (!waitSync(() => !isAlive(daemonPid), 15_000)) process.kill(daemonPid, 'SIGKILL');
     },
   },
 ];
@@ -106,6 +98,6 @@ try {
     `### Hook latency (\`bench/hook-latency.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. The fast path alone (a tool hook) targets at most 1.5× \`node -e 0\`; each session-start is a new session and spawns its daemon, each session-end stops a running one: target at most 2×.\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
   );
 } finally {
-  for (const pid of spawned) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of spawned) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(root, { recursive: true, force: true });
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../dist/serve/api.js';
 import { KeyRing } from '../dist/serve/keys.js';
 import { FileStore } from '../dist/store/file-store.js';
-import { median, percentile, timingEnv } from './lib/startup.mjs';
+import { isAlive, median, percentile, timingEnv } from './lib/startup.mjs';
 import { machineLine, publish, table } from './lib/report.mjs';
 
 const arg = (name, dflt) => {
@@ -90,14 +90,6 @@ const hook = (event, input) =>
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`hook ${event} exited ${code}`))));
   });
 const statePath = join(home, '.confab', 'sync', 'claude-code', `${sessionId}.json`);
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 let daemonPid;
 
 const line = (i) => sourceLines[i % sourceLines.length].replace(/"uuid":"[^"]+"/, `"uuid":"bench-${i}"`);
@@ -121,7 +113,7 @@ try {
   }
   process.stderr.write('\n');
   await hook('session-end', payload('SessionEnd'));
-  for (let i = 0; i < 200 && alive(daemonPid); i++) await sleep(50);
+  for (let i = 0; i < 200 && isAlive(daemonPid); i++) await sleep(50);
 
   const med = median(samples);
   const p95 = percentile(samples, 95);
@@ -138,6 +130,6 @@ try {
   await app.close();
   await store.close();
   // The daemon exits after session-end; if this run failed before that, stop it here.
-  if (daemonPid && alive(daemonPid)) process.kill(daemonPid, 'SIGKILL');
+  if (daemonPid && isAlive(daemonPid)) process.kill(daemonPid, 'SIGKILL');
   rmSync(root, { recursive: true, force: true });
 }

@@ -46,3 +46,13 @@ export function interleave(cases, runs, warmup = 3) {
   }
   return samples;
 }
+
+/** Whether a process with this PID exists (signal 0 checks without sending anything). */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
