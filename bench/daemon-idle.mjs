@@ -8,27 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineLine, publish, table } from './lib/report.mjs';
+import { anonMiB, cpuSeconds, rssMiB } from './lib/proc.mjs';
 import { timingEnv } from './lib/startup.mjs';
 
 const secArg = process.argv.indexOf('--seconds');
 const seconds = secArg > 0 ? Number(process.argv[secArg + 1]) : 60;
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-/** Anonymous memory (heap, stacks): what each extra daemon adds; the node binary's code is shared. */
-function anonMiB(pid) {
-  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const root = mkdtempSync(join(tmpdir(), 'confab-bench-idle-'));
 const home = join(root, 'home');

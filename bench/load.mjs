@@ -5,7 +5,7 @@
 // session in the same run: total RSS and CPU of all daemons, and the p95 latency from a line's
 // append to its commit on the server (timed by the server; see lib/load-serve.mjs).
 //   node bench/load.mjs [--sessions 50] [--seconds 60] [--limits off|sustained|both] [--write]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { machineLine, publish, table } from './lib/report.mjs';
+import { cpuSeconds, pssMiB, rssMiB } from './lib/proc.mjs';
 import { timingEnv } from './lib/startup.mjs';
 import { generateTranscript } from './lib/transcript.mjs';
 
@@ -21,40 +22,8 @@ const SESSIONS = Number(arg('--sessions', '50'));
 const SECONDS = Number(arg('--seconds', '60'));
 const LIMITS = arg('--limits', 'both');
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const pool = generateTranscript({ bytes: 4 * 1024 * 1024, seed: 11 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-function rssMiB(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-/**
- * Proportional set size: RSS with each shared page divided among the processes that map it.
- * Summed RSS counts the node binary's text (~35 MiB, shared by every daemon) once per daemon;
- * summed PSS is what the daemons really cost the machine together.
- */
-function pssMiB(pid) {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function startServer(dir, limits) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./lib/load-serve.mjs', import.meta.url)), dir, limits], { stdio: ['pipe', 'pipe', 'inherit'] });
