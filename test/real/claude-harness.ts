@@ -120,7 +120,7 @@ export function claudeEnv(opts: { home: string; baseUrl: string; extra?: Record<
   };
 }
 
-export interface ClaudeRun {
+export interface CliRun {
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -130,12 +130,20 @@ export interface ClaudeRun {
   exitedAtMs: number;
 }
 
+export type ClaudeRun = CliRun;
+
 /** Run the CLI to completion; kills it (and fails) after timeoutMs. */
-export function runClaude(
+export function runClaude(bin: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ClaudeRun> {
+  return runCli('claude', bin, args, opts);
+}
+
+/** Run a client CLI (`name` is for messages) to completion; kills it (and fails) after timeoutMs. */
+export function runCli(
+  name: string,
   bin: string,
   args: readonly string[],
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<ClaudeRun> {
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const startedAtMs = Date.now();
     const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -145,7 +153,7 @@ export function runClaude(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`claude ${args.join(' ')} did not exit within ${opts.timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+      reject(new Error(`${name} ${args.join(' ')} did not exit within ${opts.timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
     }, opts.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claudeEnv, findClaude, makeGitProject, runClaude } from './claude-harness.js';
+import { daemonsDone, expectedStoredBytes } from './confab-check.js';
 import { CONTINUE_PROMPT, MAIN_PROMPT, scriptedSession, startFakeAnthropic } from './fake-anthropic.js';
 
 // The real Claude Code CLI with confab's real hooks, installed by `confab hooks add`:
@@ -17,28 +18,6 @@ const root = mkdtempSync(join(tmpdir(), 'confab-real-sync-'));
 afterAll(() => {
   if (process.env.REAL_CLAUDE_KEEP !== '1') rmSync(root, { recursive: true, force: true });
 });
-
-function confabPids(home: string): number[] {
-  const needle = Buffer.from(`HOME=${home}\0`);
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('--bg-daemon') && readFileSync(`/proc/${e}/environ`).includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-async function daemonsDone(home: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (confabPids(home).length > 0) {
-    if (Date.now() > deadline) throw new Error('confab daemons still running');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Every .jsonl under the Claude projects dir, keyed by its path relative to the session dir's parent. */
 function transcripts(projectsDir: string): Map<string, string> {
@@ -86,14 +65,6 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
       expect(agents.length).toBeGreaterThanOrEqual(1);
 
       const { FileStore } = await import('../../src/store/file-store.js');
-      const { createRedactor } = await import('../../src/redact/index.js');
-      // What confab must hold: the file's lines, each through the default redaction (which
-      // leaves a line without secrets byte-identical).
-      const redactor = createRedactor()!;
-      const expected = (path: string) => {
-        const text = readFileSync(path, 'utf8');
-        return Buffer.from(text.split('\n').map((l, i, all) => (i === all.length - 1 ? l : redactor.redactLine(l))).join('\n'));
-      };
       const store = await FileStore.open(join(home, '.confab', 'store'));
       try {
         const sessions = await store.listSessions();
@@ -101,11 +72,11 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
         const s = sessions[0]!;
         const stored = new Map(s.files.map((f) => [f.file_name, f]));
         const mainName = main[0]!.split('/').pop()!;
-        expect(await store.readFile(s.session_id, mainName)).toEqual(expected(files.get(main[0]!)!));
+        expect(await store.readFile(s.session_id, mainName)).toEqual(await expectedStoredBytes(files.get(main[0]!)!));
         for (const a of agents) {
           const name = a.split('/').pop()!;
           expect(stored.has(name), `${name} synced`).toBe(true);
-          expect(await store.readFile(s.session_id, name)).toEqual(expected(files.get(a)!));
+          expect(await store.readFile(s.session_id, name)).toEqual(await expectedStoredBytes(files.get(a)!));
         }
         const events = await store.listEvents(s.session_id);
         expect(events.map((e) => e.event_type)).toEqual(['session_end', 'session_end']);

@@ -14,13 +14,17 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/
 
 export type Sanitize = (text: string) => string;
 
-/** Placeholders, longest path first so a home inside the temp root is named as the home. */
-export function makeSanitizer(cap: { root: string; home: string; project: string }, projectKey: string): Sanitize {
+/**
+ * Placeholders, longest path first so a home inside the temp root is named as the home;
+ * `extra` pairs go first (paths deeper than the home).
+ */
+export function makeSanitizer(cap: { root: string; home: string; project: string }, projectKey?: string, extra: Array<[string, string]> = []): Sanitize {
   const pairs: Array<[string, string]> = [
+    ...extra,
     [cap.home, '<HOME>'],
     [cap.project, '<PROJECT>'],
     [cap.root, '<ROOT>'],
-    [projectKey, '<PROJECT_KEY>'],
+    ...(projectKey ? [[projectKey, '<PROJECT_KEY>'] as [string, string]] : []),
     [REPO_ROOT, '<REPO>'],
     [process.execPath, '<NODE>'],
   ];

@@ -76,14 +76,17 @@ function processChain() {
 }
 
 // Names of every variable the hook inherits; values only for the client's own non-secret
-// CLAUDE* variables (the API key is inherited too and must never be written down).
+// CLAUDE* and CODEX* variables (the API key is inherited too and must never be written down).
 function hookEnv() {
   const names = Object.keys(process.env).sort();
   const claude = {};
+  const codex = {};
   for (const name of names) {
-    if (/^CLAUDE/.test(name) && !/KEY|TOKEN|SECRET|AUTH/.test(name)) claude[name] = process.env[name];
+    if (/KEY|TOKEN|SECRET|AUTH/.test(name)) continue;
+    if (/^CLAUDE/.test(name)) claude[name] = process.env[name];
+    if (/^CODEX/.test(name)) codex[name] = process.env[name];
   }
-  return { names, claude };
+  return { names, claude, codex };
 }
 
 // Whether the file exists, its size, and whether it ends on a line boundary: a transcript

@@ -29,7 +29,7 @@ export interface HookRecord {
   transcript: FileSeen | null;
   agentTranscript: FileSeen | null;
   processChain: ProcEntry[];
-  env: { names: string[]; claude: Record<string, string> };
+  env: { names: string[]; claude: Record<string, string>; codex?: Record<string, string> };
   probes?: { detachedPid: number; attachedPid: number };
   /** For a call told to sleep: how it ended (finished the sleep, or a signal from the client). */
   outcome?: HookOutcome;

@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REAL_DIR, RECORDER, runCli, type CliRun } from './claude-harness.js';
+
+/**
+ * Drives the real Codex CLI (installed pinned under test/real/node_modules by `npm run
+ * test:real`) in a throwaway HOME and CODEX_HOME against a loopback Responses API stand-in.
+ */
+
+/** Every hook event Codex knows (its config and trust keys spell them two ways). */
+export const CODEX_HOOK_EVENTS = {
+  SessionStart: 'session_start',
+  UserPromptSubmit: 'user_prompt_submit',
+  PreToolUse: 'pre_tool_use',
+  PermissionRequest: 'permission_request',
+  PostToolUse: 'post_tool_use',
+  PreCompact: 'pre_compact',
+  PostCompact: 'post_compact',
+  SubagentStart: 'subagent_start',
+  SubagentStop: 'subagent_stop',
+  Stop: 'stop',
+  SessionEnd: 'session_end',
+} as const;
+export type CodexHookEvent = keyof typeof CODEX_HOOK_EVENTS;
+
+/** The provider id in config.toml and the variable its dummy key is read from. */
+export const PROVIDER_ID = 'confab_loopback';
+export const KEY_ENV = 'CONFAB_LOOPBACK_OPENAI_KEY';
+export const DUMMY_KEY = 'sk-loopback-dummy-key-for-tests-only';
+export const MODEL = 'gpt-5-codex';
+const PACKAGE = '@openai/codex';
+
+export interface CodexInstall {
+  bin: string;
+  version: string;
+}
+
+/**
+ * The pinned CLI if `npm run test:real` installed it (CODEX_BIN overrides), else null. An
+ * installed CLI that cannot report its version is an error, not a reason to skip.
+ */
+export function findCodex(): CodexInstall | null {
+  const bin = process.env.CODEX_BIN ?? join(REAL_DIR, 'node_modules', '.bin', 'codex');
+  if (!existsSync(bin)) return null;
+  const home = mkdtempSync(join(tmpdir(), 'confab-codex-version-'));
+  try {
+    const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: home } });
+    const match = /(\d+\.\d+\.\d+)/.exec(res.stdout ?? '');
+    if (res.status !== 0 || !match?.[1]) {
+      throw new Error(`${bin} --version failed (exit ${res.status ?? res.signal}): ${(res.stderr || res.stdout || String(res.error)).trim()}`);
+    }
+    return { bin, version: match[1] };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export function pinnedCodexVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(REAL_DIR, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  const v = pkg.devDependencies?.[PACKAGE];
+  if (!v) throw new Error(`test/real/package.json does not pin ${PACKAGE}`);
+  return v;
+}
+
+function tomlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The hash Codex trusts a hook by: SHA-256 over the compact JSON of the hook's normalized
+ * identity, keys sorted; a hook group without a matcher has no `matcher` key.
+ */
+function trustHash(eventName: string, command: string): string {
+  const identity = { event_name: eventName, hooks: [{ async: false, command, statusMessage: '', timeout: 600, type: 'command' }] };
+  return `sha256:${createHash('sha256').update(JSON.stringify(identity), 'utf8').digest('hex')}`;
+}
+
+/**
+ * `<codexHome>/config.toml`: the loopback provider (Responses wire, dummy key from
+ * KEY_ENV, no retries so a stand-in mistake fails fast), no approvals, no sandbox, and — when
+ * `hook` is given — one trusted command hook per event with no matcher (so every tool and
+ * every source matches). Returns the path.
+ */
+export function writeCodexConfig(codexHome: string, baseUrl: string, hook?: (event: CodexHookEvent) => string): string {
+  mkdirSync(codexHome, { recursive: true, mode: 0o700 });
+  const path = join(codexHome, 'config.toml');
+  const lines = [
+    `model = ${tomlString(MODEL)}`,
+    `model_provider = ${tomlString(PROVIDER_ID)}`,
+    'approval_policy = "never"',
+    'sandbox_mode = "danger-full-access"',
+    '',
+    `[model_providers.${PROVIDER_ID}]`,
+    'name = "confab loopback"',
+    `base_url = ${tomlString(baseUrl)}`,
+    `env_key = ${tomlString(KEY_ENV)}`,
+    'wire_api = "responses"',
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+    '',
+  ];
+  if (hook) {
+    lines.push('[features]', 'hooks = true', '');
+    const state: string[] = [];
+    for (const [event, eventName] of Object.entries(CODEX_HOOK_EVENTS) as Array<[CodexHookEvent, string]>) {
+      const command = hook(event);
+      lines.push(`[[hooks.${event}]]`, `[[hooks.${event}.hooks]]`, 'type = "command"', `command = ${tomlString(command)}`, 'statusMessage = ""', '');
+      state.push(`[hooks.state.${tomlString(`${path}:${eventName}:0:0`)}]`, `trusted_hash = ${tomlString(trustHash(eventName, command))}`, '');
+    }
+    lines.push(...state);
+  }
+  writeFileSync(path, lines.join('\n'), { mode: 0o600 });
+  return path;
+}
+
+/** The recorder as a Codex hook (Codex runs the command through the shell). */
+export function codexRecorderHook(event: CodexHookEvent): string {
+  return `${process.execPath} ${RECORDER} ${event}`;
+}
+
+/** The CLI's whole environment, built from nothing so the developer's own Codex setup never leaks in. */
+export function codexEnv(opts: { home: string; codexHome: string; extra?: Record<string, string> }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: opts.home,
+    CODEX_HOME: opts.codexHome,
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    SHELL: '/bin/bash',
+    [KEY_ENV]: DUMMY_KEY,
+    ...opts.extra,
+  };
+}
+
+export function runCodex(bin: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CliRun> {
+  return runCli('codex', bin, args, opts);
+}
+
+/** The thread id from `codex exec --json` output (its `thread.started` event). */
+export function threadIdOf(stdout: string): string | undefined {
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const ev = JSON.parse(line) as { type?: unknown; thread_id?: unknown };
+      if (ev.type === 'thread.started' && typeof ev.thread_id === 'string') return ev.thread_id;
+    } catch {
+      // Not an event line.
+    }
+  }
+  return undefined;
+}
