@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { CodexCapture, CodexTurnCapture } from './codex-session.js';
 import { makeSanitizer } from './fixture-writer.js';
@@ -48,6 +48,8 @@ export interface CodexTurnFacts {
 
 export interface CodexFacts {
   version: string;
+  /** The hooks Codex saw (one per event), as its app server reported them. */
+  hooks: Array<{ event: string; trustStatus: string; enabled: boolean; timeoutSec: number }>;
   /** Every rollout under $CODEX_HOME after the last run, relative to it. */
   rolloutFiles: string[];
   rolloutPathMatches: boolean;
@@ -158,6 +160,7 @@ export function codexFacts(cap: CodexCapture, version: string): CodexFacts {
   }
   return {
     version,
+    hooks: cap.hookList.map((h) => ({ event: h.eventName, trustStatus: h.trustStatus, enabled: h.enabled, timeoutSec: h.timeoutSec })).sort((a, b) => a.event.localeCompare(b.event)),
     rolloutFiles,
     rolloutPathMatches: matches.length > 0 && matches.every((m) => m !== null),
     rolloutIsThread: matches.length === 1 && turns.every((t) => t.threadId === matches[0]?.[4]),
@@ -171,7 +174,14 @@ export function codexFacts(cap: CodexCapture, version: string): CodexFacts {
 /** Replace `dir` with the capture's sanitized fixtures and a README rendered from the facts. */
 export function writeCodexFixtures(cap: CodexCapture, facts: CodexFacts, dir: string): string[] {
   const clean = makeSanitizer(cap, undefined, [[cap.codexHome, '<CODEX_HOME>']]);
+  // NOTES.md is written by hand (what the facts mean); it survives regeneration.
+  const notesPath = join(dir, 'NOTES.md');
+  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : null;
   rmSync(dir, { recursive: true, force: true });
+  if (notes !== null) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(notesPath, notes);
+  }
   const files: string[] = [];
   const put = (rel: string, text: string): void => {
     const path = join(dir, rel);
@@ -213,6 +223,8 @@ function renderReadme(f: CodexFacts): string {
     'Captured by `npm run test:real` (see `test/real/README.md`): the pinned `@openai/codex` CLI against a loopback stand-in of the Responses API (a `model_providers` entry with `wire_api = "responses"`), in a temp HOME and CODEX_HOME and a temp git project, with a recorder hook on every hook event Codex knows (no matcher). Regenerate with `REAL_CODEX_WRITE_FIXTURES=1 npm run test:real`; every fact below comes from that run.',
   );
   out.push('');
+  out.push('What these facts mean for confab: `NOTES.md` (hand-written).');
+  out.push('');
   out.push('Placeholders: `<CODEX_HOME>` the temp CODEX_HOME (`<HOME>/.codex`), `<HOME>` the temp HOME, `<PROJECT>` the project (cwd), `<ROOT>` the temp dir holding both, `<REPO>` this repository, `<NODE>` the node binary that ran the recorder.');
   out.push('');
   out.push('## Files');
@@ -222,6 +234,11 @@ function renderReadme(f: CodexFacts): string {
   out.push('- `runs.json`: each CLI run: argv, exit code, duration, the `--json` events, stderr, the listing of `$CODEX_HOME/sessions` after it');
   out.push('- `facts.json`: the derived facts this README is rendered from');
   out.push('- `codex-home/sessions/…`: the rollout after the last run');
+  out.push('- `NOTES.md`: hand-written notes: what the facts mean for confab');
+  out.push('');
+  out.push('## Hooks as Codex sees them');
+  out.push('');
+  out.push('`codex app-server` `hooks/list` before the first run: ' + f.hooks.map((h) => `${h.event} (${h.trustStatus}${h.enabled ? '' : ', disabled'}, ${h.timeoutSec} s)`).join(', ') + '. A hook Codex does not trust is skipped without a word; its trust hash covers the normalized timeout.');
   out.push('');
   out.push('## Runs');
   out.push('');

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,11 +70,21 @@ function tomlString(s: string): string {
 }
 
 /**
+ * A hook's timeout (seconds) when config.toml gives none, as Codex normalizes it; it is part
+ * of the hash Codex trusts the hook by. SessionEnd gets 1 s, every other event 600 s.
+ */
+function defaultTimeoutS(eventName: string): number {
+  return eventName === 'session_end' ? 1 : 600;
+}
+
+/**
  * The hash Codex trusts a hook by: SHA-256 over the compact JSON of the hook's normalized
- * identity, keys sorted; a hook group without a matcher has no `matcher` key.
+ * identity, keys sorted; a hook group without a matcher has no `matcher` key. A hook whose
+ * hash does not match is dropped without a word, so the suite checks the trust status
+ * Codex reports (`codexHookList`) rather than relying on this.
  */
 function trustHash(eventName: string, command: string): string {
-  const identity = { event_name: eventName, hooks: [{ async: false, command, statusMessage: '', timeout: 600, type: 'command' }] };
+  const identity = { event_name: eventName, hooks: [{ async: false, command, statusMessage: '', timeout: defaultTimeoutS(eventName), type: 'command' }] };
   return `sha256:${createHash('sha256').update(JSON.stringify(identity), 'utf8').digest('hex')}`;
 }
 
@@ -151,4 +161,71 @@ export function threadIdOf(stdout: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** One hook as `codex app-server`'s `hooks/list` reports it. */
+export interface CodexHookListEntry {
+  key: string;
+  eventName: string;
+  matcher: string | null;
+  timeoutSec: number;
+  trustStatus: string;
+  enabled: boolean;
+}
+
+/**
+ * The hooks Codex sees for `cwd`, with their trust status, from its own app server
+ * (`initialize`, then `hooks/list` over JSON-RPC lines on stdio).
+ */
+export function codexHookList(bin: string, opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CodexHookListEntry[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['app-server'], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let buf = '';
+    let stderr = '';
+    const finish = (err: Error | null, hooks?: CodexHookListEntry[]): void => {
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+      if (err) reject(err);
+      else resolve(hooks ?? []);
+    };
+    const timer = setTimeout(() => finish(new Error(`codex app-server gave no hooks/list answer within ${opts.timeoutMs ?? 30_000} ms; stderr: ${stderr.slice(-2000)}`)), opts.timeoutMs ?? 30_000);
+    const send = (msg: unknown): void => {
+      child.stdin.write(JSON.stringify(msg) + '\n');
+    };
+    child.once('error', (err) => finish(err));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let msg: { id?: unknown; result?: unknown; error?: unknown };
+        try {
+          msg = JSON.parse(line) as typeof msg;
+        } catch {
+          continue;
+        }
+        if (msg.id === 1) {
+          send({ method: 'initialized' });
+          send({ id: 2, method: 'hooks/list', params: { cwds: [opts.cwd] } });
+        } else if (msg.id === 2) {
+          if (msg.error !== undefined) return finish(new Error(`hooks/list failed: ${JSON.stringify(msg.error)}`));
+          const data = (msg.result as { data?: Array<{ hooks?: unknown[] }> } | undefined)?.data ?? [];
+          const hooks = data.flatMap((d) => d.hooks ?? []).map((h) => {
+            const e = h as Record<string, unknown>;
+            return {
+              key: String(e.key),
+              eventName: String(e.eventName),
+              matcher: typeof e.matcher === 'string' ? e.matcher : null,
+              timeoutSec: Number(e.timeoutSec),
+              trustStatus: String(e.trustStatus),
+              enabled: e.enabled === true,
+            };
+          });
+          return finish(null, hooks);
+        }
+      }
+    });
+    send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'confab-real-suite', version: '1' } } });
+  });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeGitProject, listFiles, type CliRun } from './claude-harness.js';
-import { codexEnv, codexRecorderHook, DUMMY_KEY, runCodex, threadIdOf, writeCodexConfig, type CodexHookEvent } from './codex-harness.js';
+import { codexEnv, codexHookList, codexRecorderHook, DUMMY_KEY, runCodex, threadIdOf, writeCodexConfig, type CodexHookEvent, type CodexHookListEntry } from './codex-harness.js';
 import { CODEX_MAIN_PROMPT, CODEX_RESUME_PROMPT, codexScript, startFakeResponses, type ResponsesLogEntry } from './fake-responses.js';
 import { readHookLog, type HookRecord } from './scripted-session.js';
 
@@ -41,6 +41,8 @@ export interface CodexCapture {
   codexHome: string;
   project: string;
   hookLog: string;
+  /** The hooks Codex saw before the first run, with their trust status. */
+  hookList: CodexHookListEntry[];
   turns: CodexTurnCapture[];
 }
 
@@ -55,6 +57,7 @@ export async function runCodexSession(opts: { bin: string; root: string; hook?: 
   try {
     writeCodexConfig(codexHome, api.url, opts.hook ?? codexRecorderHook);
     const env = codexEnv({ home, codexHome, extra: { HOOK_RECORDER_LOG: hookLog, HOOK_RECORDER_STOP_PID: String(process.pid) } });
+    const hookList = await codexHookList(opts.bin, { cwd: project, env });
     const turns: CodexTurnCapture[] = [];
     for (const plan of CODEX_TURNS) {
       const hooksBefore = readHookLog(hookLog).length;
@@ -75,7 +78,7 @@ export async function runCodexSession(opts: { bin: string; root: string; hook?: 
         rollouts,
       });
     }
-    return { root: opts.root, home, codexHome, project, hookLog, turns };
+    return { root: opts.root, home, codexHome, project, hookLog, hookList, turns };
   } finally {
     await api.close();
   }

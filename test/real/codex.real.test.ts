@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles, makeGitProject } from './claude-harness.js';
 import { confabDaemonPids, daemonsDone, expectedStoredBytes } from './confab-check.js';
-import { codexEnv, DUMMY_KEY, findCodex, pinnedCodexVersion, runCodex, threadIdOf, writeCodexConfig } from './codex-harness.js';
+import { CODEX_HOOK_EVENTS, codexEnv, DUMMY_KEY, findCodex, pinnedCodexVersion, runCodex, threadIdOf, writeCodexConfig } from './codex-harness.js';
 import { codexFacts, ROLLOUT_PATH, writeCodexFixtures, type CodexFacts, type CodexTurnFacts } from './codex-fixtures.js';
 import { runCodexSession, type CodexCapture } from './codex-session.js';
 import { CODEX_CALL_ID, CODEX_MAIN_PROMPT, CODEX_RESUME_PROMPT, codexScript, startFakeResponses } from './fake-responses.js';
@@ -69,25 +69,34 @@ describe.skipIf(!codex)(title, () => {
       expect(run('resume').requests.map((r) => r.step)).toEqual(['resume:text']);
     });
 
-    it('codex exec fires SessionStart (startup), UserPromptSubmit, PreToolUse, PostToolUse, Stop — in that order, once each', () => {
+    it('trusts every recorder hook, one per event Codex knows; SessionEnd gets a 1 s timeout by default', () => {
+      expect(facts.hooks.map((h) => h.event)).toEqual(Object.keys(CODEX_HOOK_EVENTS).map((e) => e[0]!.toLowerCase() + e.slice(1)).sort());
+      for (const h of facts.hooks) {
+        expect({ event: h.event, trustStatus: h.trustStatus, enabled: h.enabled }).toEqual({ event: h.event, trustStatus: 'trusted', enabled: true });
+        expect(h.timeoutSec, h.event).toBe(h.event === 'sessionEnd' ? 1 : 600);
+      }
+    });
+
+    it('codex exec fires SessionStart (startup), UserPromptSubmit, PreToolUse, PostToolUse, Stop, SessionEnd — in that order, once each', () => {
       const exec = run('exec');
-      expect(exec.hookEvents).toEqual(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop']);
+      expect(exec.hookEvents).toEqual(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd']);
       expect(exec.sessionStartSource).toBe('startup');
     });
 
-    it('codex exec resume --last fires SessionStart (resume), UserPromptSubmit, Stop', () => {
+    it('codex exec resume --last fires SessionStart (resume), UserPromptSubmit, Stop, SessionEnd', () => {
       const resume = run('resume');
-      expect(resume.hookEvents).toEqual(['SessionStart', 'UserPromptSubmit', 'Stop']);
+      expect(resume.hookEvents).toEqual(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']);
       expect(resume.sessionStartSource).toBe('resume');
     });
 
-    it('never runs the SessionEnd hook at the end of codex exec or codex exec resume', () => {
-      // A fact of this version: a newer CLI that starts firing SessionEnd fails here, and
-      // its payload is then in the fixtures.
-      expect(facts.turns.map((t) => ({ run: t.name, sessionEnd: t.sessionEnd }))).toEqual([
-        { run: 'exec', sessionEnd: null },
-        { run: 'resume', sessionEnd: null },
-      ]);
+    it('runs SessionEnd at the end of codex exec and of codex exec resume with {session_id, transcript_path, cwd, hook_event_name, reason}, the rollout whole', () => {
+      for (const t of facts.turns) {
+        expect(t.sessionEnd, t.name).not.toBeNull();
+        expect(Object.keys(t.sessionEnd!).sort(), t.name).toEqual(['cwd', 'hook_event_name', 'reason', 'session_id', 'transcript_path']);
+        expect(t.sessionEnd, t.name).toMatchObject({ session_id: t.threadId, hook_event_name: 'SessionEnd', reason: 'other' });
+        // By then the rollout is whole: nothing is written after SessionEnd.
+        expect(t.transcriptAtHook.find((at) => at.event === 'SessionEnd')?.lines, t.name).toBe(t.rolloutLines);
+      }
     });
 
     it('hands every hook the same payload shape: session_id is the thread id, transcript_path the rollout', () => {
@@ -99,6 +108,7 @@ describe.skipIf(!codex)(title, () => {
         PreToolUse: [...common, 'tool_input', 'tool_name', 'tool_use_id', 'turn_id'].sort(),
         PostToolUse: [...common, 'tool_input', 'tool_name', 'tool_response', 'tool_use_id', 'turn_id'].sort(),
         Stop: [...common, 'last_assistant_message', 'stop_hook_active', 'turn_id'].sort(),
+        SessionEnd: ['cwd', 'hook_event_name', 'reason', 'session_id', 'transcript_path'],
       });
       for (const t of facts.turns) {
         expect(t.sessionIdIsThreadId, t.name).toBe(true);
