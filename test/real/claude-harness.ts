@@ -48,12 +48,19 @@ export interface ClaudeInstall {
  * An installed CLI that cannot report its version is an error, not a reason to skip.
  */
 export function findClaude(): ClaudeInstall | null {
-  const bin = process.env.CLAUDE_CODE_BIN ?? join(REAL_DIR, 'node_modules', '.bin', 'claude');
+  return findCli(process.env.CLAUDE_CODE_BIN ?? join(REAL_DIR, 'node_modules', '.bin', 'claude'), /^(\d+\.\d+\.\d+)/);
+}
+
+/**
+ * `bin` and the version its `--version` prints (the first group of `versionPattern`), run in
+ * a throwaway HOME; null when `bin` does not exist, an error when it cannot say its version.
+ */
+export function findCli(bin: string, versionPattern: RegExp): { bin: string; version: string } | null {
   if (!existsSync(bin)) return null;
-  const home = mkdtempSync(join(tmpdir(), 'confab-claude-version-'));
+  const home = mkdtempSync(join(tmpdir(), 'confab-cli-version-'));
   try {
-    const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home } });
-    const match = /^(\d+\.\d+\.\d+)/.exec(res.stdout ?? '');
+    const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: home } });
+    const match = versionPattern.exec(res.stdout ?? '');
     if (res.status !== 0 || !match?.[1]) {
       throw new Error(`${bin} --version failed (exit ${res.status ?? res.signal}): ${(res.stderr || res.stdout || String(res.error)).trim()}`);
     }
@@ -64,10 +71,10 @@ export function findClaude(): ClaudeInstall | null {
 }
 
 /** The version test/real/package.json pins. */
-export function pinnedVersion(): string {
+export function pinnedVersion(pkgName = '@anthropic-ai/claude-code'): string {
   const pkg = JSON.parse(readFileSync(join(REAL_DIR, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
-  const v = pkg.devDependencies?.['@anthropic-ai/claude-code'];
-  if (!v) throw new Error('test/real/package.json does not pin @anthropic-ai/claude-code');
+  const v = pkg.devDependencies?.[pkgName];
+  if (!v) throw new Error(`test/real/package.json does not pin ${pkgName}`);
   return v;
 }
 

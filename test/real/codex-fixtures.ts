@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { CodexCapture, CodexTurnCapture } from './codex-session.js';
-import { makeSanitizer } from './fixture-writer.js';
+import { makeSanitizer, resetFixtureDir } from './fixture-writer.js';
 import type { ProcEntry } from './scripted-session.js';
 
 /**
@@ -174,21 +173,7 @@ export function codexFacts(cap: CodexCapture, version: string): CodexFacts {
 /** Replace `dir` with the capture's sanitized fixtures and a README rendered from the facts. */
 export function writeCodexFixtures(cap: CodexCapture, facts: CodexFacts, dir: string): string[] {
   const clean = makeSanitizer(cap, undefined, [[cap.codexHome, '<CODEX_HOME>']]);
-  // NOTES.md is written by hand (what the facts mean); it survives regeneration.
-  const notesPath = join(dir, 'NOTES.md');
-  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : null;
-  rmSync(dir, { recursive: true, force: true });
-  if (notes !== null) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(notesPath, notes);
-  }
-  const files: string[] = [];
-  const put = (rel: string, text: string): void => {
-    const path = join(dir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    files.push(rel);
-  };
+  const { files, put } = resetFixtureDir(dir);
   const last = cap.turns[cap.turns.length - 1];
   for (const [rel, text] of Object.entries(last?.rollouts ?? {})) put(join('codex-home', rel), clean(text));
   const hooks = cap.turns.flatMap((t) => t.hooks.map((h) => JSON.stringify({ run: t.plan.name, ...h })));

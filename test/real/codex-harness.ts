@@ -1,9 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REAL_DIR, RECORDER, runCli, type CliRun } from './claude-harness.js';
+import { findCli, pinnedVersion, REAL_DIR, RECORDER, runCli, type CliRun } from './claude-harness.js';
 
 /**
  * Drives the real Codex CLI (installed pinned under test/real/node_modules by `npm run
@@ -33,36 +32,16 @@ export const DUMMY_KEY = 'sk-loopback-dummy-key-for-tests-only';
 export const MODEL = 'gpt-5-codex';
 const PACKAGE = '@openai/codex';
 
-export interface CodexInstall {
-  bin: string;
-  version: string;
-}
-
 /**
  * The pinned CLI if `npm run test:real` installed it (CODEX_BIN overrides), else null. An
  * installed CLI that cannot report its version is an error, not a reason to skip.
  */
-export function findCodex(): CodexInstall | null {
-  const bin = process.env.CODEX_BIN ?? join(REAL_DIR, 'node_modules', '.bin', 'codex');
-  if (!existsSync(bin)) return null;
-  const home = mkdtempSync(join(tmpdir(), 'confab-codex-version-'));
-  try {
-    const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: home } });
-    const match = /(\d+\.\d+\.\d+)/.exec(res.stdout ?? '');
-    if (res.status !== 0 || !match?.[1]) {
-      throw new Error(`${bin} --version failed (exit ${res.status ?? res.signal}): ${(res.stderr || res.stdout || String(res.error)).trim()}`);
-    }
-    return { bin, version: match[1] };
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
+export function findCodex(): { bin: string; version: string } | null {
+  return findCli(process.env.CODEX_BIN ?? join(REAL_DIR, 'node_modules', '.bin', 'codex'), /^codex-cli (\d+\.\d+\.\d+)/m);
 }
 
 export function pinnedCodexVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(REAL_DIR, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
-  const v = pkg.devDependencies?.[PACKAGE];
-  if (!v) throw new Error(`test/real/package.json does not pin ${PACKAGE}`);
-  return v;
+  return pinnedVersion(PACKAGE);
 }
 
 function tomlString(s: string): string {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { headerValue, listenLoopback, openEventStream, parseBody, pieces, refuse, sendJson, toolNamesOf, type LoopbackApi } from './loopback-http.js';
 
 /**
  * A loopback stand-in for the Anthropic Messages API, good enough for the real Claude Code
@@ -51,41 +51,18 @@ export interface RequestLogEntry {
   sessionHeader?: string;
 }
 
-export interface FakeAnthropic {
-  readonly url: string;
-  readonly port: number;
-  readonly requests: readonly RequestLogEntry[];
-  close(): Promise<void>;
-}
+export type FakeAnthropic = LoopbackApi<RequestLogEntry>;
 
 export async function startFakeAnthropic(script: Script): Promise<FakeAnthropic> {
   const requests: RequestLogEntry[] = [];
   let seq = 0;
-  const server: Server = createServer((req, res) => {
-    readBody(req)
-      .then((body) => {
-        const entry = handle(req, res, body, script, ++seq);
-        requests.push(entry);
-      })
-      .catch((err: unknown) => {
-        sendJson(res, 500, apiError('api_error', err instanceof Error ? err.message : String(err)));
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await listenLoopback(
+    (req, res, body) => {
+      requests.push(handle(req, res, body, script, ++seq));
+    },
+    (message) => apiError('api_error', message),
+  );
+  return { url: `http://127.0.0.1:${server.port}`, port: server.port, requests, close: server.close };
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, body: string, script: Script, seq: number): RequestLogEntry {
@@ -100,17 +77,10 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string, script:
     sessionHeader: headerValue(req, 'x-claude-code-session-id'),
   };
   if (req.method !== 'POST' || (url.pathname !== '/v1/messages' && url.pathname !== '/v1/messages/count_tokens')) {
-    sendJson(res, 404, apiError('not_found_error', `no route ${req.method} ${url.pathname}`));
-    return entry;
+    return refuse(res, entry, 404, 'not-found', apiError('not_found_error', `no route ${req.method} ${url.pathname}`));
   }
-  let parsed: MessagesRequest;
-  try {
-    parsed = parseMessagesRequest(JSON.parse(body) as unknown, url.pathname === '/v1/messages/count_tokens');
-  } catch (err) {
-    entry.step = 'invalid';
-    sendJson(res, 400, apiError('invalid_request_error', err instanceof Error ? err.message : String(err)));
-    return entry;
-  }
+  const parsed = parseBody(body, (raw) => parseMessagesRequest(raw, url.pathname === '/v1/messages/count_tokens'));
+  if (parsed instanceof Error) return refuse(res, entry, 400, 'invalid', apiError('invalid_request_error', parsed.message));
   entry.model = parsed.model;
   entry.stream = parsed.stream;
   entry.toolNames = parsed.toolNames;
@@ -139,35 +109,11 @@ function parseMessagesRequest(raw: unknown, countOnly: boolean): MessagesRequest
     if (typeof msg.role !== 'string') throw new Error(`messages[${i}].role must be a string`);
     return { role: msg.role, content: msg.content };
   });
-  const tools = Array.isArray(obj.tools) ? obj.tools : [];
-  const toolNames = tools
-    .map((t: unknown) => (typeof t === 'object' && t !== null ? (t as Record<string, unknown>).name : undefined))
-    .filter((n): n is string => typeof n === 'string');
-  return { model: obj.model, stream: !countOnly && obj.stream === true, messages, toolNames };
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return { model: obj.model, stream: !countOnly && obj.stream === true, messages, toolNames: toolNamesOf(obj.tools) };
 }
 
 function apiError(type: string, message: string): unknown {
   return { type: 'error', error: { type, message } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function usage(outputTokens: number): Record<string, number> {
@@ -191,20 +137,8 @@ function outputTokensOf(reply: Reply): number {
   return Math.max(1, Math.ceil(JSON.stringify(reply.content).length / 4));
 }
 
-/** Split into at most `parts` non-empty pieces, so deltas arrive in several events as they do live. */
-function pieces(text: string, parts: number): string[] {
-  if (text.length === 0) return [];
-  const size = Math.ceil(text.length / parts);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
-
 function streamReply(res: ServerResponse, id: string, model: string, reply: Reply): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  const send = (event: string, data: Record<string, unknown>): void => {
-    res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
-  };
+  const send = openEventStream(res);
   send('message_start', {
     message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usage(1) },
   });

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { headerValue, listenLoopback, openEventStream, parseBody, pieces, refuse, toolNamesOf, type LoopbackApi } from './loopback-http.js';
 
 /**
  * A loopback stand-in for the OpenAI Responses API, good enough for the real Codex CLI
@@ -46,12 +46,7 @@ export interface ResponsesLogEntry {
   auth?: string;
 }
 
-export interface FakeResponses {
-  readonly url: string;
-  readonly port: number;
-  readonly requests: readonly ResponsesLogEntry[];
-  close(): Promise<void>;
-}
+export type FakeResponses = LoopbackApi<ResponsesLogEntry>;
 
 export interface FakeResponsesOptions {
   /** The key the CLI must send as `Authorization: Bearer <key>` (logged as matching or not). */
@@ -63,26 +58,13 @@ export interface FakeResponsesOptions {
 export async function startFakeResponses(script: ResponsesScript, opts: FakeResponsesOptions): Promise<FakeResponses> {
   const requests: ResponsesLogEntry[] = [];
   let seq = 0;
-  const server: Server = createServer((req, res) => {
-    readBody(req)
-      .then(async (body) => requests.push(await handle(req, res, body, script, ++seq, opts)))
-      .catch((err: unknown) => sendJson(res, 500, apiError('server_error', err instanceof Error ? err.message : String(err))));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await listenLoopback(
+    async (req, res, body) => {
+      requests.push(await handle(req, res, body, script, ++seq, opts));
+    },
+    (message) => apiError('server_error', message),
+  );
+  return { url: `http://127.0.0.1:${server.port}/v1`, port: server.port, requests, close: server.close };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, body: string, script: ResponsesScript, seq: number, opts: FakeResponsesOptions): Promise<ResponsesLogEntry> {
@@ -98,26 +80,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: string, s
     auth: authHeader === undefined ? 'none' : authHeader === `Bearer ${opts.dummyKey}` ? 'bearer dummy key' : 'other',
   };
   if (req.method !== 'POST' || url.pathname !== '/v1/responses') {
-    sendJson(res, 404, apiError('not_found', `no route ${req.method} ${url.pathname}`));
-    return entry;
+    return refuse(res, entry, 404, 'not-found', apiError('not_found', `no route ${req.method} ${url.pathname}`));
   }
-  let parsed: ResponsesRequest;
-  try {
-    parsed = parseResponsesRequest(JSON.parse(body) as unknown);
-  } catch (err) {
-    entry.step = 'invalid';
-    sendJson(res, 400, apiError('invalid_request_error', err instanceof Error ? err.message : String(err)));
-    return entry;
-  }
+  const parsed = parseBody(body, parseResponsesRequest);
+  if (parsed instanceof Error) return refuse(res, entry, 400, 'invalid', apiError('invalid_request_error', parsed.message));
   entry.model = parsed.model;
   entry.stream = parsed.stream;
   entry.toolNames = parsed.toolNames;
   entry.inputTypes = parsed.input.map((i) => (i.role ? `${i.type}:${i.role}` : i.type));
-  if (!parsed.stream) {
-    entry.step = 'invalid';
-    sendJson(res, 400, apiError('invalid_request_error', 'this stand-in only streams'));
-    return entry;
-  }
+  if (!parsed.stream) return refuse(res, entry, 400, 'invalid', apiError('invalid_request_error', 'this stand-in only streams'));
   const { step, output } = script(parsed);
   entry.step = step;
   await opts.beforeReply?.(step);
@@ -141,52 +112,17 @@ function parseResponsesRequest(raw: unknown): ResponsesRequest {
       content: item.content,
     };
   });
-  const tools = Array.isArray(obj.tools) ? obj.tools : [];
-  const toolNames = tools
-    .map((t: unknown) => (typeof t === 'object' && t !== null ? ((t as Record<string, unknown>).name ?? (t as Record<string, unknown>).type) : undefined))
-    .filter((n): n is string => typeof n === 'string');
-  return { model: obj.model, stream: obj.stream === true, input, toolNames };
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return { model: obj.model, stream: obj.stream === true, input, toolNames: toolNamesOf(obj.tools) };
 }
 
 function apiError(type: string, message: string): unknown {
   return { error: { type, message, code: null, param: null } };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** Split into at most `parts` non-empty pieces, so deltas arrive in several events as they do live. */
-function pieces(text: string, parts: number): string[] {
-  if (text.length === 0) return [];
-  const size = Math.ceil(text.length / parts);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
-
 function streamResponse(res: ServerResponse, id: string, model: string, output: OutputItem[], seq: number): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const stream = openEventStream(res);
   let sequence = 0;
-  const send = (type: string, data: Record<string, unknown>): void => {
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
-  };
+  const send = (type: string, data: Record<string, unknown>): void => stream(type, { sequence_number: sequence++, ...data });
   const base = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), model, output: [] as unknown[] };
   send('response.created', { response: { ...base, status: 'in_progress' } });
   send('response.in_progress', { response: { ...base, status: 'in_progress' } });

@@ -38,6 +38,28 @@ export function makeSanitizer(cap: { root: string; home: string; project: string
   };
 }
 
+/**
+ * Empty `dir` for fixtures about to be regenerated; NOTES.md is written by hand (what the
+ * numbers mean) and survives. `put` writes a file under `dir` and lists it in `files`.
+ */
+export function resetFixtureDir(dir: string): { files: string[]; put: (rel: string, text: string) => void } {
+  const notesPath = join(dir, 'NOTES.md');
+  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : null;
+  rmSync(dir, { recursive: true, force: true });
+  if (notes !== null) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(notesPath, notes);
+  }
+  const files: string[] = [];
+  const put = (rel: string, text: string): void => {
+    const path = join(dir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    files.push(rel);
+  };
+  return { files, put };
+}
+
 export interface WrittenFixtures {
   dir: string;
   files: string[];
@@ -54,21 +76,7 @@ export function writeFixtures(
   interactive?: { cap: InteractiveCapture; facts: InteractiveFacts },
 ): WrittenFixtures {
   const clean = makeSanitizer(cap, facts.projectKey);
-  // NOTES.md is written by hand (what the numbers mean); it survives regeneration.
-  const notesPath = join(dir, 'NOTES.md');
-  const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : null;
-  rmSync(dir, { recursive: true, force: true });
-  if (notes !== null) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(notesPath, notes);
-  }
-  const files: string[] = [];
-  const put = (rel: string, text: string): void => {
-    const path = join(dir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    files.push(rel);
-  };
+  const { files, put } = resetFixtureDir(dir);
   const last = cap.turns[cap.turns.length - 1];
   if (!last) throw new Error('the capture has no turns');
 
