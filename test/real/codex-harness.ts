@@ -62,8 +62,8 @@ function defaultTimeoutS(eventName: string): number {
  * hash does not match is dropped without a word, so the suite checks the trust status
  * Codex reports (`codexHookList`) rather than relying on this.
  */
-function trustHash(eventName: string, command: string): string {
-  const identity = { event_name: eventName, hooks: [{ async: false, command, statusMessage: '', timeout: defaultTimeoutS(eventName), type: 'command' }] };
+function trustHash(eventName: string, command: string, timeoutS = defaultTimeoutS(eventName)): string {
+  const identity = { event_name: eventName, hooks: [{ async: false, command, statusMessage: '', timeout: timeoutS, type: 'command' }] };
   return `sha256:${createHash('sha256').update(JSON.stringify(identity), 'utf8').digest('hex')}`;
 }
 
@@ -71,9 +71,16 @@ function trustHash(eventName: string, command: string): string {
  * `<codexHome>/config.toml`: the loopback provider (Responses wire, dummy key from
  * KEY_ENV, no retries so a stand-in mistake fails fast), no approvals, no sandbox, and — when
  * `hook` is given — one trusted command hook per event with no matcher (so every tool and
- * every source matches). Returns the path.
+ * every source matches). `timeoutsS` writes a `timeout` for the events it names; the trust
+ * hash then uses that value, so a timeout Codex clamps leaves the hook untrusted. Returns
+ * the path.
  */
-export function writeCodexConfig(codexHome: string, baseUrl: string, hook?: (event: CodexHookEvent) => string): string {
+export function writeCodexConfig(
+  codexHome: string,
+  baseUrl: string,
+  hook?: (event: CodexHookEvent) => string,
+  opts: { timeoutsS?: Partial<Record<CodexHookEvent, number>> } = {},
+): string {
   mkdirSync(codexHome, { recursive: true, mode: 0o700 });
   const path = join(codexHome, 'config.toml');
   const lines = [
@@ -96,8 +103,9 @@ export function writeCodexConfig(codexHome: string, baseUrl: string, hook?: (eve
     const state: string[] = [];
     for (const [event, eventName] of Object.entries(CODEX_HOOK_EVENTS) as Array<[CodexHookEvent, string]>) {
       const command = hook(event);
-      lines.push(`[[hooks.${event}]]`, `[[hooks.${event}.hooks]]`, 'type = "command"', `command = ${tomlString(command)}`, 'statusMessage = ""', '');
-      state.push(`[hooks.state.${tomlString(`${path}:${eventName}:0:0`)}]`, `trusted_hash = ${tomlString(trustHash(eventName, command))}`, '');
+      const timeout = opts.timeoutsS?.[event];
+      lines.push(`[[hooks.${event}]]`, `[[hooks.${event}.hooks]]`, 'type = "command"', `command = ${tomlString(command)}`, ...(timeout !== undefined ? [`timeout = ${timeout}`] : []), 'statusMessage = ""', '');
+      state.push(`[hooks.state.${tomlString(`${path}:${eventName}:0:0`)}]`, `trusted_hash = ${tomlString(trustHash(eventName, command, timeout))}`, '');
     }
     lines.push(...state);
   }

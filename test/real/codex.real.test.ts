@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles, makeGitProject } from './claude-harness.js';
 import { confabDaemonPids, daemonsDone, expectedStoredBytes } from './confab-check.js';
-import { CODEX_HOOK_EVENTS, codexEnv, DUMMY_KEY, findCodex, pinnedCodexVersion, runCodex, threadIdOf, writeCodexConfig } from './codex-harness.js';
+import { CODEX_HOOK_EVENTS, codexEnv, codexHookList, codexRecorderHook, DUMMY_KEY, findCodex, pinnedCodexVersion, runCodex, threadIdOf, writeCodexConfig } from './codex-harness.js';
 import { codexFacts, ROLLOUT_PATH, writeCodexFixtures, type CodexFacts, type CodexTurnFacts } from './codex-fixtures.js';
 import { runCodexSession, type CodexCapture } from './codex-session.js';
 import { CODEX_CALL_ID, CODEX_MAIN_PROMPT, CODEX_RESUME_PROMPT, codexScript, startFakeResponses } from './fake-responses.js';
@@ -75,6 +75,19 @@ describe.skipIf(!codex)(title, () => {
         expect({ event: h.event, trustStatus: h.trustStatus, enabled: h.enabled }).toEqual({ event: h.event, trustStatus: 'trusted', enabled: true });
         expect(h.timeoutSec, h.event).toBe(h.event === 'sessionEnd' ? 1 : 600);
       }
+    });
+
+    it("clamps a SessionEnd hook's timeout to 3 s (the trust hash covers the clamped value)", async () => {
+      const root = tempRoot('timeout');
+      const home = join(root, 'home');
+      const codexHome = join(home, '.codex');
+      mkdirSync(root, { recursive: true });
+      makeGitProject(join(root, 'project'));
+      writeCodexConfig(codexHome, 'http://127.0.0.1:9/v1', codexRecorderHook, { timeoutsS: { SessionEnd: 600, Stop: 600 } });
+      const hooks = await codexHookList(codex!.bin, { cwd: join(root, 'project'), env: codexEnv({ home, codexHome }) });
+      const byEvent = new Map(hooks.map((h) => [h.eventName, h]));
+      expect({ timeoutSec: byEvent.get('sessionEnd')?.timeoutSec, trustStatus: byEvent.get('sessionEnd')?.trustStatus }).toEqual({ timeoutSec: 3, trustStatus: 'modified' });
+      expect({ timeoutSec: byEvent.get('stop')?.timeoutSec, trustStatus: byEvent.get('stop')?.trustStatus }).toEqual({ timeoutSec: 600, trustStatus: 'trusted' });
     });
 
     it('codex exec fires SessionStart (startup), UserPromptSubmit, PreToolUse, PostToolUse, Stop, SessionEnd — in that order, once each', () => {

@@ -119,11 +119,13 @@ export const DEFAULT_TURNS: TurnPlan[] = [
   { name: 'resume', prompt: RESUME_PROMPT, join: 'resume', sessionEndDelayMs: 2500, sessionEndTimeoutS: 10 },
 ];
 
-/** The recorder's log: one record per hook call, with the outcome of a delayed call merged in. */
+/** The recorder's log: one record per complete line, with the outcome of a delayed call merged in. */
 export function readHookLog(path: string): HookRecord[] {
   if (!existsSync(path)) return [];
+  // The recorder may be appending while we read: the last line counts once its "\n" is there.
   const lines = readFileSync(path, 'utf8')
     .split('\n')
+    .slice(0, -1)
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as HookRecord | HookOutcome);
   const calls = lines.filter((l): l is HookRecord => l.phase === 'received');
