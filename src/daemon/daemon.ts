@@ -14,8 +14,8 @@ import type {
   TrackedFileSpec,
 } from './hook-types.js';
 import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
-import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
-import { isProcessAlive } from './liveness.js';
+import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from './launch.js';
+import { isProcessAlive, isSameProcessAlive } from './liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
 import { markSessionDeleted } from './deleted.js';
@@ -34,8 +34,13 @@ export interface DaemonConfig {
   parentPid?: number;
   /** Base period between cycles (default 30 s). The file watcher usually syncs sooner. */
   syncIntervalMs?: number;
-  /** Extra delay per cycle, uniform in [0, jitter) (default 5 s; 0 disables). */
+  /** Extra delay per cycle, uniform in [0, jitter) (default 5 s when the interval is unset too, else 0; 0 disables). */
   syncIntervalJitterMs?: number;
+  /**
+   * A daemon that served this session before and is still finishing it (its final sync):
+   * this one waits for it to exit before it starts, so the two never upload at once.
+   */
+  predecessor?: { pid: number; startTime?: string };
 }
 
 /** The part of the sync engine the daemon drives (implemented by `SyncEngine`). */
@@ -86,6 +91,9 @@ export const DEFAULT_DAEMON_TIMING: DaemonTiming = {
   maxNotFound: 3,
   watchDebounceMs: 25,
 };
+
+/** How often a daemon looks whether its predecessor has exited. */
+const PREDECESSOR_POLL_MS = 50;
 
 /** Wiring that is not part of the session's identity: where to upload, logs, watcher, clocks. */
 export interface DaemonOptions {
@@ -175,7 +183,8 @@ export class Daemon {
       cwd: config.cwd,
       parentPid: config.parentPid ?? 0,
       syncIntervalMs: config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : DEFAULT_SYNC_INTERVAL_MS,
-      syncIntervalJitterMs: config.syncIntervalJitterMs ?? DEFAULT_SYNC_JITTER_MS,
+      syncIntervalJitterMs: defaultJitter(config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : undefined, config.syncIntervalJitterMs),
+      predecessor: config.predecessor ?? { pid: 0 },
     });
     this.opts = options;
     this.timing = { ...DEFAULT_DAEMON_TIMING, ...options.timing };
@@ -196,6 +205,7 @@ export class Daemon {
   async run(): Promise<DaemonExit> {
     const removeSignals = this.opts.handleSignals ? this.installSignalHandlers() : () => {};
     try {
+      await this.waitForPredecessor();
       if (!(await this.waitForTranscript())) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
@@ -233,6 +243,24 @@ export class Daemon {
       process.off('SIGINT', onTerm);
       process.off('SIGHUP', onHup);
     };
+  }
+
+  /**
+   * A session handed over from a daemon still doing its final sync (its agent process exited,
+   * or a SessionEnd stopped it, and the session resumed at once): wait until that daemon has
+   * exited — it consumes its inbox, uploads what is on disk and settles its pending record —
+   * then start from the backend's numbers. Lines written meanwhile wait in the file. The wait
+   * is capped (a predecessor's shutdown is) and ends early if this daemon is asked to stop.
+   */
+  private async waitForPredecessor(): Promise<void> {
+    const { pid, startTime } = this.config.predecessor;
+    if (pid <= 0 || pid === process.pid) return;
+    const deadline = Date.now() + this.timing.shutdownTimeoutMs + 5_000;
+    if (!isSameProcessAlive(pid, startTime)) return;
+    this.log.info('waiting for the previous daemon of this session to finish', { predecessor_pid: pid });
+    while (isSameProcessAlive(pid, startTime) && !this.stopSignal.reason && Date.now() < deadline) {
+      await this.stopSignal.sleep(PREDECESSOR_POLL_MS, () => {});
+    }
   }
 
   /**

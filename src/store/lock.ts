@@ -117,6 +117,10 @@ async function breakStale(path: string, staleText: string): Promise<boolean> {
   }
 }
 
+function lockContent(): string {
+  return `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
+}
+
 /** Holds `path` until release(). Re-entrance is the caller's business (serialize in-process first). */
 export class FileLock {
   private released = false;
@@ -130,26 +134,55 @@ export class FileLock {
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
-    const content = `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
+    const content = lockContent();
     let wait = 1;
     for (;;) {
-      if (await createWithContent(path, content)) return new FileLock(path, content);
-      const seen = await readHolder(path);
-      if (seen) {
-        // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
-        const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
-        if (stale && (await breakStale(path, seen.text))) {
-          await opts.onBrokeStale?.(seen.holder);
-          wait = 1;
-          continue;
-        }
-      } else {
-        continue; // released between our attempt and our look: try again at once
+      const step = await FileLock.attempt(path, content, opts);
+      if (step instanceof FileLock) return step;
+      if (step === 'again') {
+        wait = 1;
+        continue;
       }
       if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
       await sleep(wait + Math.random() * wait);
       wait = Math.min(wait * 2, 50);
     }
+  }
+
+  /**
+   * Take the lock if nobody else holds it, without waiting: undefined when a live process
+   * holds it (or is breaking a stale one right now).
+   */
+  static async tryAcquire(path: string, opts: Omit<LockOptions, 'timeoutMs'> = {}): Promise<FileLock | undefined> {
+    const content = lockContent();
+    // A lock released (or a stale one broken) between our tries is retried; a few at most.
+    for (let i = 0; i < 5; i++) {
+      const step = await FileLock.attempt(path, content, opts);
+      if (step instanceof FileLock) return step;
+      if (step === 'held') return undefined;
+    }
+    return undefined;
+  }
+
+  /** Is the lock at `path` held by a process that may still run (without taking it)? */
+  static async isHeld(path: string): Promise<boolean> {
+    const seen = await readHolder(path);
+    return seen !== undefined && seen.holder !== undefined && (isAlive(seen.holder) && !(isSelf(seen.holder) && !heldHere.has(seen.text)));
+  }
+
+  /** One try: the lock, 'again' (it was free or broken: try at once), or 'held' (a live holder). */
+  private static async attempt(path: string, content: string, opts: Omit<LockOptions, 'timeoutMs'>): Promise<FileLock | 'again' | 'held'> {
+    if (await createWithContent(path, content)) return new FileLock(path, content);
+    const seen = await readHolder(path);
+    // Released between our attempt and our look: try again at once.
+    if (!seen) return 'again';
+    // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
+    const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
+    if (stale && (await breakStale(path, seen.text))) {
+      await opts.onBrokeStale?.(seen.holder);
+      return 'again';
+    }
+    return 'held';
   }
 
   async release(): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendInboxEvent, lastSessionEnd, readInboxEvents } from '../../src/daemon/inbox.js';
@@ -84,17 +85,17 @@ describe('stopDaemonForProvider', () => {
 describe('lock', () => {
   it('is exclusive, released on release, and broken when its holder died', async () => {
     const path = join(getSyncDir(), 'x', 'a.lock');
-    const a = tryLock(path);
+    const a = await tryLock(path);
     expect(a).toBeDefined();
-    expect(tryLock(path)).toBeUndefined();
-    a?.release();
-    const b = tryLock(path);
+    expect(await tryLock(path)).toBeUndefined();
+    await a?.release();
+    const b = await tryLock(path);
     expect(b).toBeDefined();
-    b?.release();
-    writeFileSync(path, JSON.stringify({ pid: await deadPid(), start: null }));
-    const c = tryLock(path);
+    await b?.release();
+    writeFileSync(path, `${await deadPid()} - ${hostname()} 0123456789ab\n`);
+    const c = await tryLock(path);
     expect(c).toBeDefined();
-    c?.release();
+    await c?.release();
   });
 
   it('lets exactly one of many racing processes in', async () => {
@@ -105,9 +106,9 @@ describe('lock', () => {
     // has tried (so a slow starter still meets a held lock), then the parent releases it.
     const at = Date.now() + 1500;
     const libScript = `
-      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({tryLock})=>{
+      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(async ({tryLock})=>{
         while(Date.now()<${at}){}
-        const l=tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
+        const l=await tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
         if(l){ process.on('SIGTERM',()=>{l.release();process.exit(0)}); setInterval(()=>{},1000); }
       })`;
     const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', libScript], { stdio: ['ignore', 'pipe', 'inherit'] }));

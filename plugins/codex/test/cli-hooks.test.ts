@@ -27,12 +27,14 @@ function runHook(event: string, payload: unknown, codexDir: string): Promise<{ c
 }
 
 describe('confab hook --provider codex', () => {
-  it('refuses session-end (Codex has none) and still answers Codex JSON', async () => {
+  it('accepts session-end (the payload Codex 0.171 sends) and answers Codex JSON', async () => {
     const home = makeCodexHome();
-    const res = await runHook('session-end', { session_id: CHILD_ID }, home.dir);
+    const path = writeRollout(home.sessions, CHILD_ID, [sessionMetaLine({ id: CHILD_ID }), turnContextLine()]);
+    const res = await runHook('session-end', { session_id: CHILD_ID, transcript_path: path, cwd: '/work/example', hook_event_name: 'SessionEnd', reason: 'other' }, home.dir);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toEqual({ continue: true });
-    expect(res.stderr.trim()).toBe('confab: Codex has no session-end hook');
+    expect(res.stderr).not.toContain('has no session-end hook');
+    expect(res.stderr).toContain(`no daemon found for session ${CHILD_ID}`);
   });
 
   it('starts no daemon for a thread a person did not start (a review sub-agent)', async () => {
