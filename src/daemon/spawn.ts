@@ -133,7 +133,6 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
       const blocked = await opts.beforeSpawn?.(input);
       // Not allowed to start a successor: leave the old daemon be (it stops with its agent).
       if (blocked !== undefined) return { status: 'skipped', reason: blocked };
-      await terminateDaemon(again);
       predecessor = { pid: again.pid, ...(again.pidStartTime ? { startTime: again.pidStartTime } : {}) };
       replaced = { pid: again.pid, reason };
     } else {
@@ -157,6 +156,9 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
     if (start) state.pidStartTime = start;
     else delete state.pidStartTime;
     saveState(state);
+    // Only now that the state names the successor: the old daemon removes the state on its
+    // way out if it still names the old one.
+    if (again && replaced) await terminateDaemon(again);
     return { status: 'started', pid, parentPid, ...(replaced ? { replaced } : {}) };
   } finally {
     await lock.release();

@@ -94,7 +94,9 @@ export async function stopDaemonForProvider(
   // Hand the session over now: the stopping daemon finishes its final sync on its own, and a
   // session resumed right away (same id) must be able to start a new daemon meanwhile.
   try {
-    deleteState(state);
+    // Unless a resumed session's hook has meanwhile handed the session to a successor.
+    const now = await loadStateForProvider(provider, externalId);
+    if (now && now.pid === state.pid) deleteState(now);
   } catch {
     // the daemon removes it itself on exit
   }
