@@ -157,11 +157,11 @@ describe('a session resumed while the previous run’s daemon is still alive', (
 
     const resumed = new AgentProcess(sbx, 'claude', 'claude-code');
     const start = await resumed.hook('session-start', session.payload('SessionStart', { source: 'resume' }));
+    const newDaemon = statePid(sbx, 'claude-code', session.sessionId);
+    // The first prompt of the resumed session, from the same agent process: no second hand-over.
+    const prompt = await resumed.hook('user-prompt-submit', session.payload('UserPromptSubmit', { prompt: 'go on' }));
     await waitFor(() => !isProcessAlive(oldDaemon), { what: 'the previous daemon to exit', timeoutMs: 20_000 });
     session.appendMain(20);
-    // The next prompt of the same agent process keeps the new daemon (no second hand-over).
-    const newDaemon = statePid(sbx, 'claude-code', session.sessionId);
-    const prompt = await resumed.hook('user-prompt-submit', session.payload('UserPromptSubmit', { prompt: 'go on' }));
     session.appendRest();
     const endPayload = session.payload('SessionEnd');
     await resumed.hook('session-end', endPayload);
