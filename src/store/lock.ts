@@ -150,16 +150,24 @@ export class FileLock {
   }
 
   /**
-   * Take the lock if nobody else holds it, without waiting: undefined when a live process
-   * holds it (or is breaking a stale one right now).
+   * Take the lock unless a live process holds it (then undefined), without waiting for that
+   * holder. A stale lock is broken by exactly one of the processes that find it.
    */
   static async tryAcquire(path: string, opts: Omit<LockOptions, 'timeoutMs'> = {}): Promise<FileLock | undefined> {
     const content = lockContent();
-    // A lock released (or a stale one broken) between our tries is retried; a few at most.
-    for (let i = 0; i < 5; i++) {
+    // A lock released (or a stale one broken) between our tries is tried again at once; a
+    // stale lock that others are breaking too, after a short random pause — until one of us
+    // holds it (then it is 'held' for the others), for a second at most.
+    const deadline = Date.now() + 1000;
+    let wait = 1;
+    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
       const step = await FileLock.attempt(path, content, opts);
       if (step instanceof FileLock) return step;
       if (step === 'held') return undefined;
+      if (step === 'contended') {
+        await sleep(wait + Math.random() * wait);
+        wait = Math.min(wait * 2, 20);
+      }
     }
     return undefined;
   }
@@ -167,22 +175,26 @@ export class FileLock {
   /** Is the lock at `path` held by a process that may still run (without taking it)? */
   static async isHeld(path: string): Promise<boolean> {
     const seen = await readHolder(path);
-    return seen !== undefined && seen.holder !== undefined && (isAlive(seen.holder) && !(isSelf(seen.holder) && !heldHere.has(seen.text)));
+    return seen?.holder !== undefined && isAlive(seen.holder) && !(isSelf(seen.holder) && !heldHere.has(seen.text));
   }
 
-  /** One try: the lock, 'again' (it was free or broken: try at once), or 'held' (a live holder). */
-  private static async attempt(path: string, content: string, opts: Omit<LockOptions, 'timeoutMs'>): Promise<FileLock | 'again' | 'held'> {
+  /**
+   * One try: the lock; 'again' (it was free or broken: try at once); 'contended' (stale, but
+   * another process is breaking it: try again shortly); or 'held' (a live holder).
+   */
+  private static async attempt(path: string, content: string, opts: Omit<LockOptions, 'timeoutMs'>): Promise<FileLock | 'again' | 'contended' | 'held'> {
     if (await createWithContent(path, content)) return new FileLock(path, content);
     const seen = await readHolder(path);
     // Released between our attempt and our look: try again at once.
     if (!seen) return 'again';
     // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
     const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
-    if (stale && (await breakStale(path, seen.text))) {
+    if (!stale) return 'held';
+    if (await breakStale(path, seen.text)) {
       await opts.onBrokeStale?.(seen.holder);
       return 'again';
     }
-    return 'held';
+    return 'contended';
   }
 
   async release(): Promise<void> {

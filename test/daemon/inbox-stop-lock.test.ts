@@ -122,6 +122,52 @@ describe('lock', () => {
   });
 });
 
+describe('lock: a stale lock found by several processes at once', () => {
+  it('is broken for exactly one of them: never two holders (many rounds)', async () => {
+    const path = join(getSyncDir(), 'race', 'stale.lock');
+    mkdirSync(join(getSyncDir(), 'race'), { recursive: true });
+    // Long-lived contenders: each round, all try at one shared instant, a winner holds the
+    // lock until told to release it, and each reports what it got.
+    const script = `
+      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({ tryLock }) => {
+        let held; let buf = '';
+        process.stdin.on('data', async (d) => {
+          buf += d;
+          for (let i; (i = buf.indexOf('\\n')) >= 0; ) {
+            const [cmd, at] = buf.slice(0, i).split(' '); buf = buf.slice(i + 1);
+            if (cmd === 'go') { while (Date.now() < Number(at)) {} held = await tryLock(${JSON.stringify(path)}); console.log(held ? 'won' : 'lost'); }
+            if (cmd === 'release') { await held?.release(); held = undefined; console.log('released'); }
+          }
+        });
+        console.log('ready');
+      })`;
+    const contenders = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outs = contenders.map(() => [] as string[]);
+    contenders.forEach((c, i) => c.stdout?.on('data', (d: Buffer) => outs[i]!.push(...d.toString().split('\n').filter(Boolean))));
+    const next = async (i: number, n: number) => waitFor(() => outs[i]!.length >= n, { what: 'a contender to answer', timeoutMs: 20_000 });
+    try {
+      for (let i = 0; i < contenders.length; i++) await next(i, 1);
+      const dead = await deadPid();
+      let doubleHolds = 0;
+      const rounds = 60;
+      for (let round = 0; round < rounds; round++) {
+        writeFileSync(path, `${dead} - ${hostname()} 0123456789ab\n`);
+        const at = Date.now() + 60;
+        for (const c of contenders) c.stdin?.write(`go ${at}\n`);
+        for (let i = 0; i < contenders.length; i++) await next(i, 2 + round * 2);
+        const winners = outs.filter((o) => o[1 + round * 2] === 'won').length;
+        expect(winners).toBeGreaterThanOrEqual(1);
+        if (winners > 1) doubleHolds++;
+        for (const c of contenders) c.stdin?.write('release\n');
+        for (let i = 0; i < contenders.length; i++) await next(i, 3 + round * 2);
+      }
+      expect(doubleHolds).toBe(0);
+    } finally {
+      for (const c of contenders) c.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
 describe('reaper', () => {
   it('removes dead, old states (namespaced and legacy, with inboxes) and keeps live or young ones', async () => {
     const dead = await deadPid();
