@@ -226,6 +226,16 @@ describe('Daemon lifecycle', () => {
   });
 });
 
+describe('Daemon timing defaults', () => {
+  it('has the default jitter with the default interval, and none with a chosen interval and no jitter', () => {
+    const opts = { backend: () => Promise.reject(new Error('unused')), createEngine: () => { throw new Error('unused'); } };
+    const session = { provider: 'test-agent', externalId: 'j-1', transcriptPath: '/t', cwd: '/w' };
+    expect(new Daemon(session, opts).config).toMatchObject({ syncIntervalMs: 30_000, syncIntervalJitterMs: 5_000 });
+    expect(new Daemon({ ...session, syncIntervalMs: 1000 }, opts).config).toMatchObject({ syncIntervalMs: 1000, syncIntervalJitterMs: 0 });
+    expect(new Daemon({ ...session, syncIntervalMs: 1000, syncIntervalJitterMs: 300 }, opts).config.syncIntervalJitterMs).toBe(300);
+  });
+});
+
 describe('Daemon hooks (daemon-owned)', () => {
   it('start, afterSync, syncError, inboxEvent and shutdown taps see and steer the daemon', async () => {
     const { daemon } = setup({ interval: 5, onEngine: (e) => e.failures.push(new BackendError('server', 'boom', { status: 500 })) });

@@ -231,4 +231,10 @@ describe('launch input and timing env', () => {
     });
     expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '3600001' }).intervalMs).toBe(30_000);
   });
+
+  it('defaults the jitter only when neither interval nor jitter is set, as the Go CLI does', () => {
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '250' })).toEqual({ intervalMs: 250, jitterMs: 0, invalid: [] });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_JITTER_MS: '700' })).toEqual({ intervalMs: 30_000, jitterMs: 700, invalid: [] });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '250', CONFAB_SYNC_JITTER_MS: '700' })).toMatchObject({ jitterMs: 700 });
+  });
 });
