@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { appendInboxEvent, lastSessionEnd, readInboxEvents } from '../../src/daemon/inbox.js';
 import { parseLaunchInput, syncTimingFromEnv } from '../../src/daemon/launch.js';
 import { tryLock } from '../../src/daemon/lock.js';
@@ -57,6 +57,41 @@ describe('stopDaemonForProvider', () => {
     expect(events[0]).toMatchObject({ type: 'session_end', hook_input: { reason: 'exit' } });
     // The session is handed over at once: a resumed session may start a new daemon meanwhile.
     expect(existsSync(getStatePathForProvider('test-agent', 'stop-1'))).toBe(false);
+  });
+
+  it('signals a Go CLI daemon at once (it never writes a ready marker) and waits only for ours', async () => {
+    const standIn = () => {
+      const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{console.log("term");process.exit(0)});console.log("ready");setInterval(()=>{},1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout?.on('data', (b) => (out += b));
+      return { child, out: () => out };
+    };
+    const go = standIn();
+    const ours = standIn();
+    await waitFor(() => go.out().includes('ready') && ours.out().includes('ready'), { what: 'the daemon stand-ins to start' });
+    // A Go CLI daemon's state: no pid_start_time.
+    const goState = newStateForProvider('test-agent', 'go-1', '/t', '/w', 0, go.child.pid);
+    delete goState.pidStartTime;
+    saveState(goState);
+    saveState(newStateForProvider('test-agent', 'ours-1', '/t', '/w', 0, ours.child.pid));
+    // With the clock stopped, any wait for a ready marker would never end.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+    try {
+      const settledAfterTicks = async (p: Promise<unknown>) => {
+        let settled = false;
+        void p.then(() => (settled = true));
+        for (let i = 0; i < 100 && !settled; i++) await new Promise((r) => setImmediate(r));
+        return settled;
+      };
+      expect(await settledAfterTicks(stopDaemonForProvider('test-agent', 'go-1', { reason: 'exit' }))).toBe(true);
+      const stoppingOurs = stopDaemonForProvider('test-agent', 'ours-1', { reason: 'exit' });
+      expect(await settledAfterTicks(stoppingOurs)).toBe(false);
+      await vi.advanceTimersByTimeAsync(1100);
+      await stoppingOurs;
+    } finally {
+      vi.useRealTimers();
+    }
+    await waitFor(() => go.out().includes('term') && ours.out().includes('term'), { what: 'both daemons to get SIGTERM' });
   });
 
   it('cleans up a stale state and says so', async () => {
