@@ -230,6 +230,22 @@ describe('reaper', () => {
     expect(existsSync(getStatePathForProvider('other', 'live-old'))).toBe(true);
   });
 
+  it('sets aside state files that cannot be decoded once they are older than a moment, and reads them no more', async () => {
+    const dir = join(getSyncDir(), 'test-agent');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bad-old.json'), 'not json');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'bad-old.json'), past, past);
+    writeFileSync(join(dir, 'bad-young.json'), '{"pid": "x"}');
+    const res = await reapStaleStates();
+    expect(res.setAside).toHaveLength(1);
+    expect(res.setAside[0]).toMatch(new RegExp(`^${join(dir, 'bad-old.json')}\\.invalid-`));
+    expect(existsSync(res.setAside[0]!)).toBe(true);
+    expect(existsSync(join(dir, 'bad-old.json'))).toBe(false);
+    expect(existsSync(join(dir, 'bad-young.json'))).toBe(true);
+    expect((await reapStaleStates()).setAside).toEqual([]);
+  });
+
   it('prunes daemon logs untouched for two weeks', () => {
     const dir = join(process.env.HOME as string, '.confab', 'logs', 'test-agent');
     mkdirSync(dir, { recursive: true });

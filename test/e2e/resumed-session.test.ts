@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendLines, rootRolloutLines, ROOT_ID, writeRollout } from '../../plugins/codex/test/fixtures.js';
 import { isProcessAlive } from '../../src/daemon/liveness.js';
@@ -173,5 +173,25 @@ describe('a session resumed while the previous run’s daemon is still alive', (
     expect(start.stderr).toContain(`taking over from pid ${oldDaemon}`);
     expect(newDaemon).not.toBe(oldDaemon);
     expect(prompt.stderr).toContain(`already running (pid ${newDaemon})`);
+  });
+});
+
+describe('a state file that cannot be decoded', () => {
+  it('is set aside with a warning and the session gets a daemon, instead of being blocked for good', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(8);
+    const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json`);
+    mkdirSync(dirname(statePath), { recursive: true });
+    writeFileSync(statePath, '{"external_id": "torn');
+    const start = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
+    expect(start.code).toBe(0);
+    expect(start.stderr).toContain(`warning: invalid state file ${statePath}: not JSON; set aside as ${statePath}.invalid-`);
+    expect(start.stderr).toContain('sync daemon started in background');
+    expect(readdirSync(dirname(statePath)).filter((f) => f.startsWith(`${session.sessionId}.json.invalid-`))).toHaveLength(1);
+    session.appendRest();
+    await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to finish', timeoutMs: 20_000 });
+    expect(await storedFile(sbx, session.sessionId, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
   });
 });
