@@ -176,6 +176,63 @@ describe('a session resumed while the previous run’s daemon is still alive', (
   });
 });
 
+describe('a session resumed while a Go CLI daemon still serves it', () => {
+  it('is handed over: the Go daemon is signalled, and the successor re-claims the state the Go daemon deletes on exit', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(6);
+    const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json`);
+    // A stand-in for a Go CLI daemon: on SIGTERM it deletes the session's state and inbox
+    // whoever they name (as the Go CLI does), then exits.
+    const goDaemon = sbx.spawn(
+      process.execPath,
+      ['-e', `process.on('SIGTERM', () => setTimeout(() => { require('node:fs').rmSync(${JSON.stringify(statePath)}, { force: true }); console.log('term'); process.exit(0); }, 300)); console.log('ready'); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    goDaemon.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    await waitFor(() => out.includes('ready'), { what: 'the Go daemon stand-in to start' });
+    const deadAgent = await new Promise<number>((resolve) => {
+      const c = sbx.spawn(process.execPath, ['-e', '0']);
+      c.once('exit', () => resolve(c.pid as number));
+    });
+    mkdirSync(dirname(statePath), { recursive: true });
+    // The Go CLI's keys and time format; no pid_start_time.
+    writeFileSync(
+      statePath,
+      JSON.stringify(
+        {
+          provider: 'claude-code',
+          external_id: session.sessionId,
+          transcript_path: session.transcriptPath,
+          cwd: session.cwd,
+          pid: goDaemon.pid,
+          parent_pid: deadAgent,
+          inbox_path: `${statePath.slice(0, -'.json'.length)}.inbox.jsonl`,
+          started_at: '2026-06-21T08:06:38.123456789+02:00',
+        },
+        null,
+        2,
+      ),
+    );
+
+    const start = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart', { source: 'resume' }) });
+    expect(start.stderr).toContain(`taking over from pid ${goDaemon.pid} (its agent process ${deadAgent} has exited)`);
+    await waitFor(() => out.includes('term') && !isProcessAlive(goDaemon.pid as number), { what: 'the Go daemon to be signalled and exit' });
+    const successor = await waitFor(() => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { pid: number }).pid : undefined), {
+      what: 'the successor to claim the session again',
+      timeoutMs: 20_000,
+    });
+    expect(successor).not.toBe(goDaemon.pid);
+    session.appendRest();
+    const end = await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
+    expect(end.stderr).not.toContain('no daemon found');
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the successor to finish', timeoutMs: 20_000 });
+    expect(await storedFile(sbx, session.sessionId, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
+    expect((await storedEvents(sbx, session.sessionId)).map((e) => e.payload)).toEqual([JSON.parse(session.payload('SessionEnd'))]);
+  });
+});
+
 describe('a state file that cannot be decoded', () => {
   it('is set aside with a warning and the session gets a daemon, instead of being blocked for good', async () => {
     const sbx = sandbox();
