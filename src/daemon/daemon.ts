@@ -500,6 +500,11 @@ export class Daemon {
       this.log.warn(`could not read inbox: ${errText(err)}`);
     }
 
+    // A session_end an earlier daemon of this session still owed (it stopped before the
+    // backend took it, and the session resumed at once): sent before ours, since clearing
+    // the pending record below would otherwise drop it.
+    const earlier = this.opts.manageState ? this.sessionEndOwedByPredecessor(sessionEnd) : undefined;
+    let earlierSent = false;
     let pending = true;
     let sessionEndSent = false;
     if (reason !== 'session-deleted') {
@@ -511,6 +516,10 @@ export class Daemon {
           const engine = this.engine;
           if (!engine?.initialized) return;
           pending = report ? !report.complete : await engine.hasPendingLines().catch(() => true);
+          if (earlier?.hook_input && !pending) {
+            await engine.sendSessionEnd(earlier.hook_input, earlier.timestamp, { signal: controller.signal });
+            earlierSent = true;
+          }
           if (sessionEnd?.hook_input && !pending) {
             await engine.sendSessionEnd(sessionEnd.hook_input, sessionEnd.timestamp, { signal: controller.signal });
             sessionEndSent = true;
@@ -542,7 +551,10 @@ export class Daemon {
       }
     }
     if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
-    this.settlePending(reason, pending, sessionEnd, sessionEndSent);
+    // One event slot per record: an earlier event not delivered goes first (ours, if it was
+    // not delivered either, is then lost: both failing at once is the one case left).
+    if (earlier && !earlierSent) this.settlePending(reason, pending, earlier, false);
+    else this.settlePending(reason, pending, sessionEnd, sessionEndSent);
     if (reason === 'session-deleted' && (this.opts.manageState || this.opts.drain)) {
       try {
         markSessionDeleted(this.config.provider, this.config.externalId);
@@ -552,6 +564,21 @@ export class Daemon {
     }
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
+  }
+
+  /** The session_end of a pending record left by an earlier daemon that is gone, unless it is ours. */
+  private sessionEndOwedByPredecessor(own: InboxEvent | undefined): InboxEvent | undefined {
+    let rec: ReturnType<typeof readPending>;
+    try {
+      rec = readPending(this.config.provider, this.config.externalId);
+    } catch {
+      return undefined;
+    }
+    const event = rec?.session_end;
+    if (!rec || !event?.hook_input) return undefined;
+    if (rec.daemon_pid && (rec.daemon_pid === process.pid || isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time))) return undefined;
+    if (own && own.timestamp === event.timestamp && JSON.stringify(own.hook_input) === JSON.stringify(event.hook_input)) return undefined;
+    return event;
   }
 
   /**

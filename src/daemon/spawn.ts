@@ -1,5 +1,5 @@
 import type * as ChildProcess from 'node:child_process';
-import { closeSync, openSync, renameSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { logDir } from '../paths.js';
@@ -10,7 +10,7 @@ import { isProcessAlive, isSameProcessAlive, processStartTime } from './liveness
 import { tryLock } from './lock.js';
 import { readPending } from './pending.js';
 import { StateFormatError, type State } from './state.js';
-import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, newStateForProvider, saveState } from './state-store.js';
+import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, newStateForProvider, saveState, setStateAside } from './state-store.js';
 import { terminateDaemon } from './stop.js';
 
 /** `<log dir>/<provider>/<external_id>.log`: one log per daemon. */
@@ -189,18 +189,4 @@ function stoppingDaemon(provider: string, externalId: string): { pid: number; st
   }
   if (!rec?.daemon_pid || !isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time)) return undefined;
   return { pid: rec.daemon_pid, ...(rec.daemon_start_time ? { startTime: rec.daemon_start_time } : {}) };
-}
-
-/**
- * Move a state file that cannot be decoded out of the way (`<file>.invalid-<time>`, kept for
- * a look, never read again), as the Go CLI overwrote it. Returns the new path.
- */
-export function setStateAside(path: string): string {
-  const aside = `${path}.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  try {
-    renameSync(path, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return aside;
 }

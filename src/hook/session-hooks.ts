@@ -77,6 +77,7 @@ export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
   try {
     const reaped = await reapStaleStates();
     if (reaped.reaped.length) ctx.log.info('reaped stale states', { count: reaped.reaped.length });
+    for (const path of reaped.setAside) ctx.log.warn('set aside a state file that cannot be decoded', { path });
     pruneDaemonLogs();
   } catch (err) {
     ctx.log.debug(`reaper failed: ${err instanceof Error ? err.message : String(err)}`);
