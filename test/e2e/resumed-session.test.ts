@@ -75,6 +75,15 @@ function statePid(sbx: Sandbox, provider: string, id: string): number | undefine
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid : undefined;
 }
 
+/** A replayed Claude Code session with `lines` written, and its state file's path (its directory made). */
+function claudeSessionAndStatePath(sbx: Sandbox, lines: number) {
+  const session = new ReplayedClaudeSession(sbx.claudeDir);
+  session.appendMain(lines);
+  const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json`);
+  mkdirSync(dirname(statePath), { recursive: true });
+  return { session, statePath };
+}
+
 function codexSession(sbx: Sandbox) {
   const codexDir = sbx.dir('codex-home');
   sbx.env.CONFAB_CODEX_DIR = codexDir;
@@ -179,9 +188,7 @@ describe('a session resumed while the previous run’s daemon is still alive', (
 describe('a session resumed while a Go CLI daemon still serves it', () => {
   it('is handed over: the Go daemon is signalled, and the successor re-claims the state the Go daemon deletes on exit', async () => {
     const sbx = sandbox();
-    const session = new ReplayedClaudeSession(sbx.claudeDir);
-    session.appendMain(6);
-    const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json`);
+    const { session, statePath } = claudeSessionAndStatePath(sbx, 6);
     // A stand-in for a Go CLI daemon: on SIGTERM it deletes the session's state and inbox
     // whoever they name (as the Go CLI does), then exits.
     const goDaemon = sbx.spawn(
@@ -196,7 +203,6 @@ describe('a session resumed while a Go CLI daemon still serves it', () => {
       const c = sbx.spawn(process.execPath, ['-e', '0']);
       c.once('exit', () => resolve(c.pid as number));
     });
-    mkdirSync(dirname(statePath), { recursive: true });
     // The Go CLI's keys and time format; no pid_start_time.
     writeFileSync(
       statePath,
@@ -236,10 +242,7 @@ describe('a session resumed while a Go CLI daemon still serves it', () => {
 describe('a state file that cannot be decoded', () => {
   it('is set aside with a warning and the session gets a daemon, instead of being blocked for good', async () => {
     const sbx = sandbox();
-    const session = new ReplayedClaudeSession(sbx.claudeDir);
-    session.appendMain(8);
-    const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json`);
-    mkdirSync(dirname(statePath), { recursive: true });
+    const { session, statePath } = claudeSessionAndStatePath(sbx, 8);
     writeFileSync(statePath, '{"external_id": "torn');
     const start = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
     expect(start.code).toBe(0);
