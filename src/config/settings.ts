@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from '../daemon/launch.js';
+import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../daemon/launch.js';
 import { parseLogLevel, type LogLevel } from '../log.js';
 import { userConfigPath } from '../paths.js';
 import type { PluginSpec } from '../plugin/spec.js';
@@ -122,7 +122,8 @@ export async function resolveSettings(
 
   let intervalMs = DEFAULT_SYNC_INTERVAL_MS;
   let intervalSource: SettingSource = 'default';
-  let jitterMs = DEFAULT_SYNC_JITTER_MS;
+  let intervalSet: number | undefined;
+  let jitterSet: number | undefined;
   const layers: [SettingSource, number | undefined, number | undefined][] = [
     ['user', user.sync_interval_ms, user.sync_jitter_ms],
     ['project', pc?.sync?.intervalMs, pc?.sync?.jitterMs],
@@ -133,9 +134,11 @@ export async function resolveSettings(
     if (interval !== undefined) {
       intervalMs = interval;
       intervalSource = source;
+      intervalSet = interval;
     }
-    if (jitter !== undefined) jitterMs = jitter;
+    if (jitter !== undefined) jitterSet = jitter;
   }
+  const jitterMs = defaultJitter(intervalSet, jitterSet);
 
   // Redaction is on unless explicitly disabled (the Go CLI redacted nothing without a section).
   const ur = user.redaction;

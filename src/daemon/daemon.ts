@@ -14,8 +14,8 @@ import type {
   TrackedFileSpec,
 } from './hook-types.js';
 import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
-import { DEFAULT_SYNC_INTERVAL_MS, DEFAULT_SYNC_JITTER_MS } from './launch.js';
-import { isProcessAlive } from './liveness.js';
+import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from './launch.js';
+import { isProcessAlive, isSameProcessAlive } from './liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
 import type { State } from './state.js';
 import { markSessionDeleted } from './deleted.js';
@@ -34,8 +34,13 @@ export interface DaemonConfig {
   parentPid?: number;
   /** Base period between cycles (default 30 s). The file watcher usually syncs sooner. */
   syncIntervalMs?: number;
-  /** Extra delay per cycle, uniform in [0, jitter) (default 5 s; 0 disables). */
+  /** Extra delay per cycle, uniform in [0, jitter) (default 5 s when the interval is unset too, else 0; 0 disables). */
   syncIntervalJitterMs?: number;
+  /**
+   * A daemon that served this session before and is still finishing it (its final sync):
+   * this one waits for it to exit before it starts, so the two never upload at once.
+   */
+  predecessor?: { pid: number; startTime?: string };
 }
 
 /** The part of the sync engine the daemon drives (implemented by `SyncEngine`). */
@@ -86,6 +91,9 @@ export const DEFAULT_DAEMON_TIMING: DaemonTiming = {
   maxNotFound: 3,
   watchDebounceMs: 25,
 };
+
+/** How often a daemon looks whether its predecessor has exited. */
+const PREDECESSOR_POLL_MS = 50;
 
 /** Wiring that is not part of the session's identity: where to upload, logs, watcher, clocks. */
 export interface DaemonOptions {
@@ -175,7 +183,8 @@ export class Daemon {
       cwd: config.cwd,
       parentPid: config.parentPid ?? 0,
       syncIntervalMs: config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : DEFAULT_SYNC_INTERVAL_MS,
-      syncIntervalJitterMs: config.syncIntervalJitterMs ?? DEFAULT_SYNC_JITTER_MS,
+      syncIntervalJitterMs: defaultJitter(config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : undefined, config.syncIntervalJitterMs),
+      predecessor: config.predecessor ?? { pid: 0 },
     });
     this.opts = options;
     this.timing = { ...DEFAULT_DAEMON_TIMING, ...options.timing };
@@ -196,6 +205,7 @@ export class Daemon {
   async run(): Promise<DaemonExit> {
     const removeSignals = this.opts.handleSignals ? this.installSignalHandlers() : () => {};
     try {
+      await this.waitForPredecessor();
       if (!(await this.waitForTranscript())) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
@@ -233,6 +243,24 @@ export class Daemon {
       process.off('SIGINT', onTerm);
       process.off('SIGHUP', onHup);
     };
+  }
+
+  /**
+   * A session handed over from a daemon still doing its final sync (its agent process exited,
+   * or a SessionEnd stopped it, and the session resumed at once): wait until that daemon has
+   * exited — it consumes its inbox, uploads what is on disk and settles its pending record —
+   * then start from the backend's numbers. Lines written meanwhile wait in the file. The wait
+   * is capped (a predecessor's shutdown is) and ends early if this daemon is asked to stop.
+   */
+  private async waitForPredecessor(): Promise<void> {
+    const { pid, startTime } = this.config.predecessor;
+    if (pid <= 0 || pid === process.pid) return;
+    const deadline = Date.now() + this.timing.shutdownTimeoutMs + 5_000;
+    if (!isSameProcessAlive(pid, startTime)) return;
+    this.log.info('waiting for the previous daemon of this session to finish', { predecessor_pid: pid });
+    while (isSameProcessAlive(pid, startTime) && !this.stopSignal.reason && Date.now() < deadline) {
+      await this.stopSignal.sleep(PREDECESSOR_POLL_MS, () => {});
+    }
   }
 
   /**
@@ -472,6 +500,11 @@ export class Daemon {
       this.log.warn(`could not read inbox: ${errText(err)}`);
     }
 
+    // A session_end an earlier daemon of this session still owed (it stopped before the
+    // backend took it, and the session resumed at once): sent before ours, since clearing
+    // the pending record below would otherwise drop it.
+    const earlier = this.opts.manageState ? this.sessionEndOwedByPredecessor(sessionEnd) : undefined;
+    let earlierSent = false;
     let pending = true;
     let sessionEndSent = false;
     if (reason !== 'session-deleted') {
@@ -483,6 +516,10 @@ export class Daemon {
           const engine = this.engine;
           if (!engine?.initialized) return;
           pending = report ? !report.complete : await engine.hasPendingLines().catch(() => true);
+          if (earlier?.hook_input && !pending) {
+            await engine.sendSessionEnd(earlier.hook_input, earlier.timestamp, { signal: controller.signal });
+            earlierSent = true;
+          }
           if (sessionEnd?.hook_input && !pending) {
             await engine.sendSessionEnd(sessionEnd.hook_input, sessionEnd.timestamp, { signal: controller.signal });
             sessionEndSent = true;
@@ -514,7 +551,10 @@ export class Daemon {
       }
     }
     if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
-    this.settlePending(reason, pending, sessionEnd, sessionEndSent);
+    // One event slot per record: an earlier event not delivered goes first (ours, if it was
+    // not delivered either, is then lost: both failing at once is the one case left).
+    if (earlier && !earlierSent) this.settlePending(reason, pending, earlier, false);
+    else this.settlePending(reason, pending, sessionEnd, sessionEndSent);
     if (reason === 'session-deleted' && (this.opts.manageState || this.opts.drain)) {
       try {
         markSessionDeleted(this.config.provider, this.config.externalId);
@@ -524,6 +564,21 @@ export class Daemon {
     }
     this.log.info('daemon stopped', { reason, pending, session_end_sent: sessionEndSent });
     return { reason, pending, sessionEndSent };
+  }
+
+  /** The session_end of a pending record left by an earlier daemon that is gone, unless it is ours. */
+  private sessionEndOwedByPredecessor(own: InboxEvent | undefined): InboxEvent | undefined {
+    let rec: ReturnType<typeof readPending>;
+    try {
+      rec = readPending(this.config.provider, this.config.externalId);
+    } catch {
+      return undefined;
+    }
+    const event = rec?.session_end;
+    if (!rec || !event?.hook_input) return undefined;
+    if (rec.daemon_pid && (rec.daemon_pid === process.pid || isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time))) return undefined;
+    if (own && own.timestamp === event.timestamp && JSON.stringify(own.hook_input) === JSON.stringify(event.hook_input)) return undefined;
+    return event;
   }
 
   /**

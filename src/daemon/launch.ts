@@ -13,6 +13,12 @@ export interface LaunchInput {
   model?: string;
   /** confab only (the Go CLI ignores it): resume a pending session, then exit. */
   drain?: boolean;
+  /**
+   * confab only: a daemon that served this session before and is finishing it (its final
+   * sync). The new daemon waits for it to exit before it starts, so the two never race.
+   */
+  predecessor_pid?: number;
+  predecessor_start_time?: string;
 }
 
 export class LaunchInputError extends Error {
@@ -58,6 +64,13 @@ export function parseLaunchInput(text: string): LaunchInput {
     cwd: str('cwd', false) ?? '',
   };
   if (typeof parentPid === 'number' && parentPid > 0) out.parent_pid = parentPid;
+  const predecessor = r.predecessor_pid;
+  if (predecessor !== undefined && predecessor !== null) {
+    if (typeof predecessor !== 'number' || !Number.isInteger(predecessor) || predecessor <= 0) throw new LaunchInputError('"predecessor_pid" must be a positive integer');
+    out.predecessor_pid = predecessor;
+    const start = str('predecessor_start_time', false);
+    if (start !== undefined) out.predecessor_start_time = start;
+  }
   if (r.drain === true) out.drain = true;
   for (const key of ['session_parent_id', 'config_dir', 'model'] as const) {
     const v = str(key, false);
@@ -67,7 +80,11 @@ export function parseLaunchInput(text: string): LaunchInput {
 }
 
 export const DEFAULT_SYNC_INTERVAL_MS = 30_000;
-/** Uniform in [0, jitter): spreads many daemons' cycles apart (the Go CLI meant to and did not). */
+/**
+ * Uniform in [0, jitter): spreads many daemons' cycles apart. As in the Go CLI, it applies
+ * only when neither the interval nor the jitter is set: a chosen interval gets no jitter
+ * unless one is chosen too.
+ */
 export const DEFAULT_SYNC_JITTER_MS = 5_000;
 const MAX_ENV_MS = 3_600_000;
 
@@ -78,12 +95,18 @@ function envMs(value: string | undefined, min: number): number | undefined {
   return n >= min && n <= MAX_ENV_MS ? n : undefined;
 }
 
-/** `CONFAB_SYNC_INTERVAL_MS` (1…3,600,000) and `CONFAB_SYNC_JITTER_MS` (0…3,600,000); invalid values fall back to the defaults. */
+/** `CONFAB_SYNC_INTERVAL_MS` (1…3,600,000) and `CONFAB_SYNC_JITTER_MS` (0…3,600,000); invalid values count as unset. */
 export function syncTimingFromEnv(env: NodeJS.ProcessEnv = process.env): { intervalMs: number; jitterMs: number; invalid: string[] } {
   const invalid: string[] = [];
   const interval = envMs(env.CONFAB_SYNC_INTERVAL_MS, 1);
   if (env.CONFAB_SYNC_INTERVAL_MS !== undefined && interval === undefined) invalid.push('CONFAB_SYNC_INTERVAL_MS');
   const jitter = envMs(env.CONFAB_SYNC_JITTER_MS, 0);
   if (env.CONFAB_SYNC_JITTER_MS !== undefined && jitter === undefined) invalid.push('CONFAB_SYNC_JITTER_MS');
-  return { intervalMs: interval ?? DEFAULT_SYNC_INTERVAL_MS, jitterMs: jitter ?? DEFAULT_SYNC_JITTER_MS, invalid };
+  return { intervalMs: interval ?? DEFAULT_SYNC_INTERVAL_MS, jitterMs: defaultJitter(interval, jitter), invalid };
+}
+
+/** The jitter for an interval and jitter as set (undefined: not set), the Go CLI's way. */
+export function defaultJitter(intervalMs: number | undefined, jitterMs: number | undefined): number {
+  if (jitterMs !== undefined) return jitterMs;
+  return intervalMs === undefined ? DEFAULT_SYNC_JITTER_MS : 0;
 }

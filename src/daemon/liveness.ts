@@ -1,32 +1,12 @@
 import type * as ChildProcess from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { processExists, readProcStat } from '../store/process-identity.js';
 
 /**
- * Is a process alive? Signal 0 tests existence without touching it. EPERM means it exists
- * but belongs to another user — alive (the Go CLI counted that as dead).
+ * Is a process alive? EPERM (another user's process) counts as alive, a zombie as dead.
+ * One implementation with the store's lock holders (`processExists`).
  */
 export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-/**
- * A killed daemon whose parent has not reaped it yet (detached daemons are reparented, and
- * not every PID 1 reaps promptly) still answers signal 0; on Linux its state says so.
- */
-function isZombie(pid: number): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
+  return processExists(pid);
 }
 
 /**
@@ -37,15 +17,8 @@ function isZombie(pid: number): boolean {
 export function processStartTime(pid: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (process.platform === 'linux') {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // comm (field 2) may contain spaces and parens; fields after the last ')' are fixed.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = rest[19];
-      return ticks ? `linux:${ticks}` : undefined;
-    } catch {
-      return undefined;
-    }
+    const ticks = readProcStat(pid)?.startTime;
+    return ticks ? `linux:${ticks}` : undefined;
   }
   try {
     const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof ChildProcess;

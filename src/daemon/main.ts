@@ -68,6 +68,7 @@ export async function createDaemonForLaunch(
       parentPid: extra.drain ? 0 : (launch.parent_pid ?? 0),
       syncIntervalMs: settings.intervalMs,
       syncIntervalJitterMs: settings.jitterMs,
+      ...(launch.predecessor_pid ? { predecessor: { pid: launch.predecessor_pid, ...(launch.predecessor_start_time ? { startTime: launch.predecessor_start_time } : {}) } } : {}),
     },
     {
       // Re-read the config each time: after a 401 the user may have logged in again.
@@ -160,7 +161,7 @@ export const DRAIN_MAX_MS = 5 * 60_000;
 
 /** A `drain` launch: finish a pending session (one resumer at a time), then exit. */
 async function resumePending(launch: LaunchInput, wiring: DaemonWiring, log: Logger): Promise<never> {
-  const lock = tryLock(drainLockPath(launch.provider, launch.external_id));
+  const lock = await tryLock(drainLockPath(launch.provider, launch.external_id));
   if (!lock) process.exit(0);
   try {
     const record = readPending(launch.provider, launch.external_id);
@@ -179,7 +180,7 @@ async function resumePending(launch: LaunchInput, wiring: DaemonWiring, log: Log
   } catch (err) {
     log.error(`resume failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
-    lock.release();
+    await lock.release();
   }
   process.exit(0);
 }

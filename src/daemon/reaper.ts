@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { logDir } from '../paths.js';
 import { lastSessionEnd, readInboxEvents } from './inbox.js';
 import { readPending, recordPending } from './pending.js';
-import { deleteState, isDaemonRunning, listAllStatesDetailed, stateAgeMs } from './state-store.js';
+import { deleteState, isDaemonRunning, listAllStatesDetailed, setStateAside, stateAgeMs } from './state-store.js';
 
 /** States younger than this are skipped: their daemon may still be starting. */
 export const REAP_MIN_AGE_MS = 5_000;
@@ -12,19 +12,32 @@ export const LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
 
 export interface ReapResult {
   reaped: string[];
+  /** State files that could not be decoded, moved aside (`<file>.invalid-<time>`). */
+  setAside: string[];
   errors: string[];
 }
 
 /**
- * Remove the state (and inbox) of every daemon that is dead and older than REAP_MIN_AGE_MS,
+ * Set aside every state file that cannot be decoded (older than REAP_MIN_AGE_MS), and
+ * remove the state (and inbox) of every daemon that is dead and older than REAP_MIN_AGE_MS,
  * in every namespace and in legacy layouts (removing the file each was loaded from). A dead
  * daemon may have died with lines not yet uploaded (killed, machine restarted), so its
  * session is recorded as pending first — with the SessionEnd event its inbox holds — and a
  * resume finishes it (or finds it complete and clears the record).
  */
 export async function reapStaleStates(now = Date.now()): Promise<ReapResult> {
-  const result: ReapResult = { reaped: [], errors: [] };
-  const { states } = await listAllStatesDetailed();
+  const result: ReapResult = { reaped: [], setAside: [], errors: [] };
+  const { states, invalid } = await listAllStatesDetailed();
+  // A file that cannot be decoded would otherwise sit there for good (a state is written
+  // atomically, so an old one is not half-written: it is damaged, or not ours).
+  for (const bad of invalid) {
+    try {
+      if (now - statSync(bad.path).mtimeMs < REAP_MIN_AGE_MS) continue;
+      result.setAside.push(setStateAside(bad.path));
+    } catch (err) {
+      result.errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
   for (const state of states) {
     if (stateAgeMs(state, now) < REAP_MIN_AGE_MS) continue;
     if (isDaemonRunning(state)) continue;

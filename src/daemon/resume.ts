@@ -29,7 +29,7 @@ export async function resumePendingSessions(opts: SpawnDaemonOptions & { log?: L
   for (const rec of listPending((path, error) => opts.log?.warn(`skipped a pending record: ${error}`, { path }))) {
     if (started.length >= RESUMES_PER_HOOK) break;
     if (now - Date.parse(rec.recorded_at) < resumeBackoffMs(rec.attempts)) continue;
-    if (isLockHeld(drainLockPath(rec.provider, rec.external_id))) continue;
+    if (await isLockHeld(drainLockPath(rec.provider, rec.external_id))) continue;
     if (isSessionMarkedDeleted(rec.provider, rec.external_id)) {
       removePending(rec.provider, rec.external_id);
       continue;

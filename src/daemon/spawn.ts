@@ -6,10 +6,12 @@ import { logDir } from '../paths.js';
 import type { Provider, SessionHookInput } from '../provider/contract.js';
 import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
-import { processStartTime } from './liveness.js';
+import { isProcessAlive, isSameProcessAlive, processStartTime } from './liveness.js';
 import { tryLock } from './lock.js';
-import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, saveState } from './state-store.js';
-import { newStateForProvider } from './state-store.js';
+import { readPending } from './pending.js';
+import { StateFormatError, type State } from './state.js';
+import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, newStateForProvider, saveState, setStateAside } from './state-store.js';
+import { terminateDaemon } from './stop.js';
 
 /** `<log dir>/<provider>/<external_id>.log`: one log per daemon. */
 export function daemonLogPath(provider: string, externalId: string): string {
@@ -29,6 +31,8 @@ export interface EnsureDaemonOptions extends SpawnDaemonOptions {
    * of a session whose daemon runs pay nothing for it.
    */
   beforeSpawn?: (input: SessionHookInput) => Promise<string | undefined>;
+  /** One-line warnings (a state file set aside). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -70,14 +74,27 @@ export function spawnDaemon(launch: LaunchInput, opts: SpawnDaemonOptions = {}):
 
 export type EnsureDaemonResult =
   | { status: 'running'; pid: number }
-  | { status: 'started'; pid: number; parentPid: number }
+  | { status: 'started'; pid: number; parentPid: number; replaced?: { pid: number; reason: string } }
   | { status: 'starting' }
   | { status: 'skipped'; reason: string };
 
 /**
- * Make sure one daemon serves this session: do nothing if a live daemon owns its state;
- * otherwise, under an O_EXCL lock (so two hooks racing start one daemon), spawn it and
- * write its state — with the child's PID — before returning.
+ * Make sure one live daemon serves this session for the agent process that runs it now.
+ *
+ * - A live daemon serving this agent process: nothing to do.
+ * - A live daemon serving an agent process that has exited, or another one than this hook's
+ *   (a session resumed under the same id — `codex exec resume`, `claude --resume` — within
+ *   the seconds before that daemon notices its agent is gone): it would stop moments later
+ *   and leave the resumed session's lines behind. It is handed over: SIGTERMed (it uploads
+ *   what is on disk and exits) and a successor is started that waits for it to exit, then
+ *   continues from the backend's numbers — nothing lost, nothing doubled.
+ * - A daemon stopped by SessionEnd that is still finishing (its pending record names it) is
+ *   likewise waited for by the new daemon.
+ * - No daemon, or a dead one: start one.
+ *
+ * Under a lock (so two hooks racing start one daemon), the daemon is spawned and its state
+ * — with the child's PID — written before returning. A state file that cannot be decoded is
+ * set aside (reported through `onWarning`) instead of blocking the session for good.
  */
 export async function ensureDaemon(provider: Provider, hookInput: SessionHookInput, opts: EnsureDaemonOptions = {}): Promise<EnsureDaemonResult> {
   // One daemon per root session: a sub-agent's hook maps to its root's daemon (Codex).
@@ -87,24 +104,51 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
 
   if (isSessionMarkedDeleted(provider.name, input.sessionId)) return { status: 'skipped', reason: 'this session was deleted from the backend; it is no longer synced' };
 
-  const existing = await loadStateForProvider(provider, input.sessionId);
-  if (existing && isDaemonRunning(existing)) return { status: 'running', pid: existing.pid };
+  let agentPid: number | undefined;
+  const agent = async (): Promise<number> => (agentPid ??= input.parentPid && input.parentPid > 0 ? input.parentPid : ((await provider.findParentPid?.()) ?? 0));
 
-  const lock = tryLock(`${getStatePathForProvider(provider.name, input.sessionId)}.lock`);
+  const existing = await loadStateForProvider(provider, input.sessionId).catch((err: unknown) => {
+    if (err instanceof StateFormatError) return undefined; // set aside under the lock below
+    throw err;
+  });
+  if (existing && isDaemonRunning(existing) && !(await handOverReason(existing, agent))) return { status: 'running', pid: existing.pid };
+
+  const statePath = getStatePathForProvider(provider.name, input.sessionId);
+  const lock = await tryLock(`${statePath}.lock`);
   if (!lock) return { status: 'starting' };
   try {
-    const again = await loadStateForProvider(provider, input.sessionId);
-    if (again && isDaemonRunning(again)) return { status: 'running', pid: again.pid };
-    const blocked = await opts.beforeSpawn?.(input);
-    if (blocked !== undefined) return { status: 'skipped', reason: blocked };
+    let again: State | undefined;
+    try {
+      again = await loadStateForProvider(provider, input.sessionId);
+    } catch (err) {
+      if (!(err instanceof StateFormatError)) throw err;
+      const aside = setStateAside(statePath);
+      opts.onWarning?.(`${err.message}; set aside as ${aside} and starting a new daemon`);
+    }
+    let predecessor: { pid: number; startTime?: string } | undefined;
+    let replaced: { pid: number; reason: string } | undefined;
+    if (again && isDaemonRunning(again)) {
+      const reason = await handOverReason(again, agent);
+      if (!reason) return { status: 'running', pid: again.pid };
+      const blocked = await opts.beforeSpawn?.(input);
+      // Not allowed to start a successor: leave the old daemon be (it stops with its agent).
+      if (blocked !== undefined) return { status: 'skipped', reason: blocked };
+      predecessor = { pid: again.pid, ...(again.pidStartTime ? { startTime: again.pidStartTime } : {}) };
+      replaced = { pid: again.pid, reason };
+    } else {
+      const blocked = await opts.beforeSpawn?.(input);
+      if (blocked !== undefined) return { status: 'skipped', reason: blocked };
+      predecessor = stoppingDaemon(provider.name, input.sessionId);
+    }
 
-    const parentPid = input.parentPid && input.parentPid > 0 ? input.parentPid : ((await provider.findParentPid?.()) ?? 0);
+    const parentPid = await agent();
     const launch: LaunchInput = {
       provider: provider.name,
       external_id: input.sessionId,
       transcript_path: input.transcriptPath,
       cwd: input.cwd,
       ...(parentPid > 0 ? { parent_pid: parentPid } : {}),
+      ...(predecessor ? { predecessor_pid: predecessor.pid, ...(predecessor.startTime ? { predecessor_start_time: predecessor.startTime } : {}) } : {}),
     };
     const pid = spawnDaemon(launch, opts);
     const state = newStateForProvider(provider.name, input.sessionId, input.transcriptPath, input.cwd, parentPid, pid);
@@ -112,8 +156,37 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
     if (start) state.pidStartTime = start;
     else delete state.pidStartTime;
     saveState(state);
-    return { status: 'started', pid, parentPid };
+    // Only now that the state names the successor: the old daemon removes the state on its
+    // way out if it still names the old one.
+    if (again && replaced) await terminateDaemon(again);
+    return { status: 'started', pid, parentPid, ...(replaced ? { replaced } : {}) };
   } finally {
-    lock.release();
+    await lock.release();
   }
+}
+
+/**
+ * Why a live daemon can no longer serve the session, or undefined when it can: the agent
+ * process it watches has exited (it is about to stop), or this hook runs under another agent
+ * process. A daemon that watches no process (parent monitoring off) stops only at SessionEnd,
+ * so it keeps serving. Works on Go CLI states too (`parent_pid` is a Go key).
+ */
+async function handOverReason(state: State, agent: () => Promise<number>): Promise<string | undefined> {
+  if (state.parentPid <= 0) return undefined;
+  if (!isProcessAlive(state.parentPid)) return `its agent process ${state.parentPid} has exited`;
+  const now = await agent();
+  if (now > 0 && now !== state.parentPid) return `the session now runs in agent process ${now}, not ${state.parentPid}`;
+  return undefined;
+}
+
+/** A daemon a SessionEnd stopped that is still doing its final sync (its pending record names it). */
+function stoppingDaemon(provider: string, externalId: string): { pid: number; startTime?: string } | undefined {
+  let rec: ReturnType<typeof readPending>;
+  try {
+    rec = readPending(provider, externalId);
+  } catch {
+    return undefined;
+  }
+  if (!rec?.daemon_pid || !isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time)) return undefined;
+  return { pid: rec.daemon_pid, ...(rec.daemon_start_time ? { startTime: rec.daemon_start_time } : {}) };
 }

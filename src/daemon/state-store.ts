@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LegacyStatePaths, Provider } from '../provider/contract.js';
 import { getProvider, knownProviderNames, UnknownProviderError } from '../provider/registry.js';
@@ -211,4 +211,18 @@ export function stateAgeMs(state: State, now = Date.now()): number {
 export async function removeStateIfOwned(provider: string, externalId: string, pid: number): Promise<void> {
   const s = await loadStateForProvider(provider, externalId);
   if (s && s.pid === pid) deleteState(s, { withInbox: true });
+}
+
+/**
+ * Move a state file that cannot be decoded out of the way (`<file>.invalid-<time>`, kept for
+ * a look, never read again), as the Go CLI overwrote it. Returns the new path.
+ */
+export function setStateAside(path: string): string {
+  const aside = `${path}.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return aside;
 }

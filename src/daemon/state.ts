@@ -27,6 +27,15 @@ export interface State {
   loadedFrom?: string;
 }
 
+/**
+ * Was this state written for one of our daemons (rather than a Go CLI daemon)? Ours record
+ * `pid_start_time`, a key the Go CLI never writes; only ours write a ready marker and
+ * remove their own pending record.
+ */
+export function writesReadyMarker(state: State): boolean {
+  return Boolean(state.pidStartTime);
+}
+
 /** RFC 3339 as Go writes it (nanoseconds, numeric offset or Z) and as JS writes it (ms, Z). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 

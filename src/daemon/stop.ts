@@ -2,6 +2,7 @@ import type { Provider } from '../provider/contract.js';
 import { appendInboxEvent } from './inbox.js';
 import { recordPending } from './pending.js';
 import { waitUntilReady } from './readiness.js';
+import { writesReadyMarker, type State } from './state.js';
 import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
 
 /**
@@ -9,6 +10,21 @@ import { deleteState, isDaemonRunning, loadStateForProvider } from './state-stor
  * about 1.5 s in all (Claude Code), and a daemon boots in ~0.1–0.3 s.
  */
 const READY_GRACE_MS = 1000;
+
+/**
+ * SIGTERM a session's daemon, which then does its final sync. One of ours that is still
+ * booting would die of the signal without one, so it gets a short grace period to announce
+ * it is ready; a Go CLI daemon (its state has no `pid_start_time`) never announces it, so
+ * it is signalled at once instead of after a useless wait. A daemon already gone is fine.
+ */
+export async function terminateDaemon(state: State): Promise<void> {
+  if (writesReadyMarker(state)) await waitUntilReady(state.provider, state.externalId, state.pid, READY_GRACE_MS);
+  try {
+    process.kill(state.pid, 'SIGTERM');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
 
 export class NoDaemonError extends Error {
   constructor(externalId: string) {
@@ -50,7 +66,7 @@ export async function stopDaemonForProvider(
   // From the SIGTERM on, the state is gone and the daemon is the only one who knows what is
   // left to upload: should it die during its final sync (killed, the machine shutting down),
   // this record is how the next hook finishes the session. The daemon removes it when done.
-  // (Only for our daemons, which record their start time: a Go CLI daemon never would.)
+  // (Only for our daemons: a Go CLI daemon never would.)
   if (state.transcriptPath && state.pidStartTime) {
     try {
       recordPending({
@@ -74,13 +90,13 @@ export async function stopDaemonForProvider(
       // The SIGTERM alone still gets a final sync; only the event payload is lost.
     }
   }
-  // A daemon that is still booting would die of the signal without a final sync.
-  await waitUntilReady(state.provider, state.externalId, state.pid, READY_GRACE_MS);
-  process.kill(state.pid, 'SIGTERM');
+  await terminateDaemon(state);
   // Hand the session over now: the stopping daemon finishes its final sync on its own, and a
   // session resumed right away (same id) must be able to start a new daemon meanwhile.
   try {
-    deleteState(state);
+    // Unless a resumed session's hook has meanwhile handed the session to a successor.
+    const now = await loadStateForProvider(provider, externalId);
+    if (now && now.pid === state.pid) deleteState(now);
   } catch {
     // the daemon removes it itself on exit
   }

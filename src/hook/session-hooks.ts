@@ -43,13 +43,22 @@ async function syncBlocker(ctx: HookContext, cwd: string): Promise<string | unde
 }
 
 async function startDaemonFor(ctx: HookContext): Promise<void> {
-  const res = await ensureDaemon(ctx.provider, ctx.input, { beforeSpawn: (input) => syncBlocker(ctx, input.cwd) });
+  const res = await ensureDaemon(ctx.provider, ctx.input, {
+    beforeSpawn: (input) => syncBlocker(ctx, input.cwd),
+    onWarning: (message) => {
+      ctx.log.warn(message, { session: ctx.input.sessionId });
+      ctx.note(`warning: ${message}`);
+    },
+  });
   const label = `${ctx.provider.displayName ?? ctx.provider.name} sync daemon`;
   switch (res.status) {
     case 'started':
       ctx.log.info('daemon started', { session: ctx.input.sessionId, pid: res.pid, parent_pid: res.parentPid });
       if (res.parentPid === 0) ctx.log.warn('agent process not found; parent monitoring disabled', { session: ctx.input.sessionId });
-      ctx.note(`${label} started in background (session ${ctx.input.sessionId.slice(0, 8)}…)`);
+      if (res.replaced) ctx.log.info('daemon handed over', { session: ctx.input.sessionId, previous_pid: res.replaced.pid, why: res.replaced.reason });
+      ctx.note(
+        `${label} started in background (session ${ctx.input.sessionId.slice(0, 8)}…)${res.replaced ? `, taking over from pid ${res.replaced.pid} (${res.replaced.reason})` : ''}`,
+      );
       break;
     case 'running':
       ctx.note(`${label} already running (pid ${res.pid})`);
@@ -68,6 +77,7 @@ export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
   try {
     const reaped = await reapStaleStates();
     if (reaped.reaped.length) ctx.log.info('reaped stale states', { count: reaped.reaped.length });
+    for (const path of reaped.setAside) ctx.log.warn('set aside a state file that cannot be decoded', { path });
     pruneDaemonLogs();
   } catch (err) {
     ctx.log.debug(`reaper failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -101,8 +111,17 @@ export async function onUserPromptSubmit(ctx: HookContext): Promise<HookAnswer> 
   return { suppressOutput: true };
 }
 
-/** SessionEnd: hand the payload to the daemon through its inbox and SIGTERM it; never wait. */
+/**
+ * SessionEnd: hand the payload to the daemon through its inbox and SIGTERM it; never wait.
+ * A sub-agent's session ending (Codex) leaves its root's daemon alone: the root goes on.
+ */
 export async function onSessionEnd(ctx: HookContext): Promise<HookAnswer> {
+  const root = ctx.provider.resolveRoot ? await ctx.provider.resolveRoot(ctx.input).catch(() => ctx.input) : ctx.input;
+  if (root.sessionId !== ctx.input.sessionId) {
+    ctx.log.info('a sub-agent session ended; its root session goes on', { session: ctx.input.sessionId, root: root.sessionId });
+    await resumePending(ctx);
+    return {};
+  }
   try {
     const res = await stopDaemonForProvider(ctx.provider, ctx.input.sessionId, ctx.input.payload);
     ctx.log.info('daemon asked to stop', { session: ctx.input.sessionId, pid: res.pid });

@@ -117,6 +117,10 @@ async function breakStale(path: string, staleText: string): Promise<boolean> {
   }
 }
 
+function lockContent(): string {
+  return `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
+}
+
 /** Holds `path` until release(). Re-entrance is the caller's business (serialize in-process first). */
 export class FileLock {
   private released = false;
@@ -130,26 +134,67 @@ export class FileLock {
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
-    const content = `${formatIdentity(currentProcess())} ${randomBytes(6).toString('hex')}\n`;
+    const content = lockContent();
     let wait = 1;
     for (;;) {
-      if (await createWithContent(path, content)) return new FileLock(path, content);
-      const seen = await readHolder(path);
-      if (seen) {
-        // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
-        const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
-        if (stale && (await breakStale(path, seen.text))) {
-          await opts.onBrokeStale?.(seen.holder);
-          wait = 1;
-          continue;
-        }
-      } else {
-        continue; // released between our attempt and our look: try again at once
+      const step = await FileLock.attempt(path, content, opts);
+      if (step instanceof FileLock) return step;
+      if (step === 'again') {
+        wait = 1;
+        continue;
       }
       if (Date.now() > deadline) throw new LockTimeoutError(path, timeoutMs);
       await sleep(wait + Math.random() * wait);
       wait = Math.min(wait * 2, 50);
     }
+  }
+
+  /**
+   * Take the lock unless a live process holds it (then undefined), without waiting for that
+   * holder. A stale lock is broken by exactly one of the processes that find it.
+   */
+  static async tryAcquire(path: string, opts: Omit<LockOptions, 'timeoutMs'> = {}): Promise<FileLock | undefined> {
+    const content = lockContent();
+    // A lock released (or a stale one broken) between our tries is tried again at once; a
+    // stale lock that others are breaking too, after a short random pause — until one of us
+    // holds it (then it is 'held' for the others), for a second at most.
+    const deadline = Date.now() + 1000;
+    let wait = 1;
+    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
+      const step = await FileLock.attempt(path, content, opts);
+      if (step instanceof FileLock) return step;
+      if (step === 'held') return undefined;
+      if (step === 'contended') {
+        await sleep(wait + Math.random() * wait);
+        wait = Math.min(wait * 2, 20);
+      }
+    }
+    return undefined;
+  }
+
+  /** Is the lock at `path` held by a process that may still run (without taking it)? */
+  static async isHeld(path: string): Promise<boolean> {
+    const seen = await readHolder(path);
+    return seen?.holder !== undefined && isAlive(seen.holder) && !(isSelf(seen.holder) && !heldHere.has(seen.text));
+  }
+
+  /**
+   * One try: the lock; 'again' (it was free or broken: try at once); 'contended' (stale, but
+   * another process is breaking it: try again shortly); or 'held' (a live holder).
+   */
+  private static async attempt(path: string, content: string, opts: Omit<LockOptions, 'timeoutMs'>): Promise<FileLock | 'again' | 'contended' | 'held'> {
+    if (await createWithContent(path, content)) return new FileLock(path, content);
+    const seen = await readHolder(path);
+    // Released between our attempt and our look: try again at once.
+    if (!seen) return 'again';
+    // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
+    const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
+    if (!stale) return 'held';
+    if (await breakStale(path, seen.text)) {
+      await opts.onBrokeStale?.(seen.holder);
+      return 'again';
+    }
+    return 'contended';
   }
 
   async release(): Promise<void> {

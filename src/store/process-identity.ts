@@ -12,8 +12,11 @@ export interface ProcessIdentity {
   host: string;
 }
 
-/** Field 22 of /proc/<pid>/stat, and whether the process is a zombie (dead, not yet reaped). */
-function readProcStat(pid: number): { startTime: string; zombie: boolean } | undefined {
+/**
+ * Field 22 of /proc/<pid>/stat (start time in clock ticks since boot) and whether the process
+ * is a zombie (dead, not yet reaped); undefined without /proc or once the process is gone.
+ */
+export function readProcStat(pid: number): { startTime: string; zombie: boolean } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -24,6 +27,24 @@ function readProcStat(pid: number): { startTime: string; zombie: boolean } | und
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); field 22 is rest[19].
   return { startTime: rest[19] ?? '', zombie: rest[0] === 'Z' || rest[0] === 'X' };
+}
+
+/**
+ * Does process `pid` exist (on this host)? Signal 0 tests existence without touching it; any
+ * answer but ESRCH means it exists (EPERM: another user's process — the Go CLI counted that
+ * as dead). A killed process its parent has not reaped yet still answers signal 0 (detached
+ * daemons are reparented, and not every PID 1 reaps promptly); on Linux its state says so.
+ */
+export function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  if (process.platform !== 'linux') return true;
+  const stat = readProcStat(pid);
+  return stat !== undefined && !stat.zombie;
 }
 
 let self: ProcessIdentity | undefined;
@@ -51,14 +72,8 @@ export function isAlive(id: ProcessIdentity): boolean {
   const me = currentProcess();
   if (id.host !== me.host) return true;
   if (id.pid === me.pid) return id.startTime === me.startTime || !id.startTime || !me.startTime;
-  try {
-    process.kill(id.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  const stat = readProcStat(id.pid);
-  if (!stat) return process.platform !== 'linux';
-  if (stat.zombie) return false;
+  if (!processExists(id.pid)) return false;
+  const now = readProcStat(id.pid)?.startTime;
   // A different start time means the pid was reused by an unrelated process.
-  return !id.startTime || !stat.startTime || stat.startTime === id.startTime;
+  return !id.startTime || !now || now === id.startTime;
 }

@@ -143,6 +143,18 @@ describe('settings precedence: default < user < project < env < flag', () => {
     expect(bad.warnings[0]).toContain('CONFAB_SYNC_INTERVAL_MS');
   });
 
+  it('for the jitter: the default only when neither interval nor jitter is set anywhere', async () => {
+    const dir = join(home(), 'empty');
+    mkdirSync(dir);
+    expect(await resolveSettings({ cwd: dir, env: {} })).toMatchObject({ intervalMs: 30_000, jitterMs: 5_000 });
+    expect(await resolveSettings({ cwd: dir, env: { CONFAB_SYNC_INTERVAL_MS: '250' } })).toMatchObject({ intervalMs: 250, jitterMs: 0 });
+    expect(await resolveSettings({ cwd: dir, env: { CONFAB_SYNC_INTERVAL_MS: '250', CONFAB_SYNC_JITTER_MS: '40' } })).toMatchObject({ jitterMs: 40 });
+    userConfig({ backend_url: '', api_key: '', sync_interval_ms: 1000 });
+    expect(await resolveSettings({ cwd: dir, env: {} })).toMatchObject({ intervalMs: 1000, jitterMs: 0 });
+    const repo = project({ 'confab.config.json': '{"sync": {"jitterMs": 9}}' });
+    expect(await resolveSettings({ cwd: repo, env: {} })).toMatchObject({ intervalMs: 1000, jitterMs: 9 });
+  });
+
   it('for the backend', async () => {
     const dir = join(home(), 'empty');
     mkdirSync(dir);

@@ -7,6 +7,8 @@ import { BackendError } from '../../src/backend/errors.js';
 import { Daemon, type DaemonOptions, type PathWatcher, type SyncSession } from '../../src/daemon/daemon.js';
 import type { SyncReport, SyncTrigger } from '../../src/daemon/hook-types.js';
 import { appendInboxEvent } from '../../src/daemon/inbox.js';
+import { readPending, recordPending } from '../../src/daemon/pending.js';
+import { silentLogger } from '../../src/log.js';
 import { getInboxPathForProvider, getStatePathForProvider, newStateForProvider, saveState } from '../../src/daemon/state-store.js';
 import { useTempHome, waitFor } from '../helpers/sandbox.js';
 
@@ -223,6 +225,54 @@ describe('Daemon lifecycle', () => {
     expect(engines[0]?.calls.slice(0, 3)).toEqual(['startup', 'interval', 'interval']);
     // Two waits of 30 + 0.5 × 40 = 50 ms each.
     expect(elapsed).toBeGreaterThanOrEqual(98);
+  });
+});
+
+describe('Daemon taking over a session from an earlier daemon', () => {
+  it('waits for its predecessor to exit before its first cycle', async () => {
+    const predecessor = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const exited = new Promise((r) => predecessor.once('exit', r));
+    let waiting = false;
+    const log = { ...silentLogger, info: (msg: string) => void (msg.startsWith('waiting for the previous daemon') && (waiting = true)) };
+    const dir = join(home(), 'proj');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 't.jsonl'), '{"a":1}\n');
+    const engines: FakeEngine[] = [];
+    const daemon = new Daemon(
+      { provider: 'test-agent', externalId: 'succ-1', transcriptPath: join(dir, 't.jsonl'), cwd: dir, syncIntervalMs: 60_000, predecessor: { pid: predecessor.pid as number } },
+      { backend: async () => ({}) as Backend, createEngine: () => (engines.push(new FakeEngine(join(dir, 't.jsonl'))), engines[engines.length - 1]!), manageState: true, log, timing: { shutdownTimeoutMs: 60_000 } },
+    );
+    const run = daemon.run();
+    await waitFor(() => waiting, { what: 'the daemon to wait for its predecessor' });
+    expect(engines).toHaveLength(0);
+    predecessor.kill('SIGKILL');
+    await exited;
+    await waitFor(() => engines[0]?.calls.includes('startup'), { what: 'the first cycle once the predecessor is gone' });
+    daemon.stop();
+    await run;
+  });
+
+  it('sends a session_end a gone predecessor still owed before its own, and clears the record', async () => {
+    const { daemon, engines } = setup();
+    const earlier = { type: 'session_end', timestamp: '2026-11-25T09:00:00.000Z', hook_input: { reason: 'first run' } };
+    recordPending({ provider: 'test-agent', external_id: 'sess-1', transcript_path: '/t', cwd: '/w', reason: 'signal', session_end: earlier });
+    const run = daemon.run();
+    await waitFor(() => engines[0]?.calls.includes('startup'));
+    appendInboxEvent(getInboxPathForProvider('test-agent', 'sess-1'), { type: 'session_end', timestamp: '2026-11-25T10:00:00.000Z', hook_input: { reason: 'resumed run' } });
+    daemon.stop('signal');
+    await run;
+    expect(engines[0]?.sessionEnds.map((e) => e.payload)).toEqual([{ reason: 'first run' }, { reason: 'resumed run' }]);
+    expect(readPending('test-agent', 'sess-1')).toBeUndefined();
+  });
+});
+
+describe('Daemon timing defaults', () => {
+  it('has the default jitter with the default interval, and none with a chosen interval and no jitter', () => {
+    const opts = { backend: () => Promise.reject(new Error('unused')), createEngine: () => { throw new Error('unused'); } };
+    const session = { provider: 'test-agent', externalId: 'j-1', transcriptPath: '/t', cwd: '/w' };
+    expect(new Daemon(session, opts).config).toMatchObject({ syncIntervalMs: 30_000, syncIntervalJitterMs: 5_000 });
+    expect(new Daemon({ ...session, syncIntervalMs: 1000 }, opts).config).toMatchObject({ syncIntervalMs: 1000, syncIntervalJitterMs: 0 });
+    expect(new Daemon({ ...session, syncIntervalMs: 1000, syncIntervalJitterMs: 300 }, opts).config.syncIntervalJitterMs).toBe(300);
   });
 });
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { appendInboxEvent, lastSessionEnd, readInboxEvents } from '../../src/daemon/inbox.js';
 import { parseLaunchInput, syncTimingFromEnv } from '../../src/daemon/launch.js';
 import { tryLock } from '../../src/daemon/lock.js';
@@ -58,6 +59,41 @@ describe('stopDaemonForProvider', () => {
     expect(existsSync(getStatePathForProvider('test-agent', 'stop-1'))).toBe(false);
   });
 
+  it('signals a Go CLI daemon at once (it never writes a ready marker) and waits only for ours', async () => {
+    const standIn = () => {
+      const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM",()=>{console.log("term");process.exit(0)});console.log("ready");setInterval(()=>{},1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout?.on('data', (b) => (out += b));
+      return { child, out: () => out };
+    };
+    const go = standIn();
+    const ours = standIn();
+    await waitFor(() => go.out().includes('ready') && ours.out().includes('ready'), { what: 'the daemon stand-ins to start' });
+    // A Go CLI daemon's state: no pid_start_time.
+    const goState = newStateForProvider('test-agent', 'go-1', '/t', '/w', 0, go.child.pid);
+    delete goState.pidStartTime;
+    saveState(goState);
+    saveState(newStateForProvider('test-agent', 'ours-1', '/t', '/w', 0, ours.child.pid));
+    // With the clock stopped, any wait for a ready marker would never end.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+    try {
+      const settledAfterTicks = async (p: Promise<unknown>) => {
+        let settled = false;
+        void p.then(() => (settled = true));
+        for (let i = 0; i < 100 && !settled; i++) await new Promise((r) => setImmediate(r));
+        return settled;
+      };
+      expect(await settledAfterTicks(stopDaemonForProvider('test-agent', 'go-1', { reason: 'exit' }))).toBe(true);
+      const stoppingOurs = stopDaemonForProvider('test-agent', 'ours-1', { reason: 'exit' });
+      expect(await settledAfterTicks(stoppingOurs)).toBe(false);
+      await vi.advanceTimersByTimeAsync(1100);
+      await stoppingOurs;
+    } finally {
+      vi.useRealTimers();
+    }
+    await waitFor(() => go.out().includes('term') && ours.out().includes('term'), { what: 'both daemons to get SIGTERM' });
+  });
+
   it('cleans up a stale state and says so', async () => {
     const s = newStateForProvider('test-agent', 'stale-1', '/t', '/w', 0, await deadPid());
     delete s.pidStartTime;
@@ -84,17 +120,17 @@ describe('stopDaemonForProvider', () => {
 describe('lock', () => {
   it('is exclusive, released on release, and broken when its holder died', async () => {
     const path = join(getSyncDir(), 'x', 'a.lock');
-    const a = tryLock(path);
+    const a = await tryLock(path);
     expect(a).toBeDefined();
-    expect(tryLock(path)).toBeUndefined();
-    a?.release();
-    const b = tryLock(path);
+    expect(await tryLock(path)).toBeUndefined();
+    await a?.release();
+    const b = await tryLock(path);
     expect(b).toBeDefined();
-    b?.release();
-    writeFileSync(path, JSON.stringify({ pid: await deadPid(), start: null }));
-    const c = tryLock(path);
+    await b?.release();
+    writeFileSync(path, `${await deadPid()} - ${hostname()} 0123456789ab\n`);
+    const c = await tryLock(path);
     expect(c).toBeDefined();
-    c?.release();
+    await c?.release();
   });
 
   it('lets exactly one of many racing processes in', async () => {
@@ -105,9 +141,9 @@ describe('lock', () => {
     // has tried (so a slow starter still meets a held lock), then the parent releases it.
     const at = Date.now() + 1500;
     const libScript = `
-      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({tryLock})=>{
+      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(async ({tryLock})=>{
         while(Date.now()<${at}){}
-        const l=tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
+        const l=await tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
         if(l){ process.on('SIGTERM',()=>{l.release();process.exit(0)}); setInterval(()=>{},1000); }
       })`;
     const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', libScript], { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -119,6 +155,52 @@ describe('lock', () => {
     expect(runs.filter((r) => r === 'won')).toHaveLength(1);
     expect(runs.filter((r) => r === 'lost')).toHaveLength(5);
   });
+});
+
+describe('lock: a stale lock found by several processes at once', () => {
+  it('is broken for exactly one of them: never two holders (many rounds)', async () => {
+    const path = join(getSyncDir(), 'race', 'stale.lock');
+    mkdirSync(join(getSyncDir(), 'race'), { recursive: true });
+    // Long-lived contenders: each round, all try at one shared instant, a winner holds the
+    // lock until told to release it, and each reports what it got.
+    const script = `
+      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({ tryLock }) => {
+        let held; let buf = '';
+        process.stdin.on('data', async (d) => {
+          buf += d;
+          for (let i; (i = buf.indexOf('\\n')) >= 0; ) {
+            const [cmd, at] = buf.slice(0, i).split(' '); buf = buf.slice(i + 1);
+            if (cmd === 'go') { while (Date.now() < Number(at)) {} held = await tryLock(${JSON.stringify(path)}); console.log(held ? 'won' : 'lost'); }
+            if (cmd === 'release') { await held?.release(); held = undefined; console.log('released'); }
+          }
+        });
+        console.log('ready');
+      })`;
+    const contenders = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outs = contenders.map(() => [] as string[]);
+    contenders.forEach((c, i) => c.stdout?.on('data', (d: Buffer) => outs[i]!.push(...d.toString().split('\n').filter(Boolean))));
+    const next = async (i: number, n: number) => waitFor(() => outs[i]!.length >= n, { what: 'a contender to answer', timeoutMs: 20_000 });
+    try {
+      for (let i = 0; i < contenders.length; i++) await next(i, 1);
+      const dead = await deadPid();
+      let doubleHolds = 0;
+      const rounds = 60;
+      for (let round = 0; round < rounds; round++) {
+        writeFileSync(path, `${dead} - ${hostname()} 0123456789ab\n`);
+        const at = Date.now() + 60;
+        for (const c of contenders) c.stdin?.write(`go ${at}\n`);
+        for (let i = 0; i < contenders.length; i++) await next(i, 2 + round * 2);
+        const winners = outs.filter((o) => o[1 + round * 2] === 'won').length;
+        expect(winners).toBeGreaterThanOrEqual(1);
+        if (winners > 1) doubleHolds++;
+        for (const c of contenders) c.stdin?.write('release\n');
+        for (let i = 0; i < contenders.length; i++) await next(i, 3 + round * 2);
+      }
+      expect(doubleHolds).toBe(0);
+    } finally {
+      for (const c of contenders) c.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 describe('reaper', () => {
@@ -146,6 +228,22 @@ describe('reaper', () => {
     expect(existsSync(join(getSyncDir(), 'legacy-dead.json'))).toBe(false);
     expect(existsSync(getStatePathForProvider('test-agent', 'dead-young'))).toBe(true);
     expect(existsSync(getStatePathForProvider('other', 'live-old'))).toBe(true);
+  });
+
+  it('sets aside state files that cannot be decoded once they are older than a moment, and reads them no more', async () => {
+    const dir = join(getSyncDir(), 'test-agent');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bad-old.json'), 'not json');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'bad-old.json'), past, past);
+    writeFileSync(join(dir, 'bad-young.json'), '{"pid": "x"}');
+    const res = await reapStaleStates();
+    expect(res.setAside).toHaveLength(1);
+    expect(res.setAside[0]).toMatch(new RegExp(`^${join(dir, 'bad-old.json')}\\.invalid-`));
+    expect(existsSync(res.setAside[0]!)).toBe(true);
+    expect(existsSync(join(dir, 'bad-old.json'))).toBe(false);
+    expect(existsSync(join(dir, 'bad-young.json'))).toBe(true);
+    expect((await reapStaleStates()).setAside).toEqual([]);
   });
 
   it('prunes daemon logs untouched for two weeks', () => {
@@ -183,5 +281,11 @@ describe('launch input and timing env', () => {
       invalid: ['CONFAB_SYNC_INTERVAL_MS', 'CONFAB_SYNC_JITTER_MS'],
     });
     expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '3600001' }).intervalMs).toBe(30_000);
+  });
+
+  it('defaults the jitter only when neither interval nor jitter is set, as the Go CLI does', () => {
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '250' })).toEqual({ intervalMs: 250, jitterMs: 0, invalid: [] });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_JITTER_MS: '700' })).toEqual({ intervalMs: 30_000, jitterMs: 700, invalid: [] });
+    expect(syncTimingFromEnv({ CONFAB_SYNC_INTERVAL_MS: '250', CONFAB_SYNC_JITTER_MS: '700' })).toMatchObject({ jitterMs: 700 });
   });
 });

@@ -31,12 +31,13 @@ const HOOK_TIMEOUT_S = 600;
 
 interface ManagedEvent {
   /** The table name in config.toml. */
-  table: 'SessionStart' | 'PreToolUse' | 'PostToolUse';
+  table: 'SessionStart' | 'SessionEnd' | 'PreToolUse' | 'PostToolUse';
   /** The name in trust keys and hashes. */
   eventName: string;
   /** The confab hook command. */
   hook: string;
-  matcher: string;
+  /** Absent for events Codex matches nothing against (SessionEnd): Codex drops it from the hashed identity. */
+  matcher?: string;
   statusMessage: string;
 }
 
@@ -44,6 +45,7 @@ interface ManagedEvent {
 // Some(""), which is in the hashed identity, so the hash below matches what Codex computes.
 export const MANAGED_EVENTS: readonly ManagedEvent[] = [
   { table: 'SessionStart', eventName: 'session_start', hook: 'session-start', matcher: 'startup|resume|clear', statusMessage: 'Starting Confab sync' },
+  { table: 'SessionEnd', eventName: 'session_end', hook: 'session-end', statusMessage: '' },
   { table: 'PreToolUse', eventName: 'pre_tool_use', hook: 'pre-tool-use', matcher: 'Bash', statusMessage: '' },
   { table: 'PostToolUse', eventName: 'post_tool_use', hook: 'post-tool-use', matcher: 'Bash', statusMessage: '' },
 ];
@@ -102,14 +104,15 @@ export function hookCommand(executable: string, hook: string): string {
 
 /**
  * The hash Codex trusts a hook by: SHA-256 over the compact JSON of
- * `{event_name, hooks:[{async, command, statusMessage, timeout, type}], matcher}` with keys
- * sorted, as Rust's serde_json writes it (no HTML escaping).
+ * `{event_name, hooks:[{async, command, statusMessage, timeout, type}], matcher?}` with keys
+ * sorted, as Rust's serde_json writes it (no HTML escaping). An event without a matcher has
+ * no `matcher` key.
  */
-export function trustedHash(eventName: string, matcher: string, command: string, statusMessage: string): string {
+export function trustedHash(eventName: string, matcher: string | undefined, command: string, statusMessage: string): string {
   const identity = {
     event_name: eventName,
     hooks: [{ async: false, command, statusMessage, timeout: HOOK_TIMEOUT_S, type: 'command' }],
-    matcher,
+    ...(matcher === undefined ? {} : { matcher }),
   };
   return `sha256:${createHash('sha256').update(JSON.stringify(identity), 'utf8').digest('hex')}`;
 }
@@ -241,7 +244,7 @@ function renderBlock(parsed: Table, configFile: string, executable: string, with
     const command = hookCommand(executable, ev.hook);
     parts.push(
       `[[hooks.${ev.table}]]`,
-      `matcher = ${tomlString(ev.matcher)}`,
+      ...(ev.matcher === undefined ? [] : [`matcher = ${tomlString(ev.matcher)}`]),
       `[[hooks.${ev.table}.hooks]]`,
       'type = "command"',
       `command = ${tomlString(command)}`,

@@ -16,11 +16,12 @@ export { codexDir, configPath, sessionsDir, CODEX_DIR_ENV } from './codex-dir.js
 const NAME = 'codex';
 
 /**
- * Codex fires SessionStart for every thread (sub-agents included), PreToolUse and
- * PostToolUse. It has no SessionEnd — its Stop hook fires after every turn — so the
- * daemon stops when the Codex process exits, and `session-end` is refused.
+ * Codex fires SessionStart for every thread (sub-agents included), PreToolUse, PostToolUse
+ * and — since 0.171 — SessionEnd (at the end of `codex exec`, with `reason`). SessionEnd
+ * stops the daemon as it does for Claude Code; Codex versions without it still end the sync
+ * when the Codex process exits (the daemon watches it).
  */
-export const CODEX_EVENTS: readonly HookEvent[] = ['session-start', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use'];
+export const CODEX_EVENTS: readonly HookEvent[] = ['session-start', 'session-end', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use'];
 
 /** Codex's hook output: `{"continue":true,"stopReason"?,"systemMessage"?,"suppressOutput"?}`. */
 export function codexHookResponse(_event: HookEvent, answer: HookAnswer): Record<string, unknown> {

@@ -1,8 +1,8 @@
 import { executableName, findAgentProcess, interpreterScript, type ProcessLookup } from 'confab/provider';
 
 /**
- * Finding the Codex process above a hook. Codex has no SessionEnd hook, so the daemon
- * stops when this process exits: matching the wrong one (the shell that runs the hook,
+ * Finding the Codex process above a hook. The daemon stops when this process exits (the
+ * only end of a session for Codex versions without a SessionEnd hook): matching the wrong one (the shell that runs the hook,
  * whose command line says `--provider codex`) would end the sync seconds after it began.
  * So only what a process *is* is matched — its executable name, argv[0], or the script an
  * interpreter runs — never the rest of its command line.

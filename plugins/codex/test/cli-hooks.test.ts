@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHILD_ID, makeCodexHome, sessionMetaLine, turnContextLine, writeRollout } from './fixtures.js';
+import { CHILD_ID, childRolloutLines, makeCodexHome, ROOT_ID, rootRolloutLines, sessionMetaLine, turnContextLine, writeRollout } from './fixtures.js';
 
 const CONFAB_BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 
@@ -27,12 +27,25 @@ function runHook(event: string, payload: unknown, codexDir: string): Promise<{ c
 }
 
 describe('confab hook --provider codex', () => {
-  it('refuses session-end (Codex has none) and still answers Codex JSON', async () => {
+  it('accepts session-end (the payload Codex 0.171 sends) and answers Codex JSON', async () => {
     const home = makeCodexHome();
-    const res = await runHook('session-end', { session_id: CHILD_ID }, home.dir);
+    const path = writeRollout(home.sessions, CHILD_ID, [sessionMetaLine({ id: CHILD_ID }), turnContextLine()]);
+    const res = await runHook('session-end', { session_id: CHILD_ID, transcript_path: path, cwd: '/work/example', hook_event_name: 'SessionEnd', reason: 'other' }, home.dir);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toEqual({ continue: true });
-    expect(res.stderr.trim()).toBe('confab: Codex has no session-end hook');
+    expect(res.stderr).not.toContain('has no session-end hook');
+    expect(res.stderr).toContain(`no daemon found for session ${CHILD_ID}`);
+  });
+
+  it("leaves the root's daemon alone when a sub-agent thread's session ends", async () => {
+    const home = makeCodexHome();
+    writeRollout(home.sessions, ROOT_ID, rootRolloutLines());
+    const child = writeRollout(home.sessions, CHILD_ID, childRolloutLines(CHILD_ID, ROOT_ID), '2026-06-21', '06-06-42');
+    const res = await runHook('session-end', { session_id: CHILD_ID, transcript_path: child, cwd: '/work/example', hook_event_name: 'SessionEnd', reason: 'other' }, home.dir);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ continue: true });
+    // Not even looked for: the root session goes on.
+    expect(res.stderr).not.toContain('no daemon found');
   });
 
   it('starts no daemon for a thread a person did not start (a review sub-agent)', async () => {

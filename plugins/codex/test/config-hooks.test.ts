@@ -64,10 +64,12 @@ describe('config.toml hooks', () => {
     expect(toml.hooks.SessionStart).toEqual([
       { matcher: 'startup|resume|clear', hooks: [{ type: 'command', command: `${CONFAB} hook session-start --provider codex`, statusMessage: 'Starting Confab sync' }] },
     ]);
+    expect(toml.hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `${CONFAB} hook session-end --provider codex`, statusMessage: '' }] }]);
     expect(toml.hooks.PreToolUse[0]).toEqual({ matcher: 'Bash', hooks: [{ type: 'command', command: `${CONFAB} hook pre-tool-use --provider codex`, statusMessage: '' }] });
     expect(toml.hooks.PostToolUse[0].hooks[0].command).toBe(`${CONFAB} hook post-tool-use --provider codex`);
     expect(toml.hooks.state).toEqual({
       [`${configFile}:session_start:0:0`]: { trusted_hash: trustedHash('session_start', 'startup|resume|clear', `${CONFAB} hook session-start --provider codex`, 'Starting Confab sync') },
+      [`${configFile}:session_end:0:0`]: { trusted_hash: trustedHash('session_end', undefined, `${CONFAB} hook session-end --provider codex`, '') },
       [`${configFile}:pre_tool_use:0:0`]: { trusted_hash: trustedHash('pre_tool_use', 'Bash', `${CONFAB} hook pre-tool-use --provider codex`, '') },
       [`${configFile}:post_tool_use:0:0`]: { trusted_hash: trustedHash('post_tool_use', 'Bash', `${CONFAB} hook post-tool-use --provider codex`, '') },
     });
@@ -84,7 +86,7 @@ describe('config.toml hooks', () => {
     expect(toml.projects['/work/app']).toEqual({ trust_level: 'trusted' });
     // The user's SessionStart group stays first; confab's trust key points at group 1.
     expect(toml.hooks.SessionStart.map((g: Table) => g.hooks[0].command)).toEqual(['/usr/bin/notify start', `${CONFAB} hook session-start --provider codex`]);
-    expect(Object.keys(toml.hooks.state)).toEqual([`${configFile}:session_start:1:0`, `${configFile}:pre_tool_use:0:0`, `${configFile}:post_tool_use:0:0`]);
+    expect(Object.keys(toml.hooks.state)).toEqual([`${configFile}:session_start:1:0`, `${configFile}:session_end:0:0`, `${configFile}:pre_tool_use:0:0`, `${configFile}:post_tool_use:0:0`]);
     expect(installed).toContain('# My Codex settings — keep these comments!\nmodel = "gpt-5.5"   # default model\n');
     expect(installed).toContain('[features]\nhooks = true # confab codex hooks: added\n# experimental bits\n');
 

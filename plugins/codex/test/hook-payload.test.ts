@@ -117,8 +117,7 @@ describe('Codex hook payloads', () => {
     expect(Object.keys(codexHookResponse('session-start', { suppressOutput: true, systemMessage: 'x' })).sort()).toEqual(['continue', 'suppressOutput', 'systemMessage']);
   });
 
-  it('declares every hook event except session-end (Codex has none; shutdown follows the Codex process)', () => {
-    expect(codex.events).toEqual(['session-start', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use']);
-    expect(codex.events).not.toContain('session-end');
+  it('declares every hook event, session-end included (Codex 0.171 runs it at the end of codex exec)', () => {
+    expect(codex.events).toEqual(['session-start', 'session-end', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use']);
   });
 });
