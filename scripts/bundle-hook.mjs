@@ -13,7 +13,7 @@ const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js', 'plugin/lo
 // Modules the built-in plugins load with `import()` (git, settings editing, the daemon's
 // taps…) stay out of the bundle and are imported from the plugin's package when first
 // used: compiling code a hook rarely runs would cost every hook ~2 ms. Such modules must
-// import only types from `confab/provider`, since at run time they see its ESM build, not
+// import only types from `confab-cli/provider`, since at run time they see its ESM build, not
 // the copy inlined here.
 const BUILTIN_PLUGINS = [
   { src: resolve(root, 'plugins/claude-code/src'), pkg: '@confab/plugin-claude-code' },
@@ -63,7 +63,7 @@ await build({
     },
   ],
   alias: {
-    'confab/provider': './src/provider/public.ts',
+    'confab-cli/provider': './src/provider/public.ts',
     '@confab/plugin-claude-code': './plugins/claude-code/src/index.ts',
     '@confab/plugin-codex': './plugins/codex/src/index.ts',
   },

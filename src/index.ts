@@ -4,7 +4,7 @@
  *
  * Plugin authors: the provider contract (`defineProvider`, `Provider`, `HookInputError`, the
  * hook payload and answer types, `PluginApply`/`DaemonHandle`), the daemon hooks and their
- * context types and the wire types come from `confab/provider` and are re-exported here.
+ * context types and the wire types come from `confab-cli/provider` and are re-exported here.
  */
 export { confabVersion } from './version.js';
 export * from './provider/public.js';

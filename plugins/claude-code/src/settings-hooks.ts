@@ -1,4 +1,4 @@
-import type { HookInstallOptions, HookInstallResult, HookInstaller } from 'confab/provider';
+import type { HookInstallOptions, HookInstallResult, HookInstaller } from 'confab-cli/provider';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { settingsPath } from './claude-dir.js';
@@ -87,11 +87,12 @@ const packageDirCache = new Map<string, boolean>();
 
 /** Is `dir` confab's npm package (or a checkout of it)? */
 function isConfabPackageDir(dir: string): boolean {
-  if (basename(dir) === 'confab') return true;
+  if (basename(dir) === 'confab' || basename(dir) === 'confab-cli') return true;
   let known = packageDirCache.get(dir);
   if (known === undefined) {
     try {
-      known = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'confab';
+      const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+      known = name === 'confab-cli' || name === 'confab';
     } catch {
       known = false;
     }

@@ -60,7 +60,7 @@ describe('the hook bundle', () => {
     }
   });
 
-  it('lazy modules take no class from confab/provider (at run time they see another copy of it)', () => {
+  it('lazy modules take no class from confab-cli/provider (at run time they see another copy of it)', () => {
     const dist = join(repoRoot, 'plugins', 'claude-code', 'dist');
     const eager = new Set(['index.js', 'hook-payload.js', 'parent-process.js']);
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.js') && !eager.has(f))) {

@@ -1,4 +1,4 @@
-import type { HookInstallOptions, HookInstallResult } from 'confab/provider';
+import type { HookInstallOptions, HookInstallResult } from 'confab-cli/provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';

@@ -6,7 +6,7 @@
  * rollout trees, config.toml editing, process lookup, git, the daemon's taps — is loaded
  * with `import()` on first use.
  */
-import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab/provider';
+import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
 import type { CodexDaemonTaps } from './daemon-taps.js';
 import { parseHookInput } from './hook-payload.js';
 
