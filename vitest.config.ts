@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^confab-cli$/, replacement: r('./src/index.ts') },
       { find: /^confab-cli\/provider$/, replacement: r('./src/provider/public.ts') },
       { find: /^@confab\/plugin-claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^#builtin\/claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^#builtin\/codex$/, replacement: r('./plugins/codex/src/index.ts') },
       { find: /^@confab\/plugin-claude-code\/transcript$/, replacement: r('./plugins/claude-code/src/transcript.ts') },
       { find: /^@confab\/plugin-codex$/, replacement: r('./plugins/codex/src/index.ts') },
     ],
