@@ -8,3 +8,4 @@ export type * from '../daemon/hook-types.js';
 export type * from '../backend/wire.js';
 export * from './processes.js';
 export * from './payload-checks.js';
+export * from './hook-commands.js';

@@ -102,6 +102,9 @@ export const claudeCode = defineProvider({
     async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
       return (await import('./settings-hooks.js')).hooksInstalled(opts);
     },
+    async installedCommands(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./settings-hooks.js')).installedHookCommands(opts);
+    },
   },
 
   sessions: {

@@ -391,6 +391,32 @@ export async function uninstallCodexHooks(opts: Omit<HookInstallOptions, 'comman
   );
 }
 
+/** The command lines of the hooks in confab's managed block of this config.toml text. */
+export function confabHookCommands(text: string): string[] {
+  let parsed: Table;
+  try {
+    const block = findBlock(text);
+    if (!block) return [];
+    parsed = parse(text.slice(block.start, block.end)) as Table;
+  } catch {
+    return [];
+  }
+  const hooks = parsed.hooks;
+  if (!isTable(hooks)) return [];
+  return MANAGED_EVENTS.flatMap((ev) => {
+    const groups = hooks[ev.table];
+    if (!Array.isArray(groups)) return [];
+    return groups.flatMap((g) =>
+      isTable(g) && Array.isArray(g.hooks) ? g.hooks.filter((h): h is Table => isTable(h) && typeof h.command === 'string').map((h) => h.command as string) : [],
+    );
+  });
+}
+
+export async function codexHookCommands(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<string[]> {
+  const text = await readIfExists(await writeTarget(configFileOf(opts)));
+  return text === undefined ? [] : confabHookCommands(text);
+}
+
 export async function codexHooksInstalled(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<boolean> {
   const text = await readIfExists(await writeTarget(configFileOf(opts)));
   return text !== undefined && confabHooksInstalled(text);

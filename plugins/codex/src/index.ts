@@ -75,6 +75,9 @@ export const codex = defineProvider({
     async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
       return (await import('./config-hooks.js')).codexHooksInstalled(opts);
     },
+    async installedCommands(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./config-hooks.js')).codexHookCommands(opts);
+    },
   },
 
   sessions: {
