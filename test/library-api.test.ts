@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as confab from 'confab-cli';
 import { FileStore } from '../src/store/file-store.js';
-import { useTempHome, waitFor } from './helpers/sandbox.js';
+import { REPO_ROOT, useTempHome, waitFor } from './helpers/sandbox.js';
 
 const home = useTempHome();
 
@@ -28,6 +28,18 @@ describe('the package entry (confab-cli)', () => {
     for (const name of SEED_EXPORTS) expect(confab[name], name).toBeDefined();
     expect(confab.DEFAULT_SYNC_INTERVAL_MS).toBe(30_000);
     expect(confab.getSyncDir()).toBe(join(home(), '.confab', 'sync'));
+  });
+
+  it("exports every value the README's Library API table lists", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Library API');
+    const table = readme.slice(start, readme.indexOf('\n### ', start));
+    // Every name in the first column (`name(args)` / `other(args)`).
+    const firstCells = [...table.matchAll(/^\| (.*?) \|/gm)].map((m) => m[1] as string);
+    const listed = [...new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Za-z_]+)/g)].map((m) => m[1] as string)))].filter((n) => n !== 'export');
+    expect(listed).toEqual(expect.arrayContaining([...SEED_EXPORTS, 'State', 'DaemonConfig']));
+    const types = new Set(['State', 'DaemonConfig']);
+    for (const name of listed.filter((n) => !types.has(n))) expect(confab[name as keyof typeof confab], name).toBeDefined();
   });
 
   it('writes a state that loadStateForProvider reads back and listAllStates lists', async () => {
