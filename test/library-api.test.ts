@@ -39,7 +39,7 @@ describe('the package entry (confab-cli)', () => {
     const listed = [...new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Za-z_]+)/g)].map((m) => m[1] as string)))].filter((n) => n !== 'export');
     expect(listed).toEqual(expect.arrayContaining([...SEED_EXPORTS, 'State', 'DaemonConfig']));
     const types = new Set(['State', 'DaemonConfig']);
-    for (const name of listed.filter((n) => !types.has(n))) expect(confab[name as keyof typeof confab], name).toBeDefined();
+    for (const name of listed.filter((n) => !types.has(n))) expect((confab as Record<string, unknown>)[name], name).toBeDefined();
   });
 
   it('writes a state that loadStateForProvider reads back and listAllStates lists', async () => {

@@ -40,6 +40,14 @@ export function isInPackageCache(path: string, env: NodeJS.ProcessEnv = process.
   return caches.some((c) => isInside(abs, c));
 }
 
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -100,6 +108,9 @@ function installFromCache(entry: string): string {
 export function confabExecutable(env: NodeJS.ProcessEnv = process.env): string {
   const entry = confabEntryScript();
   if (isInPackageCache(entry, env)) return installFromCache(entry);
+  // The copy a cached confab made of itself: hooks run it through its launcher.
+  const launcher = launcherPath();
+  if (isInside(entry, libDir()) && realpathOrUndefined(launcher) === entry) return launcher;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = resolve(join(dir, 'confab'));
