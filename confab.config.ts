@@ -1,7 +1,7 @@
 // This repository's own confab project config: a working example of what a project can set.
 // Sessions of agents working in this repo sync like any other; the tap below only counts
 // lines, to show where a project hooks into the daemon.
-import { defineConfig } from 'confab';
+import { defineConfig } from 'confab-cli';
 
 export default defineConfig({
   enabled: true,

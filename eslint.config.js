@@ -46,11 +46,11 @@ export default tseslint.config(
             {
               // confab's sources (`../../../src/…` from here); the plugin's own `../src` is fine.
               regex: '^(?:\\.\\./){2,}src(?:/|$)|/confab/src/|^/',
-              message: 'Providers import only the public API: "confab" or "confab/provider".',
+              message: 'Providers import only the public API: "confab-cli" or "confab-cli/provider".',
             },
             {
-              regex: '^confab/(?!provider$)',
-              message: 'Providers import only the public API: "confab" or "confab/provider".',
+              regex: '^confab-cli/(?!provider$)',
+              message: 'Providers import only the public API: "confab-cli" or "confab-cli/provider".',
             },
           ],
         },
@@ -59,8 +59,8 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: 'ImportExpression[source.value=/^(\\.\\.\\/){2,}src(\\/|$)|\\/confab\\/src\\/|^\\/|^confab\\/(?!provider$)/]',
-          message: 'Providers import only the public API: "confab" or "confab/provider".',
+          selector: 'ImportExpression[source.value=/^(\\.\\.\\/){2,}src(\\/|$)|\\/confab\\/src\\/|^\\/|^confab-cli\\/(?!provider$)/]',
+          message: 'Providers import only the public API: "confab-cli" or "confab-cli/provider".',
         },
       ],
     },

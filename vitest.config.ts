@@ -7,9 +7,11 @@ export default defineConfig({
   resolve: {
     // Tests exercise the sources; spawned CLI processes run the built dist.
     alias: [
-      { find: /^confab$/, replacement: r('./src/index.ts') },
-      { find: /^confab\/provider$/, replacement: r('./src/provider/public.ts') },
+      { find: /^confab-cli$/, replacement: r('./src/index.ts') },
+      { find: /^confab-cli\/provider$/, replacement: r('./src/provider/public.ts') },
       { find: /^@confab\/plugin-claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^#builtin\/claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
+      { find: /^#builtin\/codex$/, replacement: r('./plugins/codex/src/index.ts') },
       { find: /^@confab\/plugin-claude-code\/transcript$/, replacement: r('./plugins/claude-code/src/transcript.ts') },
       { find: /^@confab\/plugin-codex$/, replacement: r('./plugins/codex/src/index.ts') },
     ],

@@ -9,7 +9,12 @@ function runCli() {
   // Linked plugins are loaded from their built output (confab does not transpile them); oclif
   // would otherwise warn about it on every command.
   process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1';
-  return import('@oclif/core').then(({ execute }) => execute({ dir: require('node:path').resolve(__dirname, '..') }));
+  return import('@oclif/core').then(({ execute, settings }) => {
+    // confab runs its compiled dist/ only: with NODE_ENV=development oclif would otherwise
+    // look for TypeScript to run sources that an installed package does not ship.
+    settings.enableAutoTranspile = false;
+    return execute({ dir: require('node:path').resolve(__dirname, '..') });
+  });
 }
 
 if (argv[0] === 'hook' || (argv[0] === 'sync' && (argv[1] === 'start' || argv[1] === 'stop'))) {

@@ -11,23 +11,29 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const LAZY_MODULES = ['daemon/wiring.js', 'config/project-config.js', 'plugin/load.js'];
 
 // Modules the built-in plugins load with `import()` (git, settings editing, the daemon's
-// taps…) stay out of the bundle and are imported from the plugin's package when first
-// used: compiling code a hook rarely runs would cost every hook ~2 ms. Such modules must
-// import only types from `confab/provider`, since at run time they see its ESM build, not
+// taps…) stay out of the bundle and are imported from the plugin's build, which ships in
+// confab's own package (`plugins/<name>/dist`), when first used: compiling code a hook rarely runs would cost every hook ~2 ms. Such modules must
+// import only types from `confab-cli/provider`, since at run time they see its ESM build, not
 // the copy inlined here.
 const BUILTIN_PLUGINS = [
-  { src: resolve(root, 'plugins/claude-code/src'), pkg: '@confab/plugin-claude-code' },
-  { src: resolve(root, 'plugins/codex/src'), pkg: '@confab/plugin-codex' },
+  { src: resolve(root, 'plugins/claude-code/src'), dist: 'plugins/claude-code/dist', module: '#builtin/claude-code' },
+  { src: resolve(root, 'plugins/codex/src'), dist: 'plugins/codex/dist', module: '#builtin/codex' },
 ];
 const lazyPluginModules = {
   name: 'lazy-plugin-modules',
   setup(b) {
+    // The entries are inlined from source.
+    b.onResolve({ filter: /^#builtin\// }, (args) => {
+      const plugin = BUILTIN_PLUGINS.find((p) => p.module === args.path);
+      return plugin ? { path: resolve(plugin.src, 'index.ts') } : undefined;
+    });
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const plugin = BUILTIN_PLUGINS.find((p) => args.resolveDir.startsWith(p.src));
       if (!plugin) return undefined;
       const target = resolve(args.resolveDir, args.path);
-      return { path: `${plugin.pkg}/dist/${relative(plugin.src, target)}`, external: true };
+      // Relative to dist/hook.cjs, so it resolves inside whatever directory confab is installed in.
+      return { path: `../${plugin.dist}/${relative(plugin.src, target)}`, external: true };
     });
   },
 };
@@ -63,8 +69,6 @@ await build({
     },
   ],
   alias: {
-    'confab/provider': './src/provider/public.ts',
-    '@confab/plugin-claude-code': './plugins/claude-code/src/index.ts',
-    '@confab/plugin-codex': './plugins/codex/src/index.ts',
+    'confab-cli/provider': './src/provider/public.ts',
   },
 });

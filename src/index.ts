@@ -4,7 +4,7 @@
  *
  * Plugin authors: the provider contract (`defineProvider`, `Provider`, `HookInputError`, the
  * hook payload and answer types, `PluginApply`/`DaemonHandle`), the daemon hooks and their
- * context types and the wire types come from `confab/provider` and are re-exported here.
+ * context types and the wire types come from `confab-cli/provider` and are re-exported here.
  */
 export { confabVersion } from './version.js';
 export * from './provider/public.js';
@@ -13,6 +13,20 @@ export { createDaemonHooks } from './daemon/create-hooks.js';
 export type { Backend, RemoteSession, UploadPolicy, RequestOptions } from './backend/backend.js';
 export { BackendError, isBackendError, type BackendErrorKind } from './backend/errors.js';
 export type { State } from './daemon/state.js';
+// The daemon API, as the Go CLI's `pkg/daemon` (README "Library API").
+export { Daemon, DEFAULT_SYNC_INTERVAL_MS, type DaemonConfig, type DaemonExit, type DaemonOptions } from './daemon/daemon.js';
+export {
+  getInboxPathForProvider,
+  getStatePathForProvider,
+  getSyncDir,
+  isDaemonRunning,
+  isParentRunning,
+  listAllStates,
+  loadStateForProvider,
+  newStateForProvider,
+  saveState,
+} from './daemon/state-store.js';
+export { NoDaemonError, StaleDaemonError, stopDaemon, stopDaemonForProvider, type StopResult } from './daemon/stop.js';
 export { defineConfig, type ProjectConfig, type ProjectRedactionPattern } from './config/define.js';
 export {
   applyRedaction,

@@ -9,7 +9,7 @@ describe('confab CLI', () => {
   it('prints its version', async () => {
     const res = await sandbox().run(['--version']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`confab/${pkg.version}`);
+    expect(res.stdout).toContain(`confab-cli/${pkg.version}`);
   });
 
   it('lists topics and commands with descriptions in --help', async () => {

@@ -8,6 +8,8 @@ import { listPending } from '../daemon/pending.js';
 import { listDaemonStatuses } from '../daemon/status.js';
 import { storeDir, userConfigPath } from '../paths.js';
 import type { Provider } from '../provider/contract.js';
+import { commandProgram } from '../provider/hook-commands.js';
+import { isInPackageCache, programResolves } from './executable.js';
 import { errorLine } from './format.js';
 
 export type BackendStatus =
@@ -29,8 +31,25 @@ export interface ProviderStatus {
   displayName: string;
   detected: boolean;
   hooksInstalled: boolean | null;
+  /** Programs confab's installed hooks run that are gone, or live in a cache that may be cleared. */
+  brokenHooks: BrokenHook[];
   error?: string;
   runningDaemons: number;
+}
+
+export interface BrokenHook {
+  program: string;
+  problem: 'missing' | 'in-package-cache';
+}
+
+/** The hook programs that no longer run (or will stop running once a package cache is cleared). */
+export function brokenHookPrograms(commands: readonly string[], env: NodeJS.ProcessEnv = process.env): BrokenHook[] {
+  const broken: BrokenHook[] = [];
+  for (const program of new Set(commands.map(commandProgram))) {
+    if (!programResolves(program)) broken.push({ program, problem: 'missing' });
+    else if (isInPackageCache(program, env)) broken.push({ program, problem: 'in-package-cache' });
+  }
+  return broken;
 }
 
 export interface StatusReport {
@@ -106,11 +125,13 @@ export async function collectStatus(providers: readonly Provider[], opts: { cwd?
       displayName: p.displayName ?? p.name,
       detected: false,
       hooksInstalled: null,
+      brokenHooks: [],
       runningDaemons: daemons.filter((d) => d.provider === p.name && d.running).length,
     };
     try {
       row.detected = (await p.detect?.()) ?? false;
       row.hooksInstalled = p.hooks ? await p.hooks.isInstalled() : null;
+      row.brokenHooks = brokenHookPrograms((await p.hooks?.installedCommands?.()) ?? []);
     } catch (err) {
       row.error = errorLine(err);
     }

@@ -5,7 +5,7 @@ import { ConfabCommand, renderTable, useColor } from './confab-command.js';
 
 export default class Status extends ConfabCommand {
   static override description =
-    'Show where sessions go and whether that works right now (the local store: its path and size; a server: its URL and a live check of the API key), and for each agent whether it is installed, hooked, and how many sync daemons run.';
+    'Show where sessions go and whether that works right now (the local store: its path and size; a server: its URL and a live check of the API key), and for each agent whether it is installed, hooked (and whether the program its hooks run still exists), and how many sync daemons run.';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
   static override enableJsonFlag = true;
 
@@ -41,9 +41,20 @@ export default class Status extends ConfabCommand {
     this.log(
       renderTable(
         ['AGENT', 'DETECTED', 'HOOKS', 'DAEMONS'],
-        r.providers.map((p) => [p.displayName, mark(p.detected), p.error ? `error: ${p.error}` : mark(p.hooksInstalled), String(p.runningDaemons)]),
+        r.providers.map((p) => [
+          p.displayName,
+          mark(p.detected),
+          p.error ? `error: ${p.error}` : p.brokenHooks.length ? `${mark(false)} broken` : mark(p.hooksInstalled),
+          String(p.runningDaemons),
+        ]),
       ),
     );
+    for (const p of r.providers) {
+      for (const b of p.brokenHooks) {
+        const why = b.problem === 'missing' ? 'which no longer exists' : 'which is in a package cache that may be cleared';
+        this.log(`\n${p.displayName}'s hooks run ${b.program}, ${why}. Repair them with: confab hooks add --provider ${p.provider}`);
+      }
+    }
     if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.log('\nInstall the missing hooks with: confab setup');
   }
 }

@@ -12,7 +12,7 @@ export interface LoadedProjectConfig {
 }
 import { ConfigError, validateApiKey, validateBackendUrl } from './user-config.js';
 
-/** The module specifier `confab` resolves to inside config files, even in projects that do not install confab. */
+/** The module specifier `confab-cli` resolves to inside config files, even in projects that do not install confab. */
 function confabEntry(): string {
   const js = fileURLToPath(new URL('../index.js', import.meta.url));
   return existsSync(js) ? js : fileURLToPath(new URL('../index.ts', import.meta.url));
@@ -131,7 +131,7 @@ export function validateProjectConfig(raw: unknown, file: string): ProjectConfig
 export async function loadProjectConfig(cwd: string): Promise<LoadedProjectConfig | undefined> {
   if (!hasProjectConfigCandidate(cwd)) return undefined;
   const [{ cosmiconfig, defaultLoaders }, { createJiti }] = await Promise.all([import('cosmiconfig'), import('jiti')]);
-  const jiti = createJiti(import.meta.url, { alias: { confab: confabEntry() }, moduleCache: false, fsCache: false });
+  const jiti = createJiti(import.meta.url, { alias: { 'confab-cli': confabEntry() }, moduleCache: false, fsCache: false });
   const loadWithJiti = async (filepath: string) => {
     try {
       return await jiti.import(filepath, { default: true });

@@ -4,6 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { scrubSecrets, silentLogger, type Logger } from '../log.js';
 import { createDaemonHooks } from './create-hooks.js';
+import { defaultDaemonOptions } from './defaults.js';
 import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
 import type {
   InboxEvent,
@@ -115,6 +116,8 @@ export interface DaemonOptions {
    * up after `maxMs`, leaving the record for a later resume). No inbox, no state file.
    */
   drain?: { sessionEnd?: InboxEvent; maxMs: number };
+  /** Runs once at the start of `run()`, before anything else (e.g. to install taps). */
+  prepare?: () => Promise<void>;
 }
 
 export interface DaemonExit {
@@ -174,7 +177,8 @@ export class Daemon {
   private lastError: string | undefined;
   private watched = new Set<string>();
 
-  constructor(config: DaemonConfig, options: DaemonOptions) {
+  /** Without `options`, the daemon is wired as confab's own are (see `defaultDaemonOptions`). */
+  constructor(config: DaemonConfig, options?: DaemonOptions) {
     this.hooks = createDaemonHooks();
     this.config = Object.freeze({
       provider: config.provider || 'claude-code',
@@ -186,9 +190,9 @@ export class Daemon {
       syncIntervalJitterMs: defaultJitter(config.syncIntervalMs && config.syncIntervalMs > 0 ? config.syncIntervalMs : undefined, config.syncIntervalJitterMs),
       predecessor: config.predecessor ?? { pid: 0 },
     });
-    this.opts = options;
-    this.timing = { ...DEFAULT_DAEMON_TIMING, ...options.timing };
-    this.log = options.log ?? silentLogger;
+    this.opts = options ?? defaultDaemonOptions(this);
+    this.timing = { ...DEFAULT_DAEMON_TIMING, ...this.opts.timing };
+    this.log = this.opts.log ?? silentLogger;
   }
 
   /** Ask the daemon to shut down (idempotent). `run()` resolves once it has. */
@@ -206,6 +210,7 @@ export class Daemon {
     const removeSignals = this.opts.handleSignals ? this.installSignalHandlers() : () => {};
     try {
       await this.waitForPredecessor();
+      await this.opts.prepare?.();
       if (!(await this.waitForTranscript())) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });

@@ -16,8 +16,9 @@ export class UnsafeSessionIdError extends Error {
   }
 }
 
+/** `provider` may be "" (the Go CLI's legacy addressing: the flat pre-namespace path). */
 function checkIds(provider: string, externalId: string): void {
-  if (!SAFE_NAME.test(provider)) throw new UnsafeSessionIdError('provider', provider);
+  if (provider !== '' && !SAFE_NAME.test(provider)) throw new UnsafeSessionIdError('provider', provider);
   if (!SAFE_NAME.test(externalId)) throw new UnsafeSessionIdError('session id', externalId);
 }
 
@@ -26,13 +27,13 @@ export function getSyncDir(): string {
   return syncDir();
 }
 
-/** `~/.confab/sync/<provider>/<external_id>.json`. */
+/** `~/.confab/sync/<provider>/<external_id>.json`; for provider "", the legacy `~/.confab/sync/<external_id>.json`. */
 export function getStatePathForProvider(provider: string, externalId: string): string {
   checkIds(provider, externalId);
   return join(syncDir(), provider, `${externalId}.json`);
 }
 
-/** `~/.confab/sync/<provider>/<external_id>.inbox.jsonl`. */
+/** `~/.confab/sync/<provider>/<external_id>.inbox.jsonl`; for provider "", the legacy `~/.confab/sync/<external_id>.inbox.jsonl`. */
 export function getInboxPathForProvider(provider: string, externalId: string): string {
   checkIds(provider, externalId);
   return join(syncDir(), provider, `${externalId}.inbox.jsonl`);
@@ -99,6 +100,8 @@ export function isParentRunning(state: State): boolean {
  * installs can still be found and stopped. Returns undefined when there is no state.
  */
 export async function loadStateForProvider(provider: string | Provider, externalId: string): Promise<State | undefined> {
+  // Provider "": the legacy flat file only, as the Go CLI reads it.
+  if (provider === '') return readStateFile(getStatePathForProvider('', externalId), '');
   const { name, legacy } = await resolveProvider(provider);
   checkIds(name, externalId);
   const namespaced = readStateFile(getStatePathForProvider(name, externalId), name);

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveSettings } from '../config/settings.js';
-import { BUILTIN_PROVIDER_PACKAGES } from '../provider/registry.js';
+import { BUILTIN_PROVIDERS } from '../provider/registry.js';
 import { installedPlugins } from './installed.js';
 import { loadPlugin, PluginLoadError } from './load.js';
 import { byPrecedence, type PluginOrigin, type PluginSpec } from './spec.js';
@@ -24,11 +24,11 @@ export interface PluginListing {
   error?: string;
 }
 
-function builtinLocation(pkg: string): string {
+function builtinLocation(module: string): string {
   try {
-    return dirname(fileURLToPath(import.meta.resolve(pkg)));
+    return dirname(fileURLToPath(import.meta.resolve(module)));
   } catch {
-    return pkg;
+    return module;
   }
 }
 
@@ -40,10 +40,10 @@ function builtinLocation(pkg: string): string {
  */
 export async function listPlugins(opts: { cwd: string; commands?: ReadonlyMap<string, string[]> }): Promise<{ plugins: PluginListing[]; warnings: string[] }> {
   const warnings: string[] = [];
-  const plugins: PluginListing[] = Object.entries(BUILTIN_PROVIDER_PACKAGES).map(([provider, pkg]) => ({
-    name: pkg,
+  const plugins: PluginListing[] = Object.entries(BUILTIN_PROVIDERS).map(([provider, builtin]) => ({
+    name: builtin.package,
     origin: 'builtin',
-    from: builtinLocation(pkg),
+    from: builtinLocation(builtin.module),
     providers: [provider],
     apply: false,
     commands: [],

@@ -39,16 +39,16 @@ function firstLine(err: unknown): string {
 let loader: Promise<Jiti> | undefined;
 
 /**
- * One module loader per process. `confab` and `confab/provider` are this installation's own
+ * One module loader per process. `confab-cli` and `confab-cli/provider` are this installation's own
  * modules wherever the plugin lives (as in `confab.config.ts`), so a plugin needs no copy of
  * confab. Built packages load as native ESM when their imports resolve; TypeScript, and
- * plugins that cannot resolve `confab` themselves, go through jiti's transform.
+ * plugins that cannot resolve `confab-cli` themselves, go through jiti's transform.
  */
 function moduleLoader(): Promise<Jiti> {
   loader ??= (async () => {
     const [{ createJiti }, confab, confabProvider] = await Promise.all([import('jiti'), import('../index.js'), import('../provider/public.js')]);
     return createJiti(import.meta.url, {
-      virtualModules: { confab, 'confab/provider': confabProvider },
+      virtualModules: { 'confab-cli': confab, 'confab-cli/provider': confabProvider },
       tryNative: true,
       // A provider's own `apply` must never be mistaken for the module's `apply` export.
       interopDefault: false,

@@ -62,6 +62,11 @@ export interface HookInstaller {
   install(opts: HookInstallOptions): Promise<HookInstallResult>;
   uninstall(opts: Omit<HookInstallOptions, 'command'>): Promise<HookInstallResult>;
   isInstalled(opts?: Omit<HookInstallOptions, 'command'>): Promise<boolean>;
+  /**
+   * The command lines of confab's hooks installed now (so `confab status` can check that the
+   * program each runs still exists). Optional: without it, nothing is checked.
+   */
+  installedCommands?(opts?: Omit<HookInstallOptions, 'command'>): Promise<string[]>;
 }
 
 /** A session found on local disk, for `list` and `save`. */

@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { HookInputError } from './contract.js';
 
 /**
- * Helpers for providers (part of `confab/provider`): checking a hook payload at runtime, and
+ * Helpers for providers (part of `confab-cli/provider`): checking a hook payload at runtime, and
  * checking that a transcript path from one stays inside the agent's directory. A daemon uploads
  * whatever file it is given, so every provider needs the same checks; they live here once.
  */

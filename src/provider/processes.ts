@@ -4,7 +4,7 @@ import { basename, delimiter, join } from 'node:path';
 import type * as ChildProcess from 'node:child_process';
 
 /**
- * Helpers for providers (part of `confab/provider`): finding the agent process above a hook,
+ * Helpers for providers (part of `confab-cli/provider`): finding the agent process above a hook,
  * so its daemon can stop when the agent exits, and finding an agent's executable.
  *
  * Agents run hook commands through a shell, so a hook's parent is the agent or a shell whose

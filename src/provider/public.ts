@@ -1,6 +1,6 @@
 /**
- * `confab/provider`: the provider contract, small enough to load on the hook path.
- * Provider plugins import from here (or from `confab`, which re-exports it).
+ * `confab-cli/provider`: the provider contract, small enough to load on the hook path.
+ * Provider plugins import from here (or from `confab-cli`, which re-exports it).
  */
 export * from './contract.js';
 export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
@@ -8,3 +8,4 @@ export type * from '../daemon/hook-types.js';
 export type * from '../backend/wire.js';
 export * from './processes.js';
 export * from './payload-checks.js';
+export * from './hook-commands.js';

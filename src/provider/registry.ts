@@ -8,19 +8,23 @@ export function providerFromModule(mod: unknown, from: string): Provider {
   return assertProvider(m?.default ?? m?.provider, from);
 }
 
+/**
+ * The built-in providers: their package names (for `confab plugins`) and the modules that
+ * ship inside confab's own package (subpath imports of `package.json`, so an installed
+ * confab needs nothing but itself; the hook bundler inlines them from source).
+ */
+export const BUILTIN_PROVIDERS: Readonly<Record<string, { package: string; module: string }>> = {
+  'claude-code': { package: '@confab/plugin-claude-code', module: '#builtin/claude-code' },
+  codex: { package: '@confab/plugin-codex', module: '#builtin/codex' },
+};
+
 /** Providers that ship with confab, loaded only when asked for (hooks must start fast). */
 const builtins = new Map<string, ProviderLoader>([
-  // The specifier stays a literal for the hook bundler (which inlines the plugin) while the
-  // cast keeps tsc from resolving it: the plugin itself depends on confab's types.
-  ['claude-code', async () => providerFromModule(await import('@confab/plugin-claude-code' as string), '@confab/plugin-claude-code')],
-  ['codex', async () => providerFromModule(await import('@confab/plugin-codex' as string), '@confab/plugin-codex')],
+  // The specifiers stay literals for the hook bundler (which inlines the plugin) while the
+  // cast keeps tsc from resolving them: the plugin itself depends on confab's types.
+  ['claude-code', async () => providerFromModule(await import('#builtin/claude-code' as string), '@confab/plugin-claude-code')],
+  ['codex', async () => providerFromModule(await import('#builtin/codex' as string), '@confab/plugin-codex')],
 ]);
-
-/** The built-in providers and the packages they ship in (for `confab plugins`). */
-export const BUILTIN_PROVIDER_PACKAGES: Readonly<Record<string, string>> = {
-  'claude-code': '@confab/plugin-claude-code',
-  codex: '@confab/plugin-codex',
-};
 
 /** Built-in names are reserved: a plugin cannot replace a provider that ships with confab. */
 export function isBuiltinProvider(name: string): boolean {

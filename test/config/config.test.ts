@@ -70,7 +70,7 @@ describe('user config (~/.confab/config.json)', () => {
 describe('project config', () => {
   it('loads confab.config.ts with a type import and defineConfig, from a nested cwd', async () => {
     const dir = project({
-      'confab.config.ts': `import { defineConfig, type ProjectConfig } from 'confab';\nconst sync: ProjectConfig['sync'] = { intervalMs: 1234 };\nexport default defineConfig({ sync, enabled: true });\n`,
+      'confab.config.ts': `import { defineConfig, type ProjectConfig } from 'confab-cli';\nconst sync: ProjectConfig['sync'] = { intervalMs: 1234 };\nexport default defineConfig({ sync, enabled: true });\n`,
     });
     const loaded = await loadProjectConfig(join(dir, 'src', 'deep'));
     expect(loaded?.filepath).toBe(join(dir, 'confab.config.ts'));

@@ -19,7 +19,7 @@ describe('plugins in the settings', () => {
     const userPath = userConfig({ backend_url: '', api_key: '', plugins: ['@acme/confab-taps', './my-plugins/tag.mjs'] });
     const repo = join(home(), 'work', 'repo');
     mkdirSync(join(repo, 'src'), { recursive: true });
-    writeFileSync(join(repo, 'confab.config.ts'), `import { defineConfig } from 'confab';\nexport default defineConfig({ plugins: ['./tools/my-agent.ts'] });\n`);
+    writeFileSync(join(repo, 'confab.config.ts'), `import { defineConfig } from 'confab-cli';\nexport default defineConfig({ plugins: ['./tools/my-agent.ts'] });\n`);
     const settings = await resolveSettings({ cwd: join(repo, 'src'), env: {} });
     expect(settings.plugins).toEqual([
       { specifier: '@acme/confab-taps', baseDir: join(home(), '.confab'), origin: 'user-config', listedIn: userPath },

@@ -51,7 +51,7 @@ const launch = (cwd: string) => ({ provider: 'tap-agent', external_id: 'sess-1',
 
 describe('a daemon with plugins', () => {
   it("registers plugins' providers, then taps: the provider's, the plugins' apply, the settings', the project's apply", async () => {
-    const cwd = project(`import { defineConfig } from 'confab';
+    const cwd = project(`import { defineConfig } from 'confab-cli';
 export default defineConfig({ apply(daemon) { daemon.hooks.line.tap('project-tap', (l) => l); } });
 `);
     const seen: unknown[] = [];

@@ -14,7 +14,7 @@ function write(path: string, body: string): void {
 
 /** A provider (plain JavaScript) for a simple agent that writes one JSONL transcript anywhere and passes its path in the payload. */
 function jsonlAgentProvider(name: string): string {
-  return `import { defineProvider, HookInputError } from 'confab/provider';
+  return `import { defineProvider, HookInputError } from 'confab-cli/provider';
 
 export default defineProvider({
   name: ${JSON.stringify(name)},

@@ -33,7 +33,7 @@ function noDaemon(sbx: Sandbox): boolean {
 describe('the project config through the hooks, the daemon and the embedded store', () => {
   it('a typo in confab.config.ts: one line naming the file and the key, a valid answer, no daemon', async () => {
     const sbx = sandbox();
-    const cwd = projectWithConfig(sbx, `import { defineConfig } from 'confab';\nexport default defineConfig({ sycn: { intervalMs: 100 } } as never);\n`);
+    const cwd = projectWithConfig(sbx, `import { defineConfig } from 'confab-cli';\nexport default defineConfig({ sycn: { intervalMs: 100 } } as never);\n`);
     const session = claudeSession(sbx, cwd, [line(1, 'hello')]);
     for (const event of ['session-start', 'user-prompt-submit'] as const) {
       const res = await sbx.run(['hook', event], { input: session.payload(event === 'session-start' ? 'SessionStart' : 'UserPromptSubmit') });
@@ -48,7 +48,7 @@ describe('the project config through the hooks, the daemon and the embedded stor
 
   it('enabled: false starts no daemon and uploads nothing', async () => {
     const sbx = sandbox();
-    const cwd = projectWithConfig(sbx, `import { defineConfig } from 'confab';\nexport default defineConfig({ enabled: false });\n`);
+    const cwd = projectWithConfig(sbx, `import { defineConfig } from 'confab-cli';\nexport default defineConfig({ enabled: false });\n`);
     mkdirSync(join(cwd, 'src', 'deep'), { recursive: true });
     const session = claudeSession(sbx, join(cwd, 'src', 'deep'), [line(1, 'private')]);
     const res = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
@@ -70,7 +70,7 @@ describe('the project config through the hooks, the daemon and the embedded stor
     writeFileSync(join(sbx.confabDir, 'config.json'), JSON.stringify({ backend_url: '', api_key: '', plugins: ['./plugins/mark.mjs'] }));
     const cwd = projectWithConfig(
       sbx,
-      `import { defineConfig } from 'confab';
+      `import { defineConfig } from 'confab-cli';
 export default defineConfig({
   apply(daemon) {
     daemon.hooks.line.tap('project-rewrite', (line) => line.replaceAll('PLUGIN-MARK', 'PROJECT-MARK'));

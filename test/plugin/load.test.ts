@@ -21,7 +21,7 @@ function spec(specifier: string, baseDir: string, origin: PluginOrigin = 'projec
 
 /** A provider module body whose provider is `name` (TypeScript, importing confab's public API). */
 function providerTs(name: string, extra = ''): string {
-  return `import { defineProvider, HookInputError, type SessionHookInput } from 'confab/provider';
+  return `import { defineProvider, HookInputError, type SessionHookInput } from 'confab-cli/provider';
 export default defineProvider({
   name: ${JSON.stringify(name)},
   parseHookInput(_event, payload): SessionHookInput {
@@ -42,7 +42,7 @@ describe('loading one plugin', () => {
       join(dir, 'tools', 'my-agent.ts'),
       providerTs(
         'my-agent',
-        `import type { DaemonHandle } from 'confab';
+        `import type { DaemonHandle } from 'confab-cli';
 export function apply(daemon: DaemonHandle): void {
   daemon.hooks.line.tap('shout', (line) => line.toUpperCase());
 }`,

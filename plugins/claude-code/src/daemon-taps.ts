@@ -7,7 +7,7 @@ import type {
   InitContext,
   InitRequest,
   TrackedFileSpec,
-} from 'confab/provider';
+} from 'confab-cli/provider';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { detectGitInfo, GitInfoCache, gitInfoForBranch } from './git-info.js';

@@ -1,4 +1,4 @@
-import { isDirectory, onPath } from 'confab/provider';
+import { isDirectory, onPath } from 'confab-cli/provider';
 import { claudeDir } from './claude-dir.js';
 
 /** Claude Code is installed: `claude` is on PATH, or its data dir exists. */

@@ -1,4 +1,4 @@
-import type { GitInfo, GitRemote } from 'confab/provider';
+import type { GitInfo, GitRemote } from 'confab-cli/provider';
 import { execFile } from 'node:child_process';
 
 /**

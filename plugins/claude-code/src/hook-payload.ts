@@ -11,7 +11,7 @@ import {
   SESSION_ID_PATTERN,
   type HookEvent,
   type SessionHookInput,
-} from 'confab/provider';
+} from 'confab-cli/provider';
 import { claudeDir, projectsDir } from './claude-dir.js';
 
 /**

@@ -10,7 +10,7 @@
  *
  * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
  */
-import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab/provider';
+import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab-cli/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
 import { checkTranscriptPath, parseHookInput } from './hook-payload.js';
@@ -101,6 +101,9 @@ export const claudeCode = defineProvider({
     },
     async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
       return (await import('./settings-hooks.js')).hooksInstalled(opts);
+    },
+    async installedCommands(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./settings-hooks.js')).installedHookCommands(opts);
     },
   },
 

@@ -1,4 +1,4 @@
-import { findAgentProcess, interpreterScript, type ProcessLookup } from 'confab/provider';
+import { findAgentProcess, interpreterScript, type ProcessLookup } from 'confab-cli/provider';
 import { basename } from 'node:path';
 
 /**

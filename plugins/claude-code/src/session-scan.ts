@@ -1,4 +1,4 @@
-import type { LocalSession, SessionScanOptions } from 'confab/provider';
+import type { LocalSession, SessionScanOptions } from 'confab-cli/provider';
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';

@@ -1,4 +1,4 @@
-import type { HookInstallOptions, HookInstallResult, HookInstaller } from 'confab/provider';
+import { commandProgram, type HookInstallOptions, type HookInstallResult, type HookInstaller } from 'confab-cli/provider';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { settingsPath } from './claude-dir.js';
@@ -64,34 +64,19 @@ export function shellQuote(path: string): string {
   return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The first word of a shell command line, unquoted (enough for the commands we write and match). */
-export function firstToken(command: string): string {
-  const s = command.trimStart();
-  let out = '';
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i] as string;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < s.length) out += s[++i];
-      else out += ch;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '\\' && i + 1 < s.length) out += s[++i];
-    else if (/\s/.test(ch)) break;
-    else out += ch;
-  }
-  return out;
-}
+/** The first word of a shell command line, unquoted (the program a hook command runs). */
+export const firstToken = commandProgram;
 
 const packageDirCache = new Map<string, boolean>();
 
 /** Is `dir` confab's npm package (or a checkout of it)? */
 function isConfabPackageDir(dir: string): boolean {
-  if (basename(dir) === 'confab') return true;
+  if (basename(dir) === 'confab' || basename(dir) === 'confab-cli') return true;
   let known = packageDirCache.get(dir);
   if (known === undefined) {
     try {
-      known = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'confab';
+      const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+      known = name === 'confab-cli' || name === 'confab';
     } catch {
       known = false;
     }
@@ -259,8 +244,32 @@ export async function hooksInstalled(opts: { configDir?: string } = {}): Promise
   return settingsHaveConfabHooks(await readJsonObject(settingsPath(opts.configDir)));
 }
 
+/** Every confab hook command in the settings (whatever program it runs). */
+export function confabCommandsInSettings(settings: JsonObject): string[] {
+  const hooks = settings.hooks;
+  if (!isObject(hooks)) return [];
+  const found: string[] = [];
+  for (const event of EVENTS) {
+    const groups = hooks[event];
+    if (!Array.isArray(groups)) continue;
+    for (const g of groups) {
+      if (!isObject(g) || !Array.isArray(g.hooks)) continue;
+      for (const h of g.hooks) {
+        const cmd = hookCommand(h);
+        if (cmd !== undefined && isRemovable(event, cmd, undefined)) found.push(cmd);
+      }
+    }
+  }
+  return found;
+}
+
+export async function installedHookCommands(opts: { configDir?: string } = {}): Promise<string[]> {
+  return confabCommandsInSettings(await readJsonObject(settingsPath(opts.configDir)));
+}
+
 export const claudeSettingsHooks: HookInstaller = {
   install: installHooks,
   uninstall: uninstallHooks,
   isInstalled: hooksInstalled,
+  installedCommands: installedHookCommands,
 };

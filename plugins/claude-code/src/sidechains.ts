@@ -1,4 +1,4 @@
-import type { Capabilities, DiscoverContext, TrackedFileSpec } from 'confab/provider';
+import type { Capabilities, DiscoverContext, TrackedFileSpec } from 'confab-cli/provider';
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InitRequest, TrackedFileSpec } from 'confab/provider';
+import type { InitRequest, TrackedFileSpec } from 'confab-cli/provider';
 import { detectGitInfo, gitInfoForBranch, parseRemotes, stripUrlCredentials } from '../src/git-info.js';
 import { utf8Length } from '../src/text.js';
 import { AGENTS, TranscriptBuilder, tempDir, uuid } from './fixtures.js';

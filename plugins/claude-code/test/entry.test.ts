@@ -43,15 +43,15 @@ describe('detect', () => {
 });
 
 describe('the hook bundle', () => {
-  it('keeps the provider’s heavy modules out and can load each of them from the package', async () => {
+  it('keeps the provider’s heavy modules out and can load each of them from confab’s own package', async () => {
     const bundle = readFileSync(join(repoRoot, 'dist', 'hook.cjs'), 'utf8');
-    const specifiers = [...bundle.matchAll(/import\("(@confab\/plugin-claude-code\/dist\/[^"]+)"\)/g)].map((m) => m[1] as string);
+    const specifiers = [...bundle.matchAll(/import\("(\.\.\/plugins\/claude-code\/dist\/[^"]+)"\)/g)].map((m) => m[1] as string);
     expect(new Set(specifiers)).toEqual(
-      new Set(['daemon-taps', 'detect', 'settings-hooks', 'session-scan'].map((m) => `@confab/plugin-claude-code/dist/${m}.js`)),
+      new Set(['daemon-taps', 'detect', 'settings-hooks', 'session-scan'].map((m) => `../plugins/claude-code/dist/${m}.js`)),
     );
     // (core's own daemon spawning needs node:child_process; the plugin's git calls must not be inlined)
     for (const heavy of ['git remote', 'rev-parse', 'settings.json.confab-lock', 'extractMetadata']) expect(bundle).not.toContain(heavy);
-    // Resolved the way the bundle resolves them: from dist/, through the package's exports.
+    // Resolved the way the bundle resolves them: relative to dist/hook.cjs, inside confab's package.
     const { createRequire } = await import('node:module');
     const resolveFromDist = createRequire(join(repoRoot, 'dist', 'hook.cjs'));
     for (const spec of specifiers) {
@@ -60,7 +60,7 @@ describe('the hook bundle', () => {
     }
   });
 
-  it('lazy modules take no class from confab/provider (at run time they see another copy of it)', () => {
+  it('lazy modules take no class from confab-cli/provider (at run time they see another copy of it)', () => {
     const dist = join(repoRoot, 'plugins', 'claude-code', 'dist');
     const eager = new Set(['index.js', 'hook-payload.js', 'parent-process.js']);
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.js') && !eager.has(f))) {

@@ -4,8 +4,8 @@
  * chunk, discover again after each round).
  */
 import { readFileSync } from 'node:fs';
-import { createDaemonHooks } from 'confab';
-import type { Capabilities, ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, TrackedFileSpec } from 'confab/provider';
+import { createDaemonHooks } from 'confab-cli';
+import type { Capabilities, ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, TrackedFileSpec } from 'confab-cli/provider';
 import { claudeCode } from '../src/index.js';
 
 export interface Session {

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HookInputError, type HookEvent } from 'confab/provider';
+import { HookInputError, type HookEvent } from 'confab-cli/provider';
 import claudeCode, { legacyStatePaths } from '../src/index.js';
 import { parseClaudeHookPayload } from '../src/hook-payload.js';
 import { tempDir } from './fixtures.js';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { procLookup, type ProcessInfo } from 'confab/provider';
+import { procLookup, type ProcessInfo } from 'confab-cli/provider';
 import { findClaudeParentPid, isClaudeProcess } from '../src/parent-process.js';
 import { tempDir } from './fixtures.js';
 

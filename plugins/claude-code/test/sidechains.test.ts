@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrackedFileSpec } from 'confab/provider';
+import type { TrackedFileSpec } from 'confab-cli/provider';
 import { AGENTS, TranscriptBuilder, tempDir, uuid, writeSessionFixture, type SessionFixture } from './fixtures.js';
 import { createHarness, transcriptSpec, type Harness } from './harness.js';
 

@@ -1,4 +1,4 @@
-import type { HookInstallOptions, HookInstallResult } from 'confab/provider';
+import type { HookInstallOptions, HookInstallResult } from 'confab-cli/provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -392,6 +392,32 @@ export async function uninstallCodexHooks(opts: Omit<HookInstallOptions, 'comman
     },
     false,
   );
+}
+
+/** The command lines of the hooks in confab's managed block of this config.toml text. */
+export function confabHookCommands(text: string): string[] {
+  let parsed: Table;
+  try {
+    const block = findBlock(text);
+    if (!block) return [];
+    parsed = parse(text.slice(block.start, block.end)) as Table;
+  } catch {
+    return [];
+  }
+  const hooks = parsed.hooks;
+  if (!isTable(hooks)) return [];
+  return MANAGED_EVENTS.flatMap((ev) => {
+    const groups = hooks[ev.table];
+    if (!Array.isArray(groups)) return [];
+    return groups.flatMap((g) =>
+      isTable(g) && Array.isArray(g.hooks) ? g.hooks.filter((h): h is Table => isTable(h) && typeof h.command === 'string').map((h) => h.command as string) : [],
+    );
+  });
+}
+
+export async function codexHookCommands(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<string[]> {
+  const text = await readIfExists(await writeTarget(configFileOf(opts)));
+  return text === undefined ? [] : confabHookCommands(text);
 }
 
 export async function codexHooksInstalled(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<boolean> {

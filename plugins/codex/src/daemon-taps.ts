@@ -1,4 +1,4 @@
-import type { ChunkContext, ChunkRequest, CodexRolloutMetadata, DiscoverContext, InitContext, InitRequest, TrackedFileSpec } from 'confab/provider';
+import type { ChunkContext, ChunkRequest, CodexRolloutMetadata, DiscoverContext, InitContext, InitRequest, TrackedFileSpec } from 'confab-cli/provider';
 import { basename } from 'node:path';
 import { sessionsDir } from './codex-dir.js';
 import { gitInfoWithRemotes } from './git-info.js';

@@ -1,4 +1,4 @@
-import { isDirectory, onPath } from 'confab/provider';
+import { isDirectory, onPath } from 'confab-cli/provider';
 import { codexDir } from './codex-dir.js';
 
 /** Is Codex installed here: a `codex` executable on PATH, or Codex's home directory? */

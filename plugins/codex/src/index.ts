@@ -6,7 +6,7 @@
  * rollout trees, config.toml editing, process lookup, git, the daemon's taps — is loaded
  * with `import()` on first use.
  */
-import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab/provider';
+import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
 import type { CodexDaemonTaps } from './daemon-taps.js';
 import { parseHookInput } from './hook-payload.js';
 
@@ -75,6 +75,9 @@ export const codex = defineProvider({
     },
     async isInstalled(opts?: Omit<HookInstallOptions, 'command'>) {
       return (await import('./config-hooks.js')).codexHooksInstalled(opts);
+    },
+    async installedCommands(opts?: Omit<HookInstallOptions, 'command'>) {
+      return (await import('./config-hooks.js')).codexHookCommands(opts);
     },
   },
 

@@ -1,4 +1,4 @@
-import { executableName, findAgentProcess, interpreterScript, type ProcessLookup } from 'confab/provider';
+import { executableName, findAgentProcess, interpreterScript, type ProcessLookup } from 'confab-cli/provider';
 
 /**
  * Finding the Codex process above a hook. The daemon stops when this process exits (the

@@ -1,4 +1,4 @@
-import type { SessionHookInput } from 'confab/provider';
+import type { SessionHookInput } from 'confab-cli/provider';
 import { basename } from 'node:path';
 import { sessionsDir } from './codex-dir.js';
 import { readSessionMetaSoon, type WaitOptions } from './rollout-files.js';

@@ -1,4 +1,4 @@
-import type { LocalSession } from 'confab/provider';
+import type { LocalSession } from 'confab-cli/provider';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { sessionsDir } from './codex-dir.js';

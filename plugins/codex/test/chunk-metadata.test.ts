@@ -1,4 +1,4 @@
-import type { TrackedFileSpec } from 'confab/provider';
+import type { TrackedFileSpec } from 'confab-cli/provider';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,8 +3,8 @@
  * calls the sync engine makes: init, discover, one chunk per file.
  */
 import { basename } from 'node:path';
-import { createDaemonHooks } from 'confab';
-import type { ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, InitRequest, TrackedFileSpec } from 'confab/provider';
+import { createDaemonHooks } from 'confab-cli';
+import type { ChunkContext, ChunkRequest, DaemonHooks, DiscoverContext, InitRequest, TrackedFileSpec } from 'confab-cli/provider';
 import { codex } from '../src/index.js';
 
 export interface Session {

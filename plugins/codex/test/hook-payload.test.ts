@@ -1,4 +1,4 @@
-import { HookInputError } from 'confab/provider';
+import { HookInputError } from 'confab-cli/provider';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

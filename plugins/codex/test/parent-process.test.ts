@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findAncestor, type ProcessInfo } from 'confab/provider';
+import { findAncestor, type ProcessInfo } from 'confab-cli/provider';
 import { findCodexParentPid, isCodexProcess } from '../src/parent-process.js';
 
 describe('which process is Codex', () => {

@@ -1,4 +1,4 @@
-import { getProvider, knownProviderNames } from 'confab';
+import { getProvider, knownProviderNames } from 'confab-cli';
 import { ESLint } from 'eslint';
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -24,8 +24,8 @@ function specifiers(text: string): string[] {
 }
 
 describe('the Codex plugin uses only confab’s public API', () => {
-  it('imports nothing from confab but "confab" and "confab/provider"', () => {
-    const allowedPackages = new Set(['confab', 'confab/provider', 'smol-toml']);
+  it('imports nothing from confab but "confab-cli" and "confab-cli/provider"', () => {
+    const allowedPackages = new Set(['confab-cli', 'confab-cli/provider', 'smol-toml']);
     const src = join(pluginDir, 'src');
     const files = sourceFiles(src);
     expect(files.length).toBeGreaterThan(10);
@@ -53,27 +53,27 @@ describe('the Codex plugin uses only confab’s public API', () => {
       "import { syncDir } from '../../../src/paths.js';\nexport const x = syncDir;\n",
       "import { getProvider } from '../../../src/provider/registry.js';\nexport const x = getProvider;\n",
       "export { writeFileAtomic } from '../../../src/fs/private-files.js';\n",
-      "import { syncDir } from 'confab/dist/paths.js';\nexport const x = syncDir;\n",
+      "import { syncDir } from 'confab-cli/dist/paths.js';\nexport const x = syncDir;\n",
       "import { syncDir } from '/work/confab/src/paths.js';\nexport const x = syncDir;\n",
       "export async function f() {\n  return import('../../../src/daemon/state-store.js');\n}\n",
-      "export async function f() {\n  return import('confab/dist/provider/registry.js');\n}\n",
+      "export async function f() {\n  return import('confab-cli/dist/provider/registry.js');\n}\n",
     ];
     for (const code of banned) {
       expect(await lint(code, 'src/bad.ts'), code).toEqual([expect.stringMatching(/public API/)]);
       expect(await lint(code, 'test/bad.test.ts'), code).toEqual([expect.stringMatching(/public API/)]);
     }
     const allowed =
-      "import { defineProvider } from 'confab/provider';\nimport { getProvider } from 'confab';\nimport { x } from '../src/rollout.js';\nexport const y = [defineProvider, getProvider, x, () => import('./rollout.js')];\n";
+      "import { defineProvider } from 'confab-cli/provider';\nimport { getProvider } from 'confab-cli';\nimport { x } from '../src/rollout.js';\nexport const y = [defineProvider, getProvider, x, () => import('./rollout.js')];\n";
     expect(await lint(allowed, 'test/good.test.ts')).toEqual([]);
     // The rule is scoped to the plugin: core may import its own sources.
     expect(await lint(banned[0] as string, '../../src/some-core-file.ts')).toEqual([]);
   });
 
-  it('ships as a package whose entry is the built dist, with confab as a peer', () => {
+  it('ships as a package whose entry is the built dist, with confab-cli as a peer', () => {
     const pkg = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@confab/plugin-codex');
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
-    expect(pkg.peerDependencies).toEqual({ confab: '*' });
+    expect(pkg.peerDependencies).toEqual({ 'confab-cli': '*' });
   });
 
   it('is a built-in provider of confab (`--provider codex`)', async () => {

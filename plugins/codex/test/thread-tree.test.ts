@@ -1,4 +1,4 @@
-import type { SessionHookInput, TrackedFileSpec } from 'confab/provider';
+import type { SessionHookInput, TrackedFileSpec } from 'confab-cli/provider';
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,0 +1,184 @@
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isInPackageCache } from '../../src/cli/executable.js';
+import { commandProgram } from '../../src/provider/hook-commands.js';
+import { storedFile } from '../helpers/local-store.js';
+import { REPO_ROOT, Sandbox, waitFor, type RunResult } from '../helpers/sandbox.js';
+
+// confab as a user gets it: `npm pack`, then installed from the tarball into a global prefix
+// with its own HOME, run from a directory with no repository around and no path into it.
+// One install serves every assertion (installing takes a while).
+
+const PACKAGE = 'confab-cli';
+const INSTALL_TIMEOUT_MS = 240_000;
+
+let sbx: Sandbox;
+let tarball: string;
+let prefix: string;
+let work: string;
+/** npm's cache: the one this run already uses (dependencies come from it when they can). */
+let npmCache: string;
+
+/** PATH with the global prefix and node, and nothing of the repository. */
+function userPath(...first: string[]): string {
+  const rest = (process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.startsWith(REPO_ROOT));
+  return [...first, dirname(process.execPath), ...rest].join(delimiter);
+}
+
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...sbx.env, PATH: userPath(join(prefix, 'bin')), npm_config_cache: npmCache, ...extra };
+  for (const key of Object.keys(env)) if (key.startsWith('npm_') && key !== 'npm_config_cache') delete env[key];
+  // Nothing of the test runner's environment (vitest sets NODE_ENV=test).
+  for (const key of ['NODE_PATH', 'NODE_OPTIONS', 'NODE_ENV', 'VITEST', 'VITEST_MODE', 'VITEST_POOL_ID', 'VITEST_WORKER_ID', 'TEST']) delete env[key];
+  return env;
+}
+
+/** npm with its options first, then `args` (`exec` passes what follows `--` to the command). */
+function npm(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return sbx.exec('npm', ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...args], { cwd: opts.cwd, env: opts.env ?? userEnv(), timeoutMs: INSTALL_TIMEOUT_MS });
+}
+
+function hookCommands(settingsPath: string): string[] {
+  const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
+  return Object.values(settings.hooks).flatMap((groups) => groups.flatMap((g) => g.hooks.map((h) => h.command)));
+}
+
+/** Run a hook command line the way Claude Code does (through the shell), with a payload. */
+function runHook(command: string, payload: unknown, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return sbx.exec('/bin/sh', ['-c', command], { cwd: work, env, input: JSON.stringify(payload), timeoutMs: 30_000 });
+}
+
+/** A Claude Code session driven through these hook commands: its lines must reach the embedded store. */
+async function syncThroughHooks(commands: string[], id: string, env: NodeJS.ProcessEnv, home: { claudeDir: string; confabDir: string } = sbx): Promise<void> {
+  // storedFile reads the embedded store under `confabDir`.
+  const store = { confabDir: home.confabDir } as Sandbox;
+  const start = commands.find((c) => c.includes('hook session-start'));
+  const end = commands.find((c) => c.includes('hook session-end'));
+  expect(start && end).toBeTruthy();
+  const transcript = join(home.claudeDir, 'projects', '-work', `${id}.jsonl`);
+  mkdirSync(dirname(transcript), { recursive: true });
+  writeFileSync(transcript, '{"type":"user","message":{"role":"user","content":"hello"}}\n');
+  const payload = { session_id: id, transcript_path: transcript, cwd: work, hook_event_name: 'SessionStart', source: 'startup' };
+  const started = await runHook(start as string, payload, env);
+  expect(started.code).toBe(0);
+  expect(JSON.parse(started.stdout)).toMatchObject({ continue: true });
+  await waitFor(async () => (await storedFile(store, id, `${id}.jsonl`))?.length, { what: 'the first line in the store', timeoutMs: 30_000 });
+  appendFileSync(transcript, '{"type":"assistant","message":{"role":"assistant","content":"hi"}}\n');
+  const ended = await runHook(end as string, { ...payload, hook_event_name: 'SessionEnd', reason: 'exit' }, env);
+  expect(ended.code).toBe(0);
+  expect(JSON.parse(ended.stdout)).toMatchObject({ continue: true });
+  await waitFor(async () => (await storedFile(store, id, `${id}.jsonl`))?.equals(readFileSync(transcript)), { what: 'every line in the store', timeoutMs: 30_000 });
+}
+
+beforeAll(async () => {
+  sbx = new Sandbox();
+  npmCache = process.env.npm_config_cache || join(sbx.root, 'npm-cache');
+  prefix = sbx.dir('prefix');
+  work = sbx.dir('work');
+  // dist/ is built by the suite's setup; pack exactly what is published.
+  const packed = await sbx.exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', sbx.dir('pack')], { cwd: REPO_ROOT, timeoutMs: 60_000 });
+  expect(packed.code, packed.stderr).toBe(0);
+  tarball = join(sbx.root, 'pack', (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const installed = await npm(['install', '--global', '--prefix', prefix, tarball], { cwd: work });
+  expect(installed.code, installed.stderr).toBe(0);
+}, INSTALL_TIMEOUT_MS + 60_000);
+
+afterAll(async () => {
+  await sbx?.cleanup();
+});
+
+describe(`the ${PACKAGE} package, installed from its tarball`, () => {
+  it('ships the built-in providers and installs a `confab` command outside any repository', () => {
+    const installed = realpathSync(join(prefix, 'bin', 'confab'));
+    expect(installed).toBe(join(prefix, 'lib', 'node_modules', PACKAGE, 'bin', 'run.js'));
+    expect(installed.startsWith(REPO_ROOT)).toBe(false);
+    // Nothing resolves back into the repository: its providers are inside the package.
+    expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'claude-code', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(prefix, 'lib', 'node_modules', '@confab'))).toBe(false);
+  });
+
+  it('`confab demo` passes', async () => {
+    const res = await sbx.exec(join(prefix, 'bin', 'confab'), ['demo', '--json'], { cwd: work, env: userEnv(), timeoutMs: 60_000 });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as { files: { identical: boolean }[]; sessionEndRecorded: boolean };
+    expect(out.files.length).toBe(2);
+    expect(out.files.every((f) => f.identical)).toBe(true);
+    expect(out.sessionEndRecorded).toBe(true);
+  });
+
+  it('`confab hooks add` writes commands that exist, are in no npm cache, and answer real hook payloads; a session syncs through them', async () => {
+    const env = userEnv();
+    const res = await sbx.exec('confab', ['hooks', 'add', '--provider', 'claude-code'], { cwd: work, env, timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const commands = hookCommands(join(sbx.claudeDir, 'settings.json'));
+    expect(commands.length).toBeGreaterThan(4);
+    for (const program of new Set(commands.map(commandProgram))) {
+      expect(existsSync(program), program).toBe(true);
+      expect(isInPackageCache(program, { npm_config_cache: npmCache }), program).toBe(false);
+      expect(realpathSync(program).startsWith(REPO_ROOT), program).toBe(false);
+    }
+    const pre = await runHook(commands.find((c) => c.includes('hook pre-tool-use')) as string, { session_id: 'p-1', hook_event_name: 'PreToolUse', tool_name: 'Bash', cwd: work }, env);
+    expect(pre.code).toBe(0);
+    expect(JSON.parse(pre.stdout)).toMatchObject({ continue: true });
+    await syncThroughHooks(commands, 'installed-session-1', env);
+    const status = await sbx.exec('confab', ['status', '--json'], { cwd: work, env, timeoutMs: 60_000 });
+    expect((JSON.parse(status.stdout) as { providers: { provider: string; brokenHooks: unknown[] }[] }).providers.find((p) => p.provider === 'claude-code')?.brokenHooks).toEqual([]);
+  });
+
+  it('exports the daemon API from the package entry, with the Go CLI semantics', async () => {
+    const script = `
+      const m = await import('${PACKAGE}');
+      const names = ['Daemon', 'DEFAULT_SYNC_INTERVAL_MS', 'getSyncDir', 'getStatePathForProvider', 'getInboxPathForProvider', 'newStateForProvider', 'loadStateForProvider', 'listAllStates', 'isDaemonRunning', 'isParentRunning', 'stopDaemon', 'stopDaemonForProvider'];
+      const s = m.newStateForProvider('claude-code', 'api-1', '/t/a.jsonl', '/w', 0);
+      m.saveState(s);
+      const back = await m.loadStateForProvider('claude-code', 'api-1');
+      const listed = (await m.listAllStates()).map((x) => x.provider + '/' + x.externalId);
+      console.log(JSON.stringify({
+        types: Object.fromEntries(names.map((n) => [n, typeof m[n]])),
+        interval: m.DEFAULT_SYNC_INTERVAL_MS,
+        syncDir: m.getSyncDir(),
+        statePath: m.getStatePathForProvider('claude-code', 'api-1'),
+        legacyPath: m.getStatePathForProvider('', 'api-1'),
+        back: back && { pid: back.pid, transcriptPath: back.transcriptPath, running: m.isDaemonRunning(back) },
+        listed,
+      }));`;
+    // Resolved as any program in that prefix resolves it.
+    const res = await sbx.exec(process.execPath, ['--input-type=module', '-e', script], { cwd: join(prefix, 'lib'), env: userEnv(), timeoutMs: 30_000 });
+    expect(res.stderr).toBe('');
+    const out = JSON.parse(res.stdout) as Record<string, unknown>;
+    const sync = join(sbx.confabDir, 'sync');
+    expect(out).toMatchObject({
+      interval: 30_000,
+      syncDir: sync,
+      statePath: join(sync, 'claude-code', 'api-1.json'),
+      legacyPath: join(sync, 'api-1.json'),
+      // The state names the process that wrote it, which is running.
+      back: { transcriptPath: '/t/a.jsonl', running: true },
+      listed: ['claude-code/api-1'],
+    });
+    expect(Object.values(out.types as Record<string, string>).every((t) => t === 'function' || t === 'number')).toBe(true);
+    expect(out.types).toMatchObject({ Daemon: 'function', DEFAULT_SYNC_INTERVAL_MS: 'number' });
+    rmSync(join(sync, 'claude-code', 'api-1.json'));
+  });
+
+  it('after `npx <tarball> setup`, clearing the npx cache leaves the hooks working', async () => {
+    const home = sbx.dir('npx-home');
+    const cache = join(sbx.root, 'npx-cache');
+    const env = userEnv({ HOME: home, npm_config_cache: cache, PATH: userPath() });
+    const res = await npm(['exec', '--yes', `--package=${tarball}`, '--', 'confab', 'setup', '--provider', 'claude-code'], { cwd: work, env });
+    expect(res.code, res.stderr).toBe(0);
+    expect(readdirSync(join(cache, '_npx')).length).toBeGreaterThan(0);
+    const commands = hookCommands(join(home, '.claude', 'settings.json'));
+
+    rmSync(join(cache, '_npx'), { recursive: true, force: true });
+    const hookEnv = { ...env, CONFAB_SYNC_INTERVAL_MS: '200' };
+    const answer = await runHook(commands.find((c) => c.includes('hook user-prompt-submit')) as string, { session_id: 'n-1', hook_event_name: 'UserPromptSubmit', prompt: 'hi', cwd: work }, hookEnv);
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ continue: true });
+    // They run confab's own launcher, which outlives any cache.
+    expect([...new Set(commands.map(commandProgram))]).toEqual([join(home, '.confab', 'bin', 'confab')]);
+    await syncThroughHooks(commands, 'npx-session-1', hookEnv, { claudeDir: join(home, '.claude'), confabDir: join(home, '.confab') });
+  }, INSTALL_TIMEOUT_MS);
+});
