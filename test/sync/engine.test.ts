@@ -6,6 +6,15 @@ import { isBackendError } from '../../src/backend/errors.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';
 import { syncUntilComplete } from '../helpers/sync-fixtures.js';
 
+/** A transcript whose first two lines (16 bytes) the backend holds, and a third not yet synced. */
+async function twoSyncedOneNew(): Promise<ReturnType<typeof harness>> {
+  const h = harness();
+  h.write('{"a":1}\n{"b":2}\n');
+  await h.engine.syncAll('startup');
+  h.append('{"c":3}\n');
+  return h;
+}
+
 /** Overwrites a file from byte 0 with `content`, keeping its inode (and any longer tail). */
 function rewriteInPlace(path: string, content: Buffer): void {
   const fd = openSync(path, 'r+');
@@ -197,10 +206,7 @@ describe('SyncEngine: transcript rewritten under it', () => {
   });
 
   it('a file rewritten in place between the fingerprint check and the read never uploads the torn view', async () => {
-    const h = harness();
-    h.write('{"a":1}\n{"b":2}\n');
-    await h.engine.syncAll('startup');
-    h.append('{"c":3}\n');
+    const h = await twoSyncedOneNew();
     // The rewrite lands between two looks of one open: after the bytes before the cached offset
     // (16) were found unchanged, before the lines after it are read (from byte 15).
     const fresh = Buffer.from('{"rewritten":1}\n{"x":1}\n{"y":2}\n');
@@ -214,10 +220,7 @@ describe('SyncEngine: transcript rewritten under it', () => {
   });
 
   it('a file rewritten in place as soon as the backend holds its last line is not fingerprinted as if appended to', async () => {
-    const h = harness();
-    h.write('{"a":1}\n{"b":2}\n');
-    await h.engine.syncAll('startup');
-    h.append('{"c":3}\n');
+    const h = await twoSyncedOneNew();
     // New content with a line ending where the synced content ends (24), written as soon as the
     // backend holds line 3, before the cycle is over.
     const fresh = Buffer.from('{"r":"zzzzzzzzzzzzzzz"}\n{"x":1}\n{"y":2}\n');
