@@ -106,6 +106,35 @@ for (const l of lines) {
 }
 const pct = (a, b) => `${((100 * a) / b).toFixed(1)}%`;
 
+// Adversarial inputs for the built-ins (which run on V8's backtracking engine): the worst one
+// at 128 KB and at 256 KB (linear time: about 2×), against an ordinary text of 128 KB.
+const { adversarialTexts } = await import('./lib/adversarial-redaction.mjs');
+const ADV_SIZE = 128 * 1024;
+const defaults = createRedactor({});
+const redactBoth = (text) => {
+  const t0 = performance.now();
+  defaults.redactText(text);
+  defaults.redactLine(text);
+  return performance.now() - t0;
+};
+const ordinaryText = lines.join('\n').slice(0, ADV_SIZE);
+let ordinaryMs = Infinity;
+for (let r = 0; r < RUNS; r++) ordinaryMs = Math.min(ordinaryMs, redactBoth(ordinaryText));
+let worst = { ms: 0, label: '' };
+let advTexts = 0;
+for (const { label, text } of adversarialTexts(BUILTIN_PATTERNS, ADV_SIZE)) {
+  advTexts++;
+  const ms = redactBoth(text);
+  if (ms > worst.ms) worst = { ms, label };
+}
+const worstDouble = [...adversarialTexts(BUILTIN_PATTERNS, 2 * ADV_SIZE)].find((t) => t.label === worst.label);
+let worstMs = Infinity;
+let doubleMs = Infinity;
+for (let r = 0; r < RUNS; r++) {
+  worstMs = Math.min(worstMs, redactBoth([...adversarialTexts(BUILTIN_PATTERNS, ADV_SIZE)].find((t) => t.label === worst.label).text));
+  doubleMs = Math.min(doubleMs, redactBoth(worstDouble.text));
+}
+
 publish(
   'redaction',
   `### Redaction throughput (\`bench/redaction.mjs\`)
@@ -121,6 +150,17 @@ ${table(
   [
     ['redaction off', `${mbps(syncOff)} MB/s`, '1.00×'],
     ['redaction on (defaults)', `${mbps(syncOn)} MB/s`, `${(syncOn / syncOff).toFixed(2)}×`],
+  ],
+)}
+
+Adversarial inputs (\`bench/lib/adversarial-redaction.mjs\`, ${advTexts} texts of ${ADV_SIZE / 1024} KB built to make each built-in nearly match and fail over and over), redactText + redactLine each:
+
+${table(
+  ['input', 'time', 'ratio'],
+  [
+    [`ordinary transcript text, ${ADV_SIZE / 1024} KB`, `${ordinaryMs.toFixed(1)} ms`, '1.00×'],
+    [`worst adversarial (${worst.label.replace(/\|/g, '\\|')}), ${ADV_SIZE / 1024} KB`, `${worstMs.toFixed(1)} ms`, `${(worstMs / ordinaryMs).toFixed(1)}×`],
+    [`the same, ${(2 * ADV_SIZE) / 1024} KB (linear: about 2× the line above)`, `${doubleMs.toFixed(1)} ms`, `${(doubleMs / ordinaryMs).toFixed(1)}×`],
   ],
 )}
 

@@ -112,8 +112,11 @@ try {
     await sleep(gapMs + Math.random() * 250);
   }
   process.stderr.write('\n');
+  // Session end until the daemon has done its final sync, sent session_end and exited.
+  const endAt = performance.now();
   await hook('session-end', payload('SessionEnd'));
-  for (let i = 0; i < 200 && isAlive(daemonPid); i++) await sleep(50);
+  for (let i = 0; i < 1000 && isAlive(daemonPid); i++) await sleep(10);
+  const exitMs = performance.now() - endAt;
 
   const med = median(samples);
   const p95 = percentile(samples, 95);
@@ -121,6 +124,7 @@ try {
     ['median', `${med.toFixed(0)} ms`, `${(GO_INTERVAL_MS / 2 / 1000).toFixed(0)} s`, `${(GO_INTERVAL_MS / 2 / med).toFixed(0)}×`],
     ['p95', `${p95.toFixed(0)} ms`, `${((GO_INTERVAL_MS * 0.95) / 1000).toFixed(1)} s`, `${((GO_INTERVAL_MS * 0.95) / p95).toFixed(0)}×`],
     ['max', `${Math.max(...samples).toFixed(0)} ms`, `${GO_INTERVAL_MS / 1000} s`, ''],
+    ['session-end hook → daemon exited', `${exitMs.toFixed(0)} ms`, '', ''],
   ];
   publish(
     'sync-latency',

@@ -5,7 +5,15 @@ import { userConfigPath } from '../paths.js';
 import type { PluginSpec } from '../plugin/spec.js';
 import type { ProjectConfig, ProjectRedactionPattern } from './define.js';
 import { hasProjectConfigCandidate } from './project-config-files.js';
-import { ConfigError, loadUserConfig, validateApiKey, validateBackendUrl, type UserConfig, type UserRedactionPattern } from './user-config.js';
+import {
+  ConfigError,
+  loadUserConfig,
+  resolveBinding,
+  validateApiKey,
+  validateBackendUrl,
+  type UserConfig,
+  type UserRedactionPattern,
+} from './user-config.js';
 
 /** Where sessions go. */
 export type BackendChoice =
@@ -39,6 +47,16 @@ export interface Settings {
   projectFile?: string;
   /** Settings that were ignored, for the log. */
   warnings: string[];
+}
+
+/**
+ * The agent config dir a session runs from, to pick its backend from `bindings` in
+ * `~/.confab/config.json`: the default dir (or "") uses the top-level backend.
+ */
+export interface BindingTarget {
+  provider: string;
+  configDir: string;
+  defaultConfigDir: string;
 }
 
 /** Command-line flags that override everything else. */
@@ -82,13 +100,18 @@ function fromUserPatterns(patterns: UserRedactionPattern[] | undefined): Redacti
  * < the project config found from `cwd` upwards < environment < flags.
  */
 export async function resolveSettings(
-  opts: { cwd?: string; flags?: SettingFlags; env?: NodeJS.ProcessEnv; userConfigPath?: string; project?: boolean } = {},
+  opts: { cwd?: string; flags?: SettingFlags; env?: NodeJS.ProcessEnv; userConfigPath?: string; project?: boolean; binding?: BindingTarget } = {},
 ): Promise<Settings> {
   const env = opts.env ?? process.env;
   const warnings: string[] = [];
   const flags = opts.flags ?? {};
   const userPath = opts.userConfigPath ?? userConfigPath();
   const user = loadUserConfig(userPath);
+  // The user layer's backend: the top-level one, or the binding of the session's agent config
+  // dir (which throws NoBindingError for a dir with none: never the default backend instead).
+  const userBackend = opts.binding
+    ? resolveBinding(user, opts.binding.provider, opts.binding.configDir, opts.binding.defaultConfigDir)
+    : { backend_url: user.backend_url, api_key: user.api_key, where: 'backend_url' };
   // cosmiconfig and the TypeScript loader load only when a candidate file exists: hooks run
   // this for every new session, and almost no directory has a project config.
   const project =
@@ -99,20 +122,25 @@ export async function resolveSettings(
 
   let backend: BackendChoice = { kind: 'local' };
   let backendSource: SettingSource = 'default';
-  if (user.backend_url) {
-    backend = httpBackend(user.backend_url, user.api_key, 'backend_url');
+  if (userBackend.backend_url) {
+    backend = httpBackend(userBackend.backend_url, userBackend.api_key, userBackend.where);
     backendSource = 'user';
   }
   if (pc?.backend !== undefined) {
     backend =
       pc.backend === 'local'
         ? { kind: 'local' }
-        : httpBackend(pc.backend.url ?? '', pc.backend.apiKey ?? (pc.backend.url === user.backend_url ? user.api_key : ''), `${project?.filepath}: backend.url`);
+        : httpBackend(
+            pc.backend.url ?? '',
+            pc.backend.apiKey ?? (pc.backend.url === userBackend.backend_url ? userBackend.api_key : ''),
+            `${project?.filepath}: backend.url`,
+          );
     backendSource = 'project';
   }
   const envUrl = env.CONFAB_BACKEND_URL?.trim();
   if (envUrl) {
-    backend = envUrl === 'local' ? { kind: 'local' } : httpBackend(envUrl, env.CONFAB_API_KEY ?? (envUrl === user.backend_url ? user.api_key : ''), 'CONFAB_BACKEND_URL');
+    backend =
+      envUrl === 'local' ? { kind: 'local' } : httpBackend(envUrl, env.CONFAB_API_KEY ?? (envUrl === userBackend.backend_url ? userBackend.api_key : ''), 'CONFAB_BACKEND_URL');
     backendSource = 'env';
   }
   if (flags.backendUrl) {

@@ -215,10 +215,15 @@ export class NoBindingError extends ConfigError {
  * the default dir, else that dir's binding — never falling back to the default backend for a
  * dir that has no binding (that would leak sessions to the wrong server).
  */
-export function resolveBinding(cfg: UserConfig, provider: string, dir: string, defaultDir: string): { backend_url: string; api_key: string } {
+export function resolveBinding(
+  cfg: UserConfig,
+  provider: string,
+  dir: string,
+  defaultDir: string,
+): { backend_url: string; api_key: string; /** The config key the URL comes from, for messages. */ where: string } {
   const canonical = canonicalConfigDir(dir);
-  if (canonical === '' || canonical === canonicalConfigDir(defaultDir)) return { backend_url: cfg.backend_url, api_key: cfg.api_key };
+  if (canonical === '' || canonical === canonicalConfigDir(defaultDir)) return { backend_url: cfg.backend_url, api_key: cfg.api_key, where: 'backend_url' };
   const bound = cfg.bindings?.[provider]?.[canonical];
   if (!bound) throw new NoBindingError(provider, canonical);
-  return bound;
+  return { backend_url: bound.backend_url, api_key: bound.api_key, where: `bindings.${provider}["${canonical}"].backend_url` };
 }

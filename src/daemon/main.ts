@@ -1,5 +1,6 @@
 import type { Backend } from '../backend/backend.js';
-import { resolveSettings, type Settings } from '../config/settings.js';
+import { resolveSettings, type BindingTarget, type Settings } from '../config/settings.js';
+import { canonicalConfigDir } from '../config/user-config.js';
 import { createFileLogger, type Logger } from '../log.js';
 import type { LoadedPlugin } from '../plugin/load.js';
 import { describePlugin } from '../plugin/spec.js';
@@ -59,6 +60,8 @@ export async function createDaemonForLaunch(
     registerProvider(plugin.provider);
   }
   const provider = await getProvider(launch.provider);
+  const binding = bindingTarget(launch, provider, settings);
+  if (binding) log.info('session runs from a non-default agent config dir; using its backend binding', { config_dir: binding.configDir });
   const daemon = new Daemon(
     {
       provider: provider.name,
@@ -71,9 +74,10 @@ export async function createDaemonForLaunch(
       ...(launch.predecessor_pid ? { predecessor: { pid: launch.predecessor_pid, ...(launch.predecessor_start_time ? { startTime: launch.predecessor_start_time } : {}) } } : {}),
     },
     {
-      // Re-read the config each time: after a 401 the user may have logged in again.
+      // Re-read the config each time: after a 401 the user may have logged in again (or
+      // bound the session's config dir to a backend).
       backend: async () => {
-        settings = await resolveSettings({ cwd: launch.cwd });
+        settings = await resolveSettings({ cwd: launch.cwd, ...(binding ? { binding } : {}) });
         return wiring.openBackend(settings, log);
       },
       createEngine: wiring.createEngine,
@@ -91,6 +95,20 @@ export async function createDaemonForLaunch(
   );
   await applySessionTaps(daemon, provider, settings, wiring, log, plugins);
   return daemon;
+}
+
+/**
+ * The agent config dir whose backend binding a session uses: the launch's `config_dir` (set
+ * by the Go CLI's hooks), else the one its transcript path tells. Undefined (the top-level
+ * backend) when the agent has no bindings, the dir is unknown, or it is the default one.
+ */
+export function bindingTarget(launch: LaunchInput, provider: Provider, settings: Settings): BindingTarget | undefined {
+  const dirs = provider.configDirs;
+  if (!dirs || Object.keys(settings.user.bindings?.[provider.name] ?? {}).length === 0) return undefined;
+  const configDir = launch.config_dir || (launch.transcript_path ? dirs.ofTranscript(launch.transcript_path) : undefined);
+  if (!configDir) return undefined;
+  const target = { provider: provider.name, configDir, defaultConfigDir: dirs.default() };
+  return canonicalConfigDir(configDir) === canonicalConfigDir(target.defaultConfigDir) ? undefined : target;
 }
 
 /**

@@ -135,10 +135,25 @@ export interface Provider {
   /** Tap the daemon's hooks: sidechain discovery, chunk metadata, init metadata. */
   apply?(ctx: ProviderApplyContext): void;
 
+  /**
+   * The agent's config dirs, for per-config-dir backends (`bindings` in
+   * `~/.confab/config.json`): the dir a session's transcript belongs to (undefined when its
+   * path does not tell), and the default dir, whose sessions use the top-level backend.
+   * Absent: every session of this agent uses the top-level backend.
+   */
+  configDirs?: AgentConfigDirs;
+
   /** Is the agent installed on this machine? */
   detect?(): Promise<boolean>;
   hooks?: HookInstaller;
   sessions?: SessionCatalog;
+}
+
+export interface AgentConfigDirs {
+  /** The dir used when the agent is not told another one. */
+  default(): string;
+  /** The config dir a session with this transcript runs from, or undefined when the path does not tell. */
+  ofTranscript(transcriptPath: string): string | undefined;
 }
 
 /** Identity helper that gives a provider object full typing. */

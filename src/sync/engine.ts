@@ -276,6 +276,8 @@ export class SyncEngine {
         if (!opened.atBackendPosition) continue;
         const offset = opened.reader.offset;
         if ((await opened.reader.skip(1)) > 0) return true;
+        // Changed while read: whatever it holds now, a cycle has to look at it.
+        if (!(await entry.tracked.confirmView(opened))) return true;
         entry.tracked.markIdle({ line: entry.tracked.lastSyncedLine, offset }, opened.reader.scannedTo);
       } finally {
         await entry.tracked.close(opened);
@@ -613,14 +615,19 @@ export class SyncEngine {
           }
         }
         let draft: ChunkDraft | undefined;
+        let unchanged: boolean;
         try {
           draft = await chunker.draft();
+          // Nothing read is used unless the file still holds it once read: a rewrite in place
+          // between two reads would otherwise mix old lines (or line numbers) with new ones.
+          unchanged = await tracked.confirmView(opened);
         } catch (err) {
           // A read error, or a line tap that threw: this file waits, the others go on.
           if (isAbort(err, state.signal)) throw err;
           state.fileErrors.set(tracked.spec.name, toError(err));
           return 'pending';
         }
+        if (!unchanged) return 'retry';
         if (!draft) {
           tracked.markIdle({ line: tracked.lastSyncedLine, offset: opened.reader.offset }, opened.reader.scannedTo);
           return 'done';

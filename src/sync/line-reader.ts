@@ -40,6 +40,9 @@ export class LineReader {
   /** The last read came back short: treat that as the end (a later cycle sees what follows). */
   private shortRead = false;
   private consumedTo: number;
+  /** SHA-256 of the bytes examined since `digestFrom`, in order (see `view()`). */
+  private digest: Hash = createHash('sha256');
+  private digestFrom: number;
 
   constructor(
     private readonly handle: FileHandle,
@@ -52,6 +55,28 @@ export class LineReader {
     this.maxLineBytes = opts.maxLineBytes;
     this.winStart = start;
     this.consumedTo = start;
+    this.digestFrom = start;
+  }
+
+  /**
+   * What the reader saw: the SHA-256 of every byte it examined in [from, to), whether it ended
+   * up in a line, a skipped line or a partial line at the end. Re-reading that range and
+   * comparing tells whether the file changed while it was being read.
+   */
+  view(): { from: number; to: number; sha256: string } {
+    return { from: this.digestFrom, to: this.scannedTo, sha256: this.digest.copy().digest('hex') };
+  }
+
+  /** Start the next `view()` here (what was seen so far has been confirmed). */
+  restartView(): void {
+    this.digest = createHash('sha256');
+    this.digestFrom = this.scannedTo;
+  }
+
+  /** Marks window bytes [idx, to) examined. */
+  private advance(to: number): void {
+    this.digest.update(this.window.subarray(this.idx, to));
+    this.idx = to;
   }
 
   /** Offset just past the last complete line returned or skipped. */
@@ -110,7 +135,7 @@ export class LineReader {
         parts.push(Buffer.from(piece));
         held += piece.length;
       }
-      this.idx = nl === -1 ? this.winLen : nl + 1;
+      this.advance(nl === -1 ? this.winLen : nl + 1);
       if (nl === -1) continue;
       const end = this.winStart + this.idx;
       this.consumedTo = end;
@@ -127,10 +152,10 @@ export class LineReader {
       if (this.idx >= this.winLen && !(await this.fill())) break;
       const nl = this.window.subarray(0, this.winLen).indexOf(NEWLINE, this.idx);
       if (nl === -1) {
-        this.idx = this.winLen;
+        this.advance(this.winLen);
         continue;
       }
-      this.idx = nl + 1;
+      this.advance(nl + 1);
       skipped++;
       this.consumedTo = this.winStart + this.idx;
     }

@@ -22,12 +22,25 @@ export type ProbeResult =
   /** There may be lines to upload: open a reader. */
   | 'changed';
 
+/** The SHA-256 of the (up to `TAIL_FINGERPRINT_BYTES`) bytes just before `offset`. */
+interface TailMark {
+  offset: number;
+  hash: string;
+}
+
 /** An opened file positioned at the first line the backend does not have. */
 export interface OpenedFile {
   handle: FileHandle;
   reader: LineReader;
   /** False when the file has fewer complete lines than the backend holds (nothing to send). */
   atBackendPosition: boolean;
+  /** The bytes before where the reader's current view starts, as confirmed before it was read. */
+  anchor: TailMark;
+  /** The bytes before the reader's offset as of the last `confirmView` that succeeded. */
+  confirmed: TailMark | undefined;
+  /** `confirmView` found the file changed while it was read: nothing of this view may be used. */
+  torn: boolean;
+  log: Logger;
 }
 
 /**
@@ -43,6 +56,34 @@ async function tailHash(handle: FileHandle, offset: number): Promise<string | un
   const { bytesRead } = await handle.read(buf, 0, len, offset - len);
   if (bytesRead !== len) return undefined;
   return createHash('sha256').update(buf).digest('hex');
+}
+
+const EMPTY_HASH = createHash('sha256').digest('hex');
+
+/**
+ * The SHA-256 of each [start, end) range as the file holds it now, read in one ascending pass;
+ * undefined when the file ends before the last range does.
+ */
+async function hashRanges(handle: FileHandle, ranges: ReadonlyArray<readonly [number, number]>, windowBytes = DEFAULT_WINDOW_BYTES): Promise<string[] | undefined> {
+  const hashes = ranges.map(() => createHash('sha256'));
+  const from = Math.min(...ranges.map((r) => r[0]));
+  const to = Math.max(...ranges.map((r) => r[1]));
+  const window = Buffer.allocUnsafe(Math.max(1, Math.min(windowBytes, to - from)));
+  for (let pos = from; pos < to; ) {
+    const { bytesRead } = await handle.read(window, 0, Math.min(window.length, to - pos), pos);
+    if (bytesRead === 0) return undefined;
+    ranges.forEach(([start, end], i) => {
+      const a = Math.max(start, pos);
+      const b = Math.min(end, pos + bytesRead);
+      if (a < b) hashes[i]!.update(window.subarray(a - pos, b - pos));
+    });
+    pos += bytesRead;
+  }
+  return hashes.map((h) => h.digest('hex'));
+}
+
+function tailRange(offset: number): [number, number] {
+  return [offset - Math.min(offset, TAIL_FINGERPRINT_BYTES), offset];
 }
 
 function isMissing(err: unknown): boolean {
@@ -182,17 +223,24 @@ export class TrackedFile {
       if (this.position.line > this.lastSyncedLine) this.forgetPosition();
       const readerAt = (offset: number) => new LineReader(handle, offset, { ...opts, sizeHint: st.size - offset });
       let reader: LineReader;
+      let anchor: TailMark = { offset: 0, hash: EMPTY_HASH };
       if (this.position.offset > 0) {
         // The bytes before the cached offset must be those seen when the file was last closed
         // there (a rewrite in place keeps the inode and may keep the size), and the last of
-        // them the `\n` ending the cached line.
+        // them the `\n` ending the cached line. They are hashed before anything after them is
+        // read, and again after (`confirmView`).
+        const { offset } = this.position;
         const fp = this.fingerprint;
-        const rewritten = fp !== undefined && fp.offset === this.position.offset && (await tailHash(handle, fp.offset)) !== fp.hash;
+        const now = await tailHash(handle, offset);
+        const rewritten = now === undefined || (fp !== undefined && fp.offset === offset && now !== fp.hash);
         // Start one byte early: that byte must be the `\n` ending the cached line.
-        reader = readerAt(this.position.offset - 1);
-        if (rewritten || (await reader.skip(1)) !== 1 || reader.offset !== this.position.offset) {
+        reader = readerAt(offset - 1);
+        if (rewritten || (await reader.skip(1)) !== 1 || reader.offset !== offset) {
           rescan('rewritten');
           reader = readerAt(0);
+        } else {
+          anchor = { offset, hash: now };
+          reader.restartView();
         }
       } else {
         reader = readerAt(0);
@@ -201,7 +249,7 @@ export class TrackedFile {
       const skipped = need > 0 ? await reader.skip(need) : 0;
       this.position = { line: this.position.line + skipped, offset: reader.offset };
       if (skipped < need) this.scanHorizon = reader.scannedTo;
-      return { handle, reader, atBackendPosition: skipped === need };
+      return { handle, reader, atBackendPosition: skipped === need, anchor, confirmed: undefined, torn: false, log };
     } catch (err) {
       await handle.close();
       throw err;
@@ -209,14 +257,45 @@ export class TrackedFile {
   }
 
   /**
-   * Close a file opened by `openAtBackendPosition`, first fingerprinting the bytes before the
-   * current position (best effort), so the next open can tell an append from a rewrite.
+   * Whether the file still holds what the reader saw since the view began, and the bytes before
+   * it still are those confirmed before it was read: re-read and compared once the reader is
+   * done with them, so a rewrite in place that lands between two reads of one open is never
+   * taken for content. When it changed, the cached position is dropped (the next open rescans)
+   * and nothing read through `opened` may be used.
+   */
+  async confirmView(opened: OpenedFile, fingerprintAt = opened.reader.offset): Promise<boolean> {
+    const view = opened.reader.view();
+    const hashes = await hashRanges(opened.handle, [tailRange(opened.anchor.offset), [view.from, view.to], tailRange(view.to), tailRange(fingerprintAt)]);
+    if (hashes === undefined || hashes[0] !== opened.anchor.hash || hashes[1] !== view.sha256) {
+      opened.log.info('file changed while it was being read; rescanning from the start', { file: this.spec.name, line: this.lastSyncedLine });
+      this.forgetPosition();
+      opened.torn = true;
+      return false;
+    }
+    opened.anchor = { offset: view.to, hash: hashes[2]! };
+    opened.confirmed = { offset: fingerprintAt, hash: hashes[3]! };
+    opened.reader.restartView();
+    return true;
+  }
+
+  /**
+   * Close a file opened by `openAtBackendPosition`, keeping a fingerprint of the bytes before
+   * the current position as they were confirmed (best effort), so the next open can tell an
+   * append from a rewrite. The fingerprint is never taken from bytes newer than the lines read.
    */
   async close(opened: OpenedFile): Promise<void> {
     try {
       const { offset } = this.position;
-      const hash = offset > 0 ? await tailHash(opened.handle, offset) : undefined;
-      this.fingerprint = hash === undefined ? undefined : { offset, hash };
+      if (opened.torn || offset === 0) {
+        this.fingerprint = undefined;
+      } else if (opened.confirmed?.offset === offset) {
+        this.fingerprint = opened.confirmed;
+      } else if (opened.anchor.offset === offset && opened.reader.scannedTo === offset) {
+        // Nothing was read past the bytes checked at open.
+        this.fingerprint = opened.anchor;
+      } else {
+        this.fingerprint = (await this.confirmView(opened, offset)) ? opened.confirmed : undefined;
+      }
     } catch {
       this.fingerprint = undefined;
     } finally {

@@ -29,7 +29,7 @@ describe('daemon processes', () => {
     expect(sbx.daemonPids()).toEqual([state.pid]);
   });
 
-  it('on session-end reads the inbox event and exits within 2 s, removing its state and inbox', async () => {
+  it('on session-end reads the inbox event and exits on the signal, removing its state and inbox', async () => {
     const sbx = sandbox();
     const session = new ReplayedClaudeSession(sbx.claudeDir);
     session.appendMain(10);
@@ -37,11 +37,9 @@ describe('daemon processes', () => {
     await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the first sync', timeoutMs: 15_000 });
     const [pid] = sbx.daemonPids();
     expect(pid).toBeDefined();
-    const t0 = Date.now();
     await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
-    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to exit', timeoutMs: 10_000, intervalMs: 10 });
-    const elapsed = Date.now() - t0;
-    expect(elapsed).toBeLessThan(2000);
+    // How fast it exits is measured by bench/sync-latency.mjs; here: that the signal ended it.
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to exit', timeoutMs: 30_000 });
     expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
     expect(existsSync(join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.inbox.jsonl`))).toBe(false);
     const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
@@ -49,7 +47,7 @@ describe('daemon processes', () => {
     expect(log).toMatch(/daemon exiting reason=signal/);
   });
 
-  it('shuts down within 6 s of its parent (the agent) dying', async () => {
+  it('shuts down when its parent (the agent) dies', async () => {
     const sbx = sandbox();
     const session = new ReplayedClaudeSession(sbx.claudeDir);
     session.appendMain(5);
@@ -69,10 +67,12 @@ describe('daemon processes', () => {
     await waitFor(() => out.includes('hooked'), { what: 'the agent to run its hook' });
     const state = await waitFor(() => (existsSync(statePath(sbx, session.sessionId)) ? (JSON.parse(readFileSync(statePath(sbx, session.sessionId), 'utf8')) as { parent_pid?: number }) : undefined));
     expect(state.parent_pid).toBe(agent.pid);
-    const t0 = Date.now();
     agent.kill('SIGKILL');
-    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to notice', timeoutMs: 10_000, intervalMs: 20 });
-    expect(Date.now() - t0).toBeLessThan(6000);
+    // The parent is checked every 5 s; a loaded machine may take longer to get there.
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to notice', timeoutMs: 30_000 });
     expect(existsSync(statePath(sbx, session.sessionId))).toBe(false);
+    const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
+    expect(log).toContain(`parent process exited parent_pid=${agent.pid}`);
+    expect(log).toMatch(/daemon exiting reason=parent-exited/);
   });
 });

@@ -174,10 +174,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
+/**
+ * Poll `check` until it returns a truthy value (or throw after `timeoutMs`). The default is
+ * generous: it only matters when the condition never comes, and a loaded 2-core CI may take
+ * seconds to schedule a daemon.
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeoutMs = 10_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  { timeoutMs = 30_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -8,6 +8,7 @@ import {
   type RedactionPatternSpec,
   type Redactor,
 } from '../../src/redact/index.js';
+import { compileRule } from '../../src/redact/rules.js';
 
 const only = (...patterns: RedactionPatternSpec[]) => createRedactor({ useDefaultPatterns: false, patterns }) as Redactor;
 
@@ -112,25 +113,19 @@ describe('user patterns (RE2 syntax on a linear-time engine)', () => {
     );
   });
 
-  it('bounds a catastrophically backtracking pattern on a 1 MB line', () => {
+  it('runs user patterns on the linear-time engine, so a catastrophically backtracking one stays linear on a 1 MB line', () => {
+    // Linear time is RE2's guarantee: every user pattern, string or RegExp, is compiled for
+    // re2js (bench/redaction.mjs times the built-ins, which run on V8).
+    expect(compileRule({ name: 'evil', type: 'x', pattern: '(a+)+$' }, 0).value?.engine).toBe('re2');
+    expect(compileRule({ name: 'evil-re', type: 'x', pattern: /(x+x+)+y/ }, 0).value?.engine).toBe('re2');
+    expect(compileRule({ name: 'f', type: 'x', fieldPattern: /^(a|a)*$/ }, 0).field?.engine).toBe('re2');
     const r = only({ name: 'evil', type: 'x', pattern: '(a+)+$' });
     const text = `${'a'.repeat(1 << 20)}!`;
     const line = JSON.stringify({ type: 'user', message: { content: text } });
-    const t0 = performance.now();
     expect(r.redactLine(line)).toBe(line);
-    const ms = performance.now() - t0;
     expect(r.redactText('a'.repeat(1 << 20))).toBe('[REDACTED:X]');
-    const ms2 = performance.now() - t0 - ms;
-    console.log(`(a+)+$ on a 1 MB line: no match in ${ms.toFixed(0)} ms, match in ${ms2.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(2000);
-    // Finding the match's bounds takes re2js's slower capture-tracking search; still linear.
-    expect(ms2).toBeLessThan(5000);
-    // The same pattern on V8's backtracking engine would not finish; nested quantifiers in a
-    // RegExp from a project config are translated to RE2 and stay linear too.
-    const fromRegExp = only({ name: 'evil-re', type: 'x', pattern: /(x+x+)+y/ });
-    const t1 = performance.now();
-    fromRegExp.redactText('x'.repeat(200_000));
-    expect(performance.now() - t1).toBeLessThan(2000);
+    // The same pattern on V8's backtracking engine would not finish; translated to RE2 it does.
+    expect(only({ name: 'evil-re', type: 'x', pattern: /(x+x+)+y/ }).redactText('x'.repeat(200_000))).toBe('x'.repeat(200_000));
   });
 
   it('rejects what RE2 cannot run in linear time, naming the pattern', () => {

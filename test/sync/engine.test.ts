@@ -1,9 +1,58 @@
-import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isBackendError } from '../../src/backend/errors.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';
 import { syncUntilComplete } from '../helpers/sync-fixtures.js';
+
+/** A transcript whose first two lines (16 bytes) the backend holds, and a third not yet synced. */
+async function twoSyncedOneNew(): Promise<ReturnType<typeof harness>> {
+  const h = harness();
+  h.write('{"a":1}\n{"b":2}\n');
+  await h.engine.syncAll('startup');
+  h.append('{"c":3}\n');
+  return h;
+}
+
+/** Overwrites a file from byte 0 with `content`, keeping its inode (and any longer tail). */
+function rewriteInPlace(path: string, content: Buffer): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, content, 0, content.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Runs `sync` while every read of `path` is watched: just before the first read for which
+ * `when(positions of the reads so far, this one last)` holds, the file is rewritten in place with
+ * `content` (same inode, as an agent rewriting its transcript), so the rewrite falls exactly
+ * between two reads of one sync. True once the rewrite happened.
+ */
+async function rewriteBeforeRead(path: string, content: Buffer, when: (reads: number[]) => boolean, sync: () => Promise<unknown>): Promise<boolean> {
+  const sample = await open(path, 'r');
+  const proto = Object.getPrototypeOf(sample) as { read: FileHandle['read'] };
+  await sample.close();
+  const original = proto.read;
+  const reads: number[] = [];
+  let done = false;
+  proto.read = function (this: FileHandle, ...args: unknown[]) {
+    if (typeof args[3] === 'number') reads.push(args[3]);
+    if (!done && when(reads)) {
+      done = true;
+      rewriteInPlace(path, content);
+    }
+    return (original as (...a: unknown[]) => ReturnType<FileHandle['read']>).apply(this, args);
+  } as FileHandle['read'];
+  try {
+    await sync();
+  } finally {
+    proto.read = original;
+  }
+  return done;
+}
 
 describe('SyncEngine: lines', () => {
   it('uploads complete lines only; a partial last line waits for its newline', async () => {
@@ -154,6 +203,45 @@ describe('SyncEngine: transcript rewritten under it', () => {
     expect(h.log.lines.some((l) => l.includes('reason=rewritten'))).toBe(true);
     // The backend keeps its two lines; the new content continues from its line 3.
     expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"y":2}']);
+  });
+
+  it('a file rewritten in place between the fingerprint check and the read never uploads the torn view', async () => {
+    const h = await twoSyncedOneNew();
+    // The rewrite lands between two looks of one open: after the bytes before the cached offset
+    // (16) were found unchanged, before the lines after it are read (from byte 15).
+    const fresh = Buffer.from('{"rewritten":1}\n{"x":1}\n{"y":2}\n');
+    expect(await rewriteBeforeRead(h.path, fresh, (reads) => reads.at(-1) === 15, () => h.engine.syncAll('watch'))).toBe(true);
+    // As for any rewrite: the backend keeps its two lines, the new content continues from its line 3.
+    expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"y":2}']);
+    expect(h.log.lines.some((l) => l.includes('file changed while it was being read'))).toBe(true);
+    h.append('{"z":3}\n');
+    await h.engine.syncAll('watch');
+    expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"y":2}', '{"z":3}']);
+  });
+
+  it('a file rewritten in place as soon as the backend holds its last line is not fingerprinted as if appended to', async () => {
+    const h = await twoSyncedOneNew();
+    // New content with a line ending where the synced content ends (24), written as soon as the
+    // backend holds line 3, before the cycle is over.
+    const fresh = Buffer.from('{"r":"zzzzzzzzzzzzzzz"}\n{"x":1}\n{"y":2}\n');
+    expect(fresh.indexOf(0x0a)).toBe(23);
+    const chunk = h.backend.chunk.bind(h.backend);
+    let rewritten = false;
+    h.backend.chunk = async (...args) => {
+      const resp = await chunk(...args);
+      rewriteInPlace(h.path, fresh);
+      rewritten = true;
+      return resp;
+    };
+    await h.engine.syncAll('watch');
+    h.backend.chunk = chunk;
+    expect(rewritten).toBe(true);
+    await h.engine.syncAll('watch');
+    // The new content has 3 lines, as many as the backend holds: nothing to send until its line 4.
+    expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    h.append('{"z":3}\n');
+    await h.engine.syncAll('watch');
+    expect(h.backend.fileLines(undefined, h.name)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}', '{"z":3}']);
   });
 });
 

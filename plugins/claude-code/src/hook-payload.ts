@@ -12,7 +12,7 @@ import {
   type HookEvent,
   type SessionHookInput,
 } from 'confab-cli/provider';
-import { claudeDir, projectsDir } from './claude-dir.js';
+import { agentConfigDir, claudeDir, projectsDir } from './claude-dir.js';
 
 /**
  * The JSON Claude Code writes to a hook's stdin. One base shape for every event, plus the
@@ -68,8 +68,9 @@ export type ClaudeHookPayload = ClaudeHookPayloads[HookEvent];
 
 /**
  * Check that a transcript path from a hook is one Claude Code could have written: absolute,
- * no `..`, and, symlinks resolved, inside `<claude dir>/projects` (or inside
- * `CONFAB_CLAUDE_DIR` itself, where older layouts kept transcripts). Throws `HookInputError`.
+ * no `..`, and, symlinks resolved, inside `<claude dir>/projects`, or `$CLAUDE_CONFIG_DIR/projects`
+ * when Claude Code runs from another config dir (or inside `CONFAB_CLAUDE_DIR` itself, where
+ * older layouts kept transcripts). Throws `HookInputError`.
  */
 export function checkTranscriptPath(path: string, base = claudeDir()): void {
   if (path === '') fail('"transcript_path" is missing');
@@ -79,6 +80,9 @@ export function checkTranscriptPath(path: string, base = claudeDir()): void {
   if (!resolved) fail('"transcript_path" cannot be resolved (a dangling symlink, or a file where a directory should be)');
   const roots = [projectsDir(base)];
   if (process.env.CONFAB_CLAUDE_DIR) roots.push(process.env.CONFAB_CLAUDE_DIR);
+  // Claude Code run with another config dir writes its transcripts there.
+  const agentDir = agentConfigDir();
+  if (agentDir) roots.push(projectsDir(agentDir));
   for (const root of roots) {
     const realRoot = resolveExistingPrefix(root) ?? root;
     if (isInsideDir(realRoot, resolved)) return;

@@ -13,6 +13,7 @@
 import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab-cli/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
+import { claudeDir, configDirOfTranscript } from './claude-dir.js';
 import { checkTranscriptPath, parseHookInput } from './hook-payload.js';
 import { findClaudeParentPid } from './parent-process.js';
 
@@ -27,7 +28,7 @@ export type {
   SessionStartPayload,
   UserPromptSubmitPayload,
 } from './hook-payload.js';
-export { claudeDir, projectsDir, settingsPath } from './claude-dir.js';
+export { claudeDir, configDirOfTranscript, projectsDir, settingsPath } from './claude-dir.js';
 // Types only: the parser itself is the `@confab/plugin-claude-code/transcript` entry.
 export type * from './transcript.js';
 
@@ -58,6 +59,8 @@ export const claudeCode = defineProvider({
   legacyPaths: legacyStatePaths,
 
   parseHookInput,
+
+  configDirs: { default: claudeDir, ofTranscript: configDirOfTranscript },
 
   hookResponse(_event, answer) {
     return {

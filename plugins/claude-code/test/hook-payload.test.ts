@@ -20,11 +20,13 @@ beforeEach(() => {
   mkdirSync(projects, { recursive: true });
   process.env.HOME = home;
   delete process.env.CONFAB_CLAUDE_DIR;
+  delete process.env.CLAUDE_CONFIG_DIR;
 });
 
 afterEach(() => {
   process.env.HOME = savedHome;
   delete process.env.CONFAB_CLAUDE_DIR;
+  delete process.env.CLAUDE_CONFIG_DIR;
   tmp.cleanup();
 });
 
@@ -176,6 +178,21 @@ describe('hook payload validation', () => {
     expect(parse('session-start', payload({ transcript_path: join(custom, 'projects', 'p', `${SID}.jsonl`) })).sessionId).toBe(SID);
     // ~/.claude no longer counts once the override is set.
     expect(errorOf(() => parse('session-start', payload())).message).toMatch(/must be inside/);
+  });
+
+  it('allows the projects dir of the config dir Claude Code runs from (CLAUDE_CONFIG_DIR), and no more of it', () => {
+    const work = join(tmp.path, 'work-claude');
+    mkdirSync(join(work, 'projects', 'p'), { recursive: true });
+    const inWork = join(work, 'projects', 'p', `${SID}.jsonl`);
+    expect(errorOf(() => parse('session-start', payload({ transcript_path: inWork }))).message).toMatch(/must be inside/);
+    process.env.CLAUDE_CONFIG_DIR = work;
+    expect(parse('session-start', payload({ transcript_path: inWork })).sessionId).toBe(SID);
+    expect(errorOf(() => parse('session-start', payload({ transcript_path: join(work, `${SID}.jsonl`) }))).message).toMatch(/must be inside/);
+    // The default dir still counts.
+    expect(parse('session-start', payload()).sessionId).toBe(SID);
+    expect(claudeCode.configDirs?.ofTranscript(inWork)).toBe(work);
+    expect(claudeCode.configDirs?.ofTranscript(join(work, `${SID}.jsonl`))).toBeUndefined();
+    expect(claudeCode.configDirs?.ofTranscript('projects/p/x.jsonl')).toBeUndefined();
   });
 });
 

@@ -252,7 +252,7 @@ export async function endSession(world: World, s: ChaosSession): Promise<HeldSes
   const held = await expectBackendHolds(world, s);
   expect(held.events.map((e) => e.event_type)).toEqual(['session_end']);
   expect(held.events[0]?.payload).toEqual(JSON.parse(s.payload('SessionEnd')));
-  await waitFor(() => readPendingRecord(world, s) === undefined, { what: 'no pending record', timeoutMs: 10_000 });
+  await waitFor(() => readPendingRecord(world, s) === undefined, { what: 'no pending record', timeoutMs: 30_000 });
   return held;
 }
 
