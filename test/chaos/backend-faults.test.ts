@@ -34,7 +34,8 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
     expect(Number.isNaN(Date.parse(String(record?.recorded_at)))).toBe(false);
     expect(statSync(w.pendingPath(s.id)).mode & 0o777).toBe(0o600);
     expect(await w.held(s.id)).toBeUndefined();
-    expect(w.daemonLog(s.id)).toContain('session recorded as pending');
+    // The record is on disk before the line that reports it is in the log.
+    await waitFor(() => w.daemonLog(s.id).includes('session recorded as pending'), { what: 'the daemon to log the pending record' });
 
     await w.up();
     const other = new ChaosSession(w);
@@ -87,8 +88,9 @@ describe.each(BACKENDS)('backend faults (%s)', (kind) => {
       for (let i = 0; i < storm; i++) w.faults.add(/^\/api\/v1\/sync\/(chunk|init)$/, { type: 'rate-limit', ...(i % 3 === 2 ? {} : { retryAfterSeconds: i % 3 }) });
       await writing;
       await waitFor(() => w.pendingFaults() === 0, { what: 'the storm to pass', timeoutMs: 60_000 });
-      // The client's own retries ran out at least once: the engine paused all uploads.
-      expect(w.daemonLog(s.id)).toContain('backend rate limit hit; pausing uploads');
+      // The client's own retries ran out at least once: the engine paused all uploads (logged
+      // once the last 429 has reached the client, after the server handed it out).
+      await waitFor(() => w.daemonLog(s.id).includes('backend rate limit hit; pausing uploads'), { what: 'the engine to pause uploads' });
     } else {
       const { sessionId } = (await w.held(s.id))!;
       for (let i = 0; i < storm; i++) await w.holdSessionLock(sessionId, 300 + (i % 3) * 200);

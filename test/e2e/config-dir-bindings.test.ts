@@ -99,11 +99,15 @@ describe('backend bindings per agent config dir', () => {
     expect(await main.store.listSessions()).toEqual([]);
     expect(await work.store.listSessions()).toEqual([]);
 
-    // Once the user binds the dir, the pending session goes to that backend.
+    // Once the user binds the dir, the pending session goes to that backend, resumed by the
+    // next hook of any session (here a session in the bound work dir).
     writeConfig(sbx, { backend_url: main.base, api_key: main.alice, bindings: { 'claude-code': { ...bindings, [realpathSync(otherDir)]: { backend_url: work.base, api_key: work.alice } } } });
+    const next = new ReplayedClaudeSession(workDir, { sessionId: 'd0000000-0000-4000-8000-000000000004' });
+    await runSession(sbx, next, { CLAUDE_CONFIG_DIR: workDir });
     await waitFor(async () => (await held(work, unbound))?.equals(readFileSync(unbound.transcriptPath)), { what: 'the session to reach the newly bound backend', timeoutMs: 30_000 });
     await waitFor(() => daemonGone(sbx, unbound.sessionId), { what: 'the daemon to finish', timeoutMs: 30_000 });
     expect(await main.store.listSessions()).toEqual([]);
+    expect((await work.store.listSessions()).map((x) => x.external_id).sort()).toEqual([unbound.sessionId, next.sessionId]);
   });
 });
 
