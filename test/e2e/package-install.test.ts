@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInPackageCache } from '../../src/cli/executable.js';
@@ -17,8 +18,32 @@ let sbx: Sandbox;
 let tarball: string;
 let prefix: string;
 let work: string;
-/** npm's cache: the one this run already uses (dependencies come from it when they can). */
+/**
+ * npm's cache for these installs: a private copy of the one `npm ci` filled for this checkout
+ * (content hard-linked, index copied), used with `--offline`, so installing never reaches a
+ * registry and never writes the developer's own cache.
+ */
 let npmCache: string;
+
+/** The npm cache of the user running the suite (test/global-setup.ts settles it before HOME changes). */
+function userNpmCache(): string {
+  const cache = process.env.npm_config_cache;
+  if (!cache) throw new Error('npm_config_cache is not set: run the suite through vitest with test/global-setup.ts');
+  return cache;
+}
+
+/** A copy of npm's cache at `dest` that installs can read and write without touching `src`. */
+function copyNpmCache(src: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  const from = join(src, '_cacache');
+  if (!existsSync(from)) return;
+  mkdirSync(join(dest, '_cacache'), { recursive: true });
+  // Content files are immutable and named by their hash: links are safe and cost no space.
+  const linked = spawnSync('cp', ['-al', join(from, 'content-v2'), join(dest, '_cacache', 'content-v2')], { stdio: 'ignore' });
+  if (linked.status !== 0) cpSync(join(from, 'content-v2'), join(dest, '_cacache', 'content-v2'), { recursive: true });
+  // Index buckets are appended to in place, so they are copied.
+  cpSync(join(from, 'index-v5'), join(dest, '_cacache', 'index-v5'), { recursive: true });
+}
 
 /** PATH with the global prefix and node, and nothing of the repository. */
 function userPath(...first: string[]): string {
@@ -36,7 +61,7 @@ function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** npm with its options first, then `args` (`exec` passes what follows `--` to the command). */
 function npm(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
-  return sbx.exec('npm', ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...args], { cwd: opts.cwd, env: opts.env ?? userEnv(), timeoutMs: INSTALL_TIMEOUT_MS });
+  return sbx.exec('npm', ['--no-audit', '--no-fund', '--offline', '--loglevel=error', ...args], { cwd: opts.cwd, env: opts.env ?? userEnv(), timeoutMs: INSTALL_TIMEOUT_MS });
 }
 
 function hookCommands(settingsPath: string): string[] {
@@ -73,7 +98,8 @@ async function syncThroughHooks(commands: string[], id: string, env: NodeJS.Proc
 
 beforeAll(async () => {
   sbx = new Sandbox();
-  npmCache = process.env.npm_config_cache || join(sbx.root, 'npm-cache');
+  npmCache = join(sbx.root, 'npm-cache');
+  copyNpmCache(userNpmCache(), npmCache);
   prefix = sbx.dir('prefix');
   work = sbx.dir('work');
   // dist/ is built by the suite's setup; pack exactly what is published.
@@ -166,6 +192,7 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
   it('after `npx <tarball> setup`, clearing the npx cache leaves the hooks working', async () => {
     const home = sbx.dir('npx-home');
     const cache = join(sbx.root, 'npx-cache');
+    copyNpmCache(npmCache, cache);
     const env = userEnv({ HOME: home, npm_config_cache: cache, PATH: userPath() });
     const res = await npm(['exec', '--yes', `--package=${tarball}`, '--', 'confab', 'setup', '--provider', 'claude-code'], { cwd: work, env });
     expect(res.code, res.stderr).toBe(0);
