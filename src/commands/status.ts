@@ -44,6 +44,6 @@ export default class Status extends ConfabCommand {
         r.providers.map((p) => [p.displayName, mark(p.detected), p.error ? `error: ${p.error}` : mark(p.hooksInstalled), String(p.runningDaemons)]),
       ),
     );
-    if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.log('\nInstall the missing hooks with: confab setup');
+    if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.logToStderr('\nInstall the missing hooks with: confab setup');
   }
 }

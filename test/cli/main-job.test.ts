@@ -92,7 +92,7 @@ describe('the main job, as a user does it', () => {
     expect(setup.code).toBe(0);
     expect(setup.stdout).toContain(`Sessions go to the local store: ${join(sbx.confabDir, 'store')}`);
     expect(setup.stdout).toContain(`Claude Code: installed hooks in ${settingsPath}`);
-    expect(setup.stdout).toContain('Undo with: confab hooks remove');
+    expect(setup.stderr).toContain('Undo with: confab hooks remove');
     expect(existsSync(join(sbx.confabDir, 'store', 'store.json'))).toBe(true);
     const hooked = json<{ model: string; hooks: Record<string, unknown> }>(readFileSync(settingsPath, 'utf8'));
     expect(hooked.model).toBe('opus');
