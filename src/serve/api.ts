@@ -7,7 +7,7 @@ import { parseRfc3339, validateChunk, validateEvent, validateInit } from '../sto
 import type { Fault, FaultInjector } from './faults.js';
 import type { KeyRing, VerifiedKey } from './keys.js';
 import { CONFAB_WEB_LIMITS, RateLimiter, type RateSpec } from './rate-limit.js';
-import { logRequests, serveLoggerOptions, type LogDestination } from './request-log.js';
+import { serveLogging, type LogDestination } from './request-log.js';
 import { chunkBody, eventBody, githubLinkBody, initBody, summaryBody } from './schemas.js';
 import { decompressZstdBody, ZstdBodyError } from './zstd-body.js';
 
@@ -189,9 +189,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   };
 
   const app = Fastify({
-    logger: opts.requestLog ? serveLoggerOptions(opts.requestLog) : false,
-    // One line per request is written by logRequests, not Fastify's two.
-    disableRequestLogging: true,
+    ...(opts.requestLog ? serveLogging(opts.requestLog, (request) => request.confab?.key?.owner) : { logger: false }),
     // One hop: only the connecting proxy is believed, so a client cannot pick its own address.
     trustProxy: opts.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     // Live viewer streams and keep-alive connections must not hold a shutdown open.
@@ -211,7 +209,6 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     },
   });
   app.decorateRequest('confab', null);
-  if (opts.requestLog) logRequests(app, (request) => request.confab?.key?.owner);
 
   // ── middleware, in confab-web's order ─────────────────────────────────────────────
   app.addHook('onRequest', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { escapeLineBreaks, scrubSecrets } from '../log.js';
 
 /**
@@ -16,39 +16,53 @@ export interface LogDestination {
 const pathOf = (url: string | undefined): string => (url ?? '').split('?')[0] ?? '';
 const scrub = (text: string | undefined): string | undefined => (text === undefined ? undefined : escapeLineBreaks(scrubSecrets(text)));
 
-/** Fastify `logger` options writing to `destination`. */
-export function serveLoggerOptions(destination: LogDestination): NonNullable<FastifyServerOptions['logger']> {
-  return {
-    level: 'info',
-    stream: destination,
-    timestamp: () => `,"time":"${new Date().toISOString()}"`,
-    serializers: {
-      // Fastify's defaults would add the query string; headers are never serialized.
-      req: (req: { method?: string; url?: string }) => ({ method: req.method, path: pathOf(req.url) }),
-      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
-      err: (err: Error & { code?: unknown; statusCode?: unknown }) => ({
-        type: err?.name,
-        message: scrub(err?.message),
-        ...(typeof err?.code === 'string' ? { code: err.code } : {}),
-        stack: scrub(err?.stack),
-      }),
-    },
-  } as NonNullable<FastifyServerOptions['logger']>;
+/**
+ * Fastify's own request lines ("incoming request", "request completed") carry the URL with
+ * its query string: replaced by one line per answered request with only what is safe.
+ */
+class ServeLogController extends LogController {
+  constructor(private readonly user: (request: FastifyRequest) => string | undefined) {
+    super();
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      path: pathOf(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ip: request.ip,
+      user: this.user(request),
+    };
+    if (error) request.log.error({ ...line, err: error }, 'request');
+    else request.log.info(line, 'request');
+  }
 }
 
-/** One line per answered request on `app` (and every scope registered on it later). */
-export function logRequests(app: FastifyInstance, user: (request: FastifyRequest) => string | undefined): void {
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        path: pathOf(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        ip: request.ip,
-        user: user(request),
+/**
+ * Fastify options logging to `destination`; `user` names the API user of a request (for
+ * its line), if any.
+ */
+export function serveLogging(destination: LogDestination, user: (request: FastifyRequest) => string | undefined): Pick<FastifyServerOptions, 'logger' | 'logController'> {
+  return {
+    logger: {
+      level: 'info',
+      stream: destination,
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      serializers: {
+        // Fastify's defaults would add the query string; headers are never serialized.
+        req: (req: { method?: string; url?: string }) => ({ method: req.method, path: pathOf(req.url) }),
+        res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+        err: (err: Error & { code?: unknown }) => ({
+          type: err?.name,
+          message: scrub(err?.message),
+          ...(typeof err?.code === 'string' ? { code: err.code } : {}),
+          stack: scrub(err?.stack),
+        }),
       },
-      'request',
-    );
-  });
+    } as FastifyServerOptions['logger'],
+    logController: new ServeLogController(user),
+  };
 }
