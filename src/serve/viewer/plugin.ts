@@ -109,7 +109,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const login = logins.get(token);
     if (!login) return undefined;
     if (login.keyId !== undefined && opts.keyActive) {
-      let active = false;
+      let active: boolean;
       try {
         active = await opts.keyActive(login.keyId);
       } catch {
