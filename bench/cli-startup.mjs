@@ -31,7 +31,7 @@ try {
   const rows = [...samples].map(([name, v]) => [`\`${name}\``, `${median(v).toFixed(1)} ms`, `${percentile(v, 95).toFixed(1)} ms`, `${(median(v) / base).toFixed(2)}×`]);
   publish(
     'cli-startup',
-    `### CLI start-up (\`bench/cli-startup.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. Commands other than the hooks load oclif and its plugins (help, plugins, not-found, autocomplete); the hooks never do (see *Hook latency*).\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
+    `### CLI start-up (\`bench/cli-startup.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. Commands other than the hooks load oclif and its core plugins (help, plugins, autocomplete; the not-found prompt only loads for an unknown command); the hooks never do (see *Hook latency*).\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
   );
 } finally {
   rmSync(home, { recursive: true, force: true });
