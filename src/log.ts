@@ -56,22 +56,16 @@ export interface FileLoggerOptions {
 }
 
 /**
- * A logger appending one line per write (O_APPEND, single write call, so several processes
- * can share a file without interleaving), rotating at a bounded size. Failing to log never
- * throws: logging must not take a daemon down.
+ * Append whole entries to `file` (0600, in a 0700 dir), one write call each (O_APPEND, so
+ * several processes can share a file without interleaving), rotating to `<file>.1` past
+ * `maxBytes`. Never throws: logging must not take a daemon or a server down. With
+ * `privateDir: false` the directory is left as it is (a path the user chose).
  */
-export function createFileLogger(file: string, opts: FileLoggerOptions = {}): Logger {
-  const min = LEVELS[opts.level ?? 'info'];
+export function createLogAppender(file: string, opts: { maxBytes?: number; privateDir?: boolean } = {}): (entry: string) => void {
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
-  let checkedDir = false;
+  let checkedDir = opts.privateDir === false;
   let writes = 0;
-
-  const write = (level: LogLevel, prefix: string, message: string, fields?: LogFields) => {
-    if (LEVELS[level] < min) return;
-    // One entry, one line: a message quoting a file, a key or a server's answer must not be
-    // able to break the log (or forge entries) with its own line breaks.
-    const line = escapeLineBreaks(scrubSecrets(`[${timestamp()}] ${prefix}${level.toUpperCase()}: ${message}${formatFields(fields)}`));
-    if (opts.stderr && LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
+  return (entry) => {
     try {
       if (!checkedDir) {
         ensurePrivateDirSync(join(file, '..'));
@@ -85,10 +79,25 @@ export function createFileLogger(file: string, opts: FileLoggerOptions = {}): Lo
           // no file yet
         }
       }
-      appendFileSync(file, `${line}\n`, { mode: PRIVATE_FILE_MODE });
+      appendFileSync(file, entry, { mode: PRIVATE_FILE_MODE });
     } catch {
       // Logging is best-effort.
     }
+  };
+}
+
+/** A logger appending one line per entry to a rotating file (see createLogAppender). */
+export function createFileLogger(file: string, opts: FileLoggerOptions = {}): Logger {
+  const min = LEVELS[opts.level ?? 'info'];
+  const append = createLogAppender(file, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
+
+  const write = (level: LogLevel, prefix: string, message: string, fields?: LogFields) => {
+    if (LEVELS[level] < min) return;
+    // One entry, one line: a message quoting a file, a key or a server's answer must not be
+    // able to break the log (or forge entries) with its own line breaks.
+    const line = escapeLineBreaks(scrubSecrets(`[${timestamp()}] ${prefix}${level.toUpperCase()}: ${message}${formatFields(fields)}`));
+    if (opts.stderr && LEVELS[level] >= LEVELS.warn) process.stderr.write(`${line}\n`);
+    append(`${line}\n`);
   };
 
   const make = (prefix: string): Logger => ({

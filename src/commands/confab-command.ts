@@ -39,9 +39,16 @@ export class CommandError extends Error {
   }
 }
 
-/** Colour only when writing to a terminal (and NO_COLOR is unset). */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
+/**
+ * Colour on a terminal. NO_COLOR (set to anything but '') turns it off everywhere; else
+ * FORCE_COLOR turns it on off a terminal too (`0`/`false`: off). The same rules as oclif's
+ * own output (help, warnings), so the two never disagree.
+ */
+export function useColor(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !['0', 'false'].includes(force.trim().toLowerCase());
+  return Boolean(stream.isTTY);
 }
 
 /** Render rows as an aligned plain-text table. */

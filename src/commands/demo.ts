@@ -32,7 +32,9 @@ export default class Demo extends ConfabCommand {
     const dim = (t: string) => (color ? `\u001b[2m${t}\u001b[0m` : t);
     const bold = (t: string) => (color ? `\u001b[1m${t}\u001b[0m` : t);
     this.log(bold(`confab demo: a Claude Code session, synced as it happens into ${dir}`));
-    const res = await runDemo({ storeDir: dir, say: (line) => this.log(dim(line)) });
+    // The steps as they happen are progress: stderr, so stdout holds the outcome.
+    const dimErr = (t: string) => (useColor(process.stderr) ? `\u001b[2m${t}\u001b[0m` : t);
+    const res = await runDemo({ storeDir: dir, say: (line) => this.logToStderr(dimErr(line)) });
     const bad = res.files.filter((f) => !f.identical);
     if (!this.jsonEnabled()) {
       this.log('');

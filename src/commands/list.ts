@@ -96,6 +96,6 @@ export default class List extends ConfabCommand {
       this.log(line.endsWith(text) ? `${line.slice(0, line.length - text.length)}${paint(s.sync.state, text)}` : line);
     });
     const behind = sessions.filter((s) => s.sync.state === 'partial' || s.sync.state === 'not-synced').length;
-    if (behind > 0) this.log(`\n${behind} session${behind === 1 ? '' : 's'} not fully backed up. Back up one with: confab save <id>   or all: confab save --all`);
+    if (behind > 0) this.logToStderr(`\n${behind} session${behind === 1 ? '' : 's'} not fully backed up. Back up one with: confab save <id>   or all: confab save --all`);
   }
 }

@@ -31,7 +31,7 @@ export default class Login extends ConfabCommand {
     if (!this.jsonEnabled()) {
       const who = res.user.email ?? res.user.name;
       this.log(`Logged in to ${res.backendUrl}${who ? ` as ${who}` : ''}. Saved to ${res.configPath}.`);
-      this.log('New sessions now sync there. Log out with: confab logout');
+      this.logToStderr('New sessions now sync there. Log out with: confab logout');
     }
     return res;
   }

@@ -65,7 +65,7 @@ export default class Save extends ConfabCommand {
     const onSignal = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', onSignal);
     let summary: SaveSummary;
-    const progress = this.jsonEnabled() ? undefined : process.stderr.isTTY ? new BarProgress(targets) : new LineProgress((l) => this.log(l));
+    const progress = this.jsonEnabled() ? undefined : process.stderr.isTTY ? new BarProgress(targets) : new LineProgress((l) => this.logToStderr(l));
     try {
       summary = await saveSessions(targets, { router, wiring, skipLive: flags.all, signal: controller.signal, ...(progress ? { progress } : {}) });
     } finally {
@@ -99,7 +99,7 @@ export default class Save extends ConfabCommand {
     this.log(`${bold(head)}: ${parts.join(', ')} — ${s.chunks} chunks, ${s.lines} lines, ${formatBytes(s.bytes)} sent in ${(s.durationMs / 1000).toFixed(1)} s`);
     const failed = s.results.filter((r) => r.outcome === 'failed' || r.outcome === 'incomplete');
     for (const r of failed) this.logToStderr(`✗ ${r.id.length > 12 ? r.id.slice(0, 8) : r.id} ${OUTCOME_LABEL[r.outcome]}: ${r.error ?? 'unknown error'}`);
-    if (failed.length) this.log('Run the same command again to retry: only what is missing is uploaded.');
+    if (failed.length) this.logToStderr('Run the same command again to retry: only what is missing is uploaded.');
   }
 }
 

@@ -71,8 +71,8 @@ export default class Setup extends ConfabCommand {
     }
     if (res.hooks.some((h) => !h.error)) {
       this.log(`Hooks run: ${res.command}`);
-      this.log('New sessions are now synced as they happen. Back up the ones you already have with: confab save --all');
+      this.logToStderr('New sessions are now synced as they happen. Back up the ones you already have with: confab save --all');
     }
-    this.log(`Undo with: confab hooks remove${b.kind === 'http' ? ' && confab logout' : ''}`);
+    this.logToStderr(`Undo with: confab hooks remove${b.kind === 'http' ? ' && confab logout' : ''}`);
   }
 }

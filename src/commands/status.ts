@@ -52,9 +52,9 @@ export default class Status extends ConfabCommand {
     for (const p of r.providers) {
       for (const b of p.brokenHooks) {
         const why = b.problem === 'missing' ? 'which no longer exists' : 'which is in a package cache that may be cleared';
-        this.log(`\n${p.displayName}'s hooks run ${b.program}, ${why}. Repair them with: confab hooks add --provider ${p.provider}`);
+        this.logToStderr(`\n${p.displayName}'s hooks run ${b.program}, ${why}. Repair them with: confab hooks add --provider ${p.provider}`);
       }
     }
-    if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.log('\nInstall the missing hooks with: confab setup');
+    if (r.providers.some((p) => p.detected && p.hooksInstalled === false)) this.logToStderr('\nInstall the missing hooks with: confab setup');
   }
 }

@@ -7,6 +7,7 @@ import { parseRfc3339, validateChunk, validateEvent, validateInit } from '../sto
 import type { Fault, FaultInjector } from './faults.js';
 import type { KeyRing, VerifiedKey } from './keys.js';
 import { CONFAB_WEB_LIMITS, RateLimiter, type RateSpec } from './rate-limit.js';
+import { serveLogging, type LogDestination } from './request-log.js';
 import { chunkBody, eventBody, githubLinkBody, initBody, summaryBody } from './schemas.js';
 import { decompressZstdBody, ZstdBodyError } from './zstd-body.js';
 
@@ -55,6 +56,14 @@ export interface ApiServerOptions {
   onClientViolation?: (v: ClientViolation) => void;
   /** Serve HTTPS directly with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
+  /** Log one line per request and per failure here (Fastify's logger); default: no log. */
+  requestLog?: LogDestination;
+  /**
+   * Behind a reverse proxy: trust the one proxy in front (the connecting address) for the
+   * client address (the last X-Forwarded-For entry: rate limits) and the public host and
+   * scheme (X-Forwarded-Host/-Proto: the viewer's origin check). Off: those headers are ignored.
+   */
+  trustProxy?: boolean;
 }
 
 type AuthMode = 'key' | 'key-or-session' | 'optional' | 'none';
@@ -175,11 +184,14 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   const orphans = new Map<string, Map<number, string>>();
   const violation = (rule: number, message: string, owner: string | undefined) => {
     log.warn(`client violation (rule ${rule}): ${message}`, { owner });
+    app.log.warn({ rule, user: owner }, `client violation: ${message}`);
     opts.onClientViolation?.({ rule, message, owner });
   };
 
   const app = Fastify({
-    logger: false,
+    ...(opts.requestLog ? serveLogging(opts.requestLog, (request) => request.confab?.key?.owner) : { logger: false }),
+    // One hop: only the connecting proxy is believed, so a client cannot pick its own address.
+    trustProxy: opts.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     // Live viewer streams and keep-alive connections must not hold a shutdown open.
     forceCloseConnections: true,
     ...(opts.https ? { https: opts.https } : {}),
@@ -346,6 +358,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     }
     if (typeof e.code === 'string' && e.code.startsWith('FST_ERR_CTP_')) return sendJson(reply, 400, { error: api?.badBody ?? 'Invalid request body' });
     log.error(`request failed: ${e.message ?? String(err)}`, { route: request.routeOptions.url });
+    request.log.error({ err, route: request.routeOptions.url }, 'request failed');
     return sendJson(reply, 500, { error: api?.failure ?? 'Internal server error' });
   });
 

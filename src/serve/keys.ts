@@ -85,7 +85,7 @@ const publicInfo = ({ hash: _hash, ...info }: StoredKey): ApiKeyInfo => info;
 
 export class KeyRing {
   readonly path: string;
-  private cache: { stamp: string; byHash: Map<string, StoredKey> } | undefined;
+  private cache: { stamp: string; byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } | undefined;
 
   constructor(path: string) {
     this.path = path;
@@ -192,6 +192,17 @@ export class KeyRing {
    */
   async verify(key: string): Promise<VerifiedKey | undefined> {
     if (!API_KEY_PATTERN.test(key)) return undefined;
+    const k = (await this.current())?.byHash.get(hashApiKey(key));
+    return k && { owner: k.user, status: k.status, user_id: k.user_id, key_id: k.id, name: k.name };
+  }
+
+  /** Whether the key with this id exists and is active (read as verify() reads). */
+  async isActive(keyId: string): Promise<boolean> {
+    return (await this.current())?.byId.get(keyId)?.status === 'active';
+  }
+
+  /** The keys as the file holds them now (re-read when it changed); undefined: no file. */
+  private async current(): Promise<{ byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } | undefined> {
     let stamp: string;
     try {
       const st = await stat(this.path, { bigint: true });
@@ -202,9 +213,8 @@ export class KeyRing {
     }
     if (!this.cache || this.cache.stamp !== stamp) {
       const file = await this.load();
-      this.cache = { stamp, byHash: new Map(file.keys.map((k) => [k.hash, k])) };
+      this.cache = { stamp, byHash: new Map(file.keys.map((k) => [k.hash, k])), byId: new Map(file.keys.map((k) => [k.id, k])) };
     }
-    const k = this.cache.byHash.get(hashApiKey(key));
-    return k && { owner: k.user, status: k.status, user_id: k.user_id, key_id: k.id, name: k.name };
+    return this.cache;
   }
 }

@@ -7,6 +7,7 @@ import { FileStore } from '../store/file-store.js';
 import { confabVersion } from '../version.js';
 import { createApiServer, isLoopbackHost } from './api.js';
 import { KeyRing } from './keys.js';
+import type { LogDestination } from './request-log.js';
 import { registerViewer } from './viewer/index.js';
 
 export const DEFAULT_SERVE_HOST = '127.0.0.1';
@@ -18,6 +19,10 @@ export interface ServeOptions {
   store?: string;
   tls?: { certFile: string; keyFile: string };
   log?: Logger;
+  /** One line per request and per failure (see request-log.ts); default: none. */
+  requestLog?: LogDestination;
+  /** Behind a reverse proxy: believe its X-Forwarded-For/-Host/-Proto (see ApiServerOptions). */
+  trustProxy?: boolean;
 }
 
 export interface RunningServer {
@@ -59,14 +64,24 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
   }
   const store = await FileStore.open(dir);
-  const app = createApiServer({ store, keys, version: confabVersion(), logger: log, ...(https ? { https } : {}) });
+  const app = createApiServer({
+    store,
+    keys,
+    version: confabVersion(),
+    logger: log,
+    ...(https ? { https } : {}),
+    ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
+    trustProxy: opts.trustProxy === true,
+  });
   await registerViewer(app, {
     store,
     secureCookies: Boolean(https),
+    trustProxy: opts.trustProxy === true,
     verifyKey: async (key) => {
       const v = await keys.verify(key);
-      return v?.status === 'active' ? { owner: v.owner } : undefined;
+      return v?.status === 'active' ? { owner: v.owner, keyId: v.key_id } : undefined;
     },
+    keyActive: (keyId) => keys.isActive(keyId),
   });
   try {
     await app.listen({ host, port });

@@ -165,10 +165,34 @@ describe('behaviour', () => {
 
     writeSession(sbx, 'eeee0000-0000-4000-8000-000000000001', '/w');
     const plain = await sbx.run(['save', '--all']);
-    expect(plain.stdout).not.toContain('\u001b[');
-    expect(plain.stdout).toMatch(/^\[1\/4\] ✓ eeee0000 uploaded 1 chunk, 2 lines/m);
-    expect(plain.stdout).toMatch(/^\[2\/4\] ✓ dddd000\d already backed up/m);
-    expect(plain.stdout).toContain('Saved 4 sessions: 1 uploaded, 3 already backed up — 1 chunks, 2 lines');
+    expect(plain.stdout + plain.stderr).not.toContain('\u001b[');
+    // Progress goes to stderr; stdout holds the result alone.
+    expect(plain.stderr).toMatch(/^\[1\/4\] ✓ eeee0000 uploaded 1 chunk, 2 lines/m);
+    expect(plain.stderr).toMatch(/^\[2\/4\] ✓ dddd000\d already backed up/m);
+    expect(plain.stdout).not.toContain('[1/4]');
+    expect(plain.stdout.trim()).toMatch(/^Saved 4 sessions: 1 uploaded, 3 already backed up — 1 chunks, 2 lines, [\d.]+ (B|KB) sent in [\d.]+ s$/);
+  });
+
+  it('hints and notes go to stderr: stdout holds only the results', async () => {
+    const sbx = sandbox();
+    writeSession(sbx, 'ffff0000-0000-4000-8000-000000000001', '/w');
+    const list = await sbx.run(['list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout.trim().split('\n')).toHaveLength(2); // the header and the session
+    expect(list.stderr).toContain('1 session not fully backed up. Back up one with: confab save <id>');
+    const status = await sbx.run(['status']);
+    expect(status.stdout).toMatch(/Claude Code\s+✓\s+✗/);
+    expect(status.stdout).not.toContain('Install the missing hooks');
+    expect(status.stderr).toContain('Install the missing hooks with: confab setup');
+    const hooks = await sbx.run(['hooks', 'add', '--provider', 'claude-code']);
+    expect(hooks.code).toBe(0);
+    expect(hooks.stdout).toContain('Hooks run:');
+    expect(hooks.stdout).not.toContain('Undo with');
+    expect(hooks.stderr).toContain('Undo with: confab hooks remove --provider claude-code');
+    const setup = await sbx.run(['setup']);
+    expect(setup.stdout).toContain('Sessions go to the local store');
+    expect(setup.stdout).not.toMatch(/Undo with|New sessions are now synced/);
+    expect(setup.stderr).toContain('New sessions are now synced as they happen');
   });
 
   it('setup with no agent installed sets up the store and says how to go on', async () => {

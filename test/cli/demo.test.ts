@@ -81,8 +81,8 @@ describe('confab demo', () => {
     const res = await sbx.run(['demo', '--store', dir], { timeoutMs: 30_000 });
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(`into ${dir}`);
-    expect(res.stdout).toMatch(/stored 65\/65 after \d+ ms/);
-    expect(res.stdout).toMatch(/stored 25\/25 after \d+ ms/);
+    expect(res.stderr).toMatch(/stored 65\/65 after \d+ ms/);
+    expect(res.stderr).toMatch(/stored 25\/25 after \d+ ms/);
     expect(res.stdout).toContain('identical to the transcript');
     expect(res.stdout).toMatch(new RegExp(`CONFAB_BACKEND_URL=local CONFAB_STORE_DIR=${dir} confab session download [0-9a-f]{8}`));
     expect(res.stdout).toContain('confab serve');

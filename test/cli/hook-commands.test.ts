@@ -47,7 +47,7 @@ describe('hook commands that no longer resolve', () => {
     const claude = (JSON.parse(before.stdout) as StatusJson).providers.find((p) => p.provider === 'claude-code');
     expect(claude).toMatchObject({ hooksInstalled: true, brokenHooks: [{ program: gone, problem: 'missing' }] });
     const text = await sbx.run(['status']);
-    expect(text.stdout).toContain(`Claude Code's hooks run ${gone}, which no longer exists. Repair them with: confab hooks add --provider claude-code`);
+    expect(text.stderr).toContain(`Claude Code's hooks run ${gone}, which no longer exists. Repair them with: confab hooks add --provider claude-code`);
 
     const add = await sbx.run(['hooks', 'add', '--provider', 'claude-code']);
     expect(add.code).toBe(0);

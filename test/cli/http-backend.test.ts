@@ -83,7 +83,7 @@ describe('against a confab-web compatible server', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(`Sessions go to ${srv.base} (already logged in as alice@localhost`);
     expect(res.stdout).toContain('Claude Code: installed hooks');
-    expect(res.stdout).toContain('Undo with: confab hooks remove && confab logout');
+    expect(res.stderr).toContain('Undo with: confab hooks remove && confab logout');
     // No device login was started.
     expect(res.stderr).not.toContain('To log in');
   });

@@ -88,11 +88,12 @@ describe('the main job, as a user does it', () => {
 
     // 1. setup: no server given → the embedded store; Claude Code is detected by ~/.claude.
     const setup = await sbx.run(['setup']);
-    expect(setup.stderr).toBe('');
+    // No warning: stderr holds only the hints on how to go on.
+    expect(setup.stderr.trim().split('\n')).toEqual(['New sessions are now synced as they happen. Back up the ones you already have with: confab save --all', 'Undo with: confab hooks remove']);
     expect(setup.code).toBe(0);
     expect(setup.stdout).toContain(`Sessions go to the local store: ${join(sbx.confabDir, 'store')}`);
     expect(setup.stdout).toContain(`Claude Code: installed hooks in ${settingsPath}`);
-    expect(setup.stdout).toContain('Undo with: confab hooks remove');
+    expect(setup.stderr).toContain('Undo with: confab hooks remove');
     expect(existsSync(join(sbx.confabDir, 'store', 'store.json'))).toBe(true);
     const hooked = json<{ model: string; hooks: Record<string, unknown> }>(readFileSync(settingsPath, 'utf8'));
     expect(hooked.model).toBe('opus');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,36 @@ async function startServe(sbx: Sandbox, args: string[] = []): Promise<{ url: str
   child.stderr?.on('data', (b: Buffer) => (out += b));
   const url = await waitFor(() => /confab serve: (\S+)/.exec(out)?.[1], { what: `confab serve to listen (${out})`, timeoutMs: 15_000 });
   return { url, stop: () => child.kill('SIGTERM'), output: () => out };
+}
+
+interface HttpRes {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** A request with full control of the headers (Host included), as a browser or a proxy sends it. */
+function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpRes> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Log in to the viewer with `key` as a browser on `origin` would; the cookie to send back. */
+async function viewerLogin(url: string, key: string, headers: Record<string, string> = {}): Promise<{ res: HttpRes; cookie: string | undefined }> {
+  const res = await call(`${url}/login`, {
+    method: 'POST',
+    headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: `key=${encodeURIComponent(key)}&next=%2F`,
+  });
+  const set = res.headers['set-cookie']?.[0];
+  return { res, cookie: set?.split(';')[0] };
 }
 
 describe('confab serve', () => {
@@ -101,5 +132,112 @@ describe('confab serve', () => {
     } finally {
       server.stop();
     }
+  });
+});
+
+describe('confab serve in operation', () => {
+  it('logs one line per request to ~/.confab/logs/serve.log, never a key, a cookie or a body', async () => {
+    const sbx = sandbox();
+    const key = (await sbx.run(['serve', 'keys', 'create', 'me'])).stdout.trim();
+    const server = await startServe(sbx);
+    const logFile = join(sbx.confabDir, 'logs', 'serve.log');
+    try {
+      expect(server.output()).toContain(`log:     ${logFile}`);
+      const { res, cookie } = await viewerLogin(server.url, key, { cookie: 'confab_viewer=OLD-COOKIE-TOKEN-1234' });
+      expect(res.status).toBe(303);
+      expect(cookie).toMatch(/^confab_viewer=.{20,}/);
+      expect((await call(`${server.url}/?q=SECRET-SEARCH-8d2e`, { headers: { cookie: cookie! } })).status).toBe(200);
+      const init = await call(`${server.url}/api/v1/sync/init`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', cookie: cookie! },
+        body: JSON.stringify({ provider: 'claude-code', external_id: 'ext-log-1', transcript_path: '/t/SECRET-BODY-41c9.jsonl' }),
+      });
+      expect(init.status).toBe(200);
+      const lines = await waitFor(
+        () => {
+          const entries = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+          const requests = entries.filter((e) => e.msg === 'request');
+          return requests.length >= 3 ? requests : undefined;
+        },
+        { what: 'three request lines in serve.log' },
+      );
+      expect(lines.map((e) => [e.method, e.path, e.status])).toEqual([
+        ['POST', '/login', 303],
+        ['GET', '/', 200],
+        ['POST', '/api/v1/sync/init', 200],
+      ]);
+      expect(statSync(logFile).mode & 0o777).toBe(0o600);
+      const text = readFileSync(logFile, 'utf8');
+      for (const secret of [key, cookie!.split('=')[1]!, 'OLD-COOKIE-TOKEN-1234', 'SECRET-SEARCH-8d2e', 'SECRET-BODY-41c9', 'Bearer', 'cookie']) expect(text).not.toContain(secret);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('revoking a key ends its browser logins at once, and its API calls fail', async () => {
+    const sbx = sandbox();
+    const key = (await sbx.run(['serve', 'keys', 'create', 'me'])).stdout.trim();
+    await sbx.run(['serve', 'keys', 'create', 'other', '--user', 'me']);
+    const server = await startServe(sbx);
+    try {
+      const { cookie } = await viewerLogin(server.url, key);
+      expect((await call(`${server.url}/`, { headers: { cookie: cookie! } })).status).toBe(200);
+      expect((await call(`${server.url}/ui/api/sessions`, { headers: { cookie: cookie! } })).status).toBe(200);
+
+      const revoke = await sbx.run(['serve', 'keys', 'revoke', 'other']);
+      expect(revoke.code).toBe(0);
+      // Another key of the same user going away changes nothing for this login.
+      expect((await call(`${server.url}/`, { headers: { cookie: cookie! } })).status).toBe(200);
+
+      expect((await sbx.run(['serve', 'keys', 'revoke', 'me'])).code).toBe(0);
+      const page = await call(`${server.url}/sessions/x`, { headers: { cookie: cookie! } });
+      expect(page.status).toBe(303);
+      expect(page.headers.location).toBe('/login?next=%2Fsessions%2Fx');
+      expect((await call(`${server.url}/ui/api/sessions`, { headers: { cookie: cookie! } })).status).toBe(401);
+      expect((await call(`${server.url}/api/v1/auth/validate`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+      expect((await viewerLogin(server.url, key)).res.status).toBe(401);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('--trust-proxy takes the client address and the public origin from the proxy; without it those headers are ignored', async () => {
+    const sbx = sandbox();
+    const key = (await sbx.run(['serve', 'keys', 'create', 'me'])).stdout.trim();
+    const proxied = (publicOrigin: string, clientIp: string) => ({ 'x-forwarded-host': new URL(publicOrigin).host, 'x-forwarded-proto': new URL(publicOrigin).protocol.slice(0, -1), 'x-forwarded-for': clientIp, origin: publicOrigin });
+    const badLogins = async (url: string, ips: string[]) => {
+      const statuses: number[] = [];
+      for (const ip of ips) statuses.push((await viewerLogin(url, 'cfb_wrong', { 'x-forwarded-for': ip })).res.status);
+      return statuses;
+    };
+
+    const behind = await startServe(sbx, ['--trust-proxy', '--log-file', '-']);
+    try {
+      expect((await viewerLogin(behind.url, key, proxied('https://confab.example.com', '203.0.113.5'))).res.status).toBe(303);
+      // The scheme counts too: behind an HTTPS proxy, a page on http:// is another origin.
+      expect((await viewerLogin(behind.url, key, { ...proxied('https://confab.example.com', '203.0.113.5'), origin: 'http://confab.example.com' })).res.status).toBe(403);
+      // Failed logins are counted per client, not for the proxy as a whole.
+      expect(await badLogins(behind.url, Array<string>(11).fill('203.0.113.9'))).toEqual([...Array<number>(10).fill(401), 429]);
+      expect(await badLogins(behind.url, ['203.0.113.10'])).toEqual([401]);
+      await waitFor(() => behind.output().includes('"ip":"203.0.113.10"'), { what: 'the client address in the log (stderr)' });
+    } finally {
+      behind.stop();
+    }
+
+    const direct = await startServe(sbx);
+    try {
+      expect((await viewerLogin(direct.url, key, proxied('https://confab.example.com', '203.0.113.5'))).res.status).toBe(403);
+      // A forged X-Forwarded-Host changes nothing for a real same-origin login.
+      expect((await viewerLogin(direct.url, key, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' })).res.status).toBe(303);
+      // X-Forwarded-For does not let a client escape the failed-login limit.
+      const ips = Array.from({ length: 11 }, (_, i) => `198.51.100.${i + 1}`);
+      expect(await badLogins(direct.url, ips)).toEqual([...Array<number>(10).fill(401), 429]);
+    } finally {
+      direct.stop();
+    }
+
+    const help = await sbx.run(['serve', '--help']);
+    expect(help.stdout).toContain('--trust-proxy');
+    expect(help.stdout).toContain('X-Forwarded-For');
   });
 });

@@ -2,9 +2,9 @@ import { get as httpGet, type ClientRequest, type IncomingHttpHeaders } from 'no
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredSession } from '../../src/backend/store.js';
-import { registerViewer } from '../../src/serve/viewer/index.js';
+import { registerViewer, type ViewerOptions } from '../../src/serve/viewer/index.js';
 import { MemoryStore } from '../helpers/memory-store.js';
-import { freePort } from '../helpers/sandbox.js';
+import { freePort, waitFor } from '../helpers/sandbox.js';
 import { ALICE_KEY, assistantLine, KEYS, userLine } from './viewer-helpers.js';
 
 interface SseEvent {
@@ -134,9 +134,9 @@ describe('live view (Server-Sent Events over HTTP)', () => {
     app = undefined;
   });
 
-  async function start(store: MemoryStore, viewerStore: Parameters<typeof registerViewer>[1]['store'] = store) {
+  async function start(store: MemoryStore, viewerStore: ViewerOptions['store'] = store, extra: Partial<ViewerOptions> = {}) {
     app = Fastify({ logger: false });
-    await registerViewer(app, { store: viewerStore, verifyKey: (key) => (KEYS[key] ? { owner: KEYS[key] } : undefined), livePollMs: 50 });
+    await registerViewer(app, { store: viewerStore, verifyKey: (key) => (KEYS[key] ? { owner: KEYS[key] } : undefined), livePollMs: 50, ...extra });
     const port = await freePort();
     await app.listen({ port, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${port}`;
@@ -264,5 +264,23 @@ describe('live view (Server-Sent Events over HTTP)', () => {
     const res = await fetch(`${base}/ui/api/sessions/${id}/live?file=t.jsonl`);
     expect(res.status).toBe(401);
     await res.body?.cancel();
+  });
+
+  it('ends the stream of a login whose key is revoked, at the next poll', async () => {
+    const store = new MemoryStore();
+    const id = await store.seed('alice', { files: { 't.jsonl': { lines: [userLine('first')] } } });
+    let active = true;
+    const { open, base, cookie } = await start(store, store, { verifyKey: (key) => (KEYS[key] ? { owner: KEYS[key], keyId: 'k1' } : undefined), keyActive: (keyId) => keyId === 'k1' && active });
+    const sse = await open(`/ui/api/sessions/${id}/live?file=t.jsonl&after=1`);
+    await store.append('alice', id, 't.jsonl', [userLine('second')]);
+    expect(JSON.parse((await sse.next('lines')).data)).toMatchObject({ from: 2, last: 2 });
+    active = false;
+    await waitFor(() => sse.ended, { what: 'the stream to end' });
+    await store.append('alice', id, 't.jsonl', [userLine('third')]);
+    expect(sse.events.filter((e) => e.event === 'lines')).toHaveLength(1);
+    // The login itself is over: the reconnect EventSource would make is refused.
+    const again = await fetch(`${base}/ui/api/sessions/${id}/live?file=t.jsonl`, { headers: { cookie } });
+    expect(again.status).toBe(401);
+    await again.body?.cancel();
   });
 });

@@ -44,7 +44,10 @@ export default class HooksAdd extends ConfabCommand {
         if (!this.jsonEnabled()) this.logToStderr(`${p.displayName ?? p.name}: ${(err as Error).message}`);
       }
     }
-    if (!this.jsonEnabled()) this.log(`Hooks run: ${command}\nUndo with: confab hooks remove${flags.provider ? ` --provider ${flags.provider}` : ''}`);
+    if (!this.jsonEnabled()) {
+      this.log(`Hooks run: ${command}`);
+      this.logToStderr(`Undo with: confab hooks remove${flags.provider ? ` --provider ${flags.provider}` : ''}`);
+    }
     const failed = changes.filter((c) => c.error);
     if (failed.length && failed.length === changes.length) throw new CommandError(`could not install hooks: ${failed.map((f) => `${f.provider}: ${f.error}`).join('; ')}`);
     return { command, changes };

@@ -29,6 +29,8 @@ export interface LiveRequest {
   session: StoredSession;
   fileName: string;
   after: number;
+  /** Asked before each poll: a login that ended (logout, revoked key) ends its stream. */
+  stillLoggedIn?: () => Promise<boolean>;
 }
 
 export class LiveStreams {
@@ -96,6 +98,10 @@ export class LiveStreams {
     const tick = async () => {
       let more = false;
       try {
+        if (live.stillLoggedIn && !(await live.stillLoggedIn())) {
+          stop();
+          return;
+        }
         const s = await this.store.getSession(sessionId, owner);
         if (!s) {
           send('gone', {});

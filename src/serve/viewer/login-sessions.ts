@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Browser logins: a random token in an HTTP-only cookie maps to the owner its API key
- * verified as. The key itself is never kept or sent back. Tokens are held only as SHA-256
+ * verified as, and to that key's id (so revoking the key can end the login). The key itself
+ * is never kept or sent back. Tokens are held only as SHA-256
  * hashes, expire after a fixed lifetime, and the map is bounded (the oldest login goes).
  */
 
@@ -12,8 +13,10 @@ export interface LoginSessionsOptions {
   now: () => number;
 }
 
-interface Login {
+export interface Login {
   owner: string;
+  /** The API key logged in with, when the key check names one. */
+  keyId?: string;
   expiresAt: number;
 }
 
@@ -22,7 +25,7 @@ export class LoginSessions {
 
   constructor(private readonly opts: LoginSessionsOptions) {}
 
-  create(owner: string): { token: string; expiresAt: number } {
+  create(owner: string, keyId?: string): { token: string; expiresAt: number } {
     this.sweep();
     while (this.byHash.size >= this.opts.maxSessions) {
       const oldest = this.byHash.keys().next().value;
@@ -31,12 +34,12 @@ export class LoginSessions {
     }
     const token = randomBytes(32).toString('base64url');
     const expiresAt = this.opts.now() + this.opts.ttlMs;
-    this.byHash.set(hash(token), { owner, expiresAt });
+    this.byHash.set(hash(token), { owner, expiresAt, ...(keyId === undefined ? {} : { keyId }) });
     return { token, expiresAt };
   }
 
-  /** The owner a live token belongs to; undefined for unknown or expired tokens. */
-  owner(token: string | undefined): string | undefined {
+  /** The login a live token belongs to; undefined for unknown or expired tokens. */
+  get(token: string | undefined): Login | undefined {
     if (!token || token.length > 256) return undefined;
     const h = hash(token);
     const login = this.byHash.get(h);
@@ -45,7 +48,12 @@ export class LoginSessions {
       this.byHash.delete(h);
       return undefined;
     }
-    return login.owner;
+    return login;
+  }
+
+  /** The owner a live token belongs to; undefined for unknown or expired tokens. */
+  owner(token: string | undefined): string | undefined {
+    return this.get(token)?.owner;
   }
 
   revoke(token: string | undefined): void {

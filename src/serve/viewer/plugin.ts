@@ -19,8 +19,21 @@ export type ViewerStore = Pick<SessionStore, 'listSessions' | 'getSession' | 're
 
 export interface ViewerOptions {
   store: ViewerStore;
-  /** The API key check of `confab serve`; undefined (or a throw) refuses the login. */
-  verifyKey(key: string): Promise<{ owner: string } | undefined> | { owner: string } | undefined;
+  /**
+   * The API key check of `confab serve`; undefined (or a throw) refuses the login. A `keyId`
+   * ties the login to the key: see keyActive.
+   */
+  verifyKey(key: string): Promise<ViewerKey | undefined> | ViewerKey | undefined;
+  /**
+   * Whether the key a login was made with is still active, asked on every request: a revoked
+   * (or deactivated) key ends its browser logins at once. False or a throw logs out.
+   */
+  keyActive?(keyId: string): Promise<boolean> | boolean;
+  /**
+   * The app trusts a reverse proxy's X-Forwarded-Host/-Proto (Fastify's trustProxy): the
+   * origin check then compares the scheme too, as the proxy reports it.
+   */
+  trustProxy?: boolean;
   /** Mark the login cookie `Secure` (and name it `__Host-…`); for servers behind HTTPS. */
   secureCookies?: boolean;
   /** How long a browser login lasts (default 12 h). */
@@ -33,6 +46,11 @@ export interface ViewerOptions {
   pageLines?: number;
   /** Clock, for login expiry. */
   now?: () => number;
+}
+
+export interface ViewerKey {
+  owner: string;
+  keyId?: string;
 }
 
 type Access = 'public' | 'page' | 'api';
@@ -85,10 +103,31 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
 
   scope.addHook('preClose', async () => live.closeAll());
 
+  /** The owner of the request's login, if it is live and its key still active. */
+  async function loggedIn(request: FastifyRequest): Promise<string | undefined> {
+    const token = request.cookies[cookieName];
+    const login = logins.get(token);
+    if (!login) return undefined;
+    if (login.keyId !== undefined && opts.keyActive) {
+      let active: boolean;
+      try {
+        active = await opts.keyActive(login.keyId);
+      } catch {
+        active = false;
+      }
+      if (!active) {
+        logins.revoke(token);
+        return undefined;
+      }
+    }
+    return login.owner;
+  }
+  const servedOrigin = (request: FastifyRequest) => ({ host: request.host, ...(opts.trustProxy && request.headers['x-forwarded-proto'] ? { protocol: request.protocol } : {}) });
+
   scope.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.viewerAccess ?? 'page';
     if (access === 'public') return;
-    const owner = logins.owner(request.cookies[cookieName]);
+    const owner = await loggedIn(request);
     if (owner !== undefined) {
       owners.set(request, owner);
       return;
@@ -130,12 +169,12 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
   // ── login / logout ────────────────────────────────────────────────────────────────
   scope.get(LOGIN_PATH, { config: { viewerAccess: 'public' } }, async (request, reply) => {
     const next = safeNext((request.query as Record<string, unknown>).next);
-    if (logins.owner(request.cookies[cookieName]) !== undefined) return reply.redirect(next, 303);
+    if ((await loggedIn(request)) !== undefined) return reply.redirect(next, 303);
     return sendPage(reply, renderLoginPage({ next }));
   });
 
   scope.post(LOGIN_PATH, { config: { viewerAccess: 'public' } }, async (request, reply) => {
-    if (!isSameOriginPost(request.headers)) return sendPage(reply, renderErrorPage({ status: 403, message: 'Cross-site request refused.' }), 403);
+    if (!isSameOriginPost(request.headers, servedOrigin(request))) return sendPage(reply, renderErrorPage({ status: 403, message: 'Cross-site request refused.' }), 403);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
     const key = typeof body.key === 'string' ? body.key.trim() : '';
@@ -144,7 +183,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     if (failures && now() - failures.since < 60_000 && failures.count >= MAX_FAILED_LOGINS) {
       return sendPage(reply.header('retry-after', '60'), renderLoginPage({ next, error: 'Too many failed attempts. Wait a minute and try again.' }), 429);
     }
-    let verified: { owner: string } | undefined;
+    let verified: ViewerKey | undefined;
     if (key && key.length <= MAX_KEY_LENGTH) {
       try {
         verified = await opts.verifyKey(key);
@@ -161,7 +200,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     }
     failedLogins.delete(ip);
     logins.revoke(request.cookies[cookieName]);
-    const { token } = logins.create(verified.owner);
+    const { token } = logins.create(verified.owner, typeof verified.keyId === 'string' ? verified.keyId : undefined);
     reply.setCookie(cookieName, token, {
       path: '/',
       httpOnly: true,
@@ -173,7 +212,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
   });
 
   scope.post(LOGOUT_PATH, { config: { viewerAccess: 'public' } }, async (request, reply) => {
-    if (!isSameOriginPost(request.headers)) return sendPage(reply, renderErrorPage({ status: 403, message: 'Cross-site request refused.' }), 403);
+    if (!isSameOriginPost(request.headers, servedOrigin(request))) return sendPage(reply, renderErrorPage({ status: 403, message: 'Cross-site request refused.' }), 403);
     logins.revoke(request.cookies[cookieName]);
     reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: !!opts.secureCookies });
     return reply.redirect(LOGIN_PATH, 303);
@@ -285,7 +324,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const lastEventId = request.headers['last-event-id'];
     const after = typeof lastEventId === 'string' && /^\d{1,9}$/.test(lastEventId) ? Number(lastEventId) : intParam(query.after, 0);
     if (!live.canOpen(owner)) throw new ViewerHttpError(429, 'Too many live views open');
-    live.start(request, reply, { owner, session: s, fileName, after });
+    live.start(request, reply, { owner, session: s, fileName, after, stillLoggedIn: async () => (await loggedIn(request)) === owner });
     return reply;
   });
 
