@@ -5,19 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
-import { CONFAB_BIN, freePort, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { freePort, useSandbox, waitFor } from '../helpers/sandbox.js';
+import { startServe } from './serve-process.js';
 
 const sandbox = useSandbox();
-
-async function startServe(sbx: Sandbox, args: string[] = []): Promise<{ url: string; stop: () => void; output: () => string }> {
-  const port = await freePort();
-  const child = sbx.spawn(process.execPath, [CONFAB_BIN, 'serve', '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b));
-  child.stderr?.on('data', (b: Buffer) => (out += b));
-  const url = await waitFor(() => /confab serve: (\S+)/.exec(out)?.[1], { what: `confab serve to listen (${out})`, timeoutMs: 15_000 });
-  return { url, stop: () => child.kill('SIGTERM'), output: () => out };
-}
 
 describe('confab serve', () => {
   it('refuses to start without a key, with one clear line', async () => {
