@@ -57,7 +57,7 @@ describe('confab serve', () => {
       const store = await FileStore.open(serveStore);
       try {
         const [s] = await store.listSessions();
-        expect(s?.owner).toBe('me');
+        expect(s?.owner).toBe('local'); // a key created without --user: the store's own sessions
         expect(await store.readFile(s!.session_id, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
         expect(await store.readFile(s!.session_id, `agent-${session.agentId}.jsonl`)).toEqual(readFileSync(session.agentPath));
         expect((await store.listEvents(s!.session_id)).map((e) => e.event_type)).toEqual(['session_end']);
