@@ -92,7 +92,7 @@ publish(
   'viewer-render',
   `### Viewer rendering of adversarial text (\`bench/viewer-render.mjs\`)
 
-${machineLine()}; CPU time per call, best of 5 rounds. Every input of \`bench/lib/adversarial-text.mjs\` at 4 KiB and just under 64 KiB (the most of one text block the viewer renders). The previous Markdown renderer took 0.35 s on 16,000 \`[\` and 1.4 s on 32,000 (quadratic); the tests in \`test/serve/viewer-linear.test.ts\` fail on growth beyond 80× for 16× the input.
+${machineLine()}; CPU time per call, best of 5 rounds. Every input of \`bench/lib/adversarial-text.mjs\` at 4 KiB and just under 64 KiB (the most of one text block the viewer renders). The previous renderer was quadratic on several of these inputs: 4 KiB → 64 KiB grew 250× (\`renderMarkdown\` on \`[\` repeated: 7.8 ms → 1.95 s; a table rule line followed by 64 KiB of spaces: 4.6 s; \`renderLines\` on the same: 13.8 s). \`test/serve/viewer-linear.test.ts\` fails on growth beyond 80× for 16× the input.
 
 ${sections.join('\n\n')}
 `,
