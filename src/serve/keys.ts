@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOCAL_OWNER } from '../backend/local.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
 import { FileLock } from '../store/lock.js';
@@ -8,8 +9,10 @@ import { FileLock } from '../store/lock.js';
 /**
  * API keys of a `confab serve` host. Only SHA-256 hashes are stored (in `keys.json`, 0600,
  * inside the store dir), as confab-web does; the plaintext key is returned once by
- * create() and written nowhere. A key belongs to a user (its `user`, default its name):
- * keys of one user see the same sessions.
+ * create() and written nowhere. A key belongs to a user: keys of one user see the same
+ * sessions. The default user is the embedded store's own owner, so a key made on a machine
+ * sees the sessions that machine's agents synced into this store; keys for other people or
+ * machines name their own user.
  */
 
 /** `active`; or a fixture status that makes the key refused with confab-web's 403s. */
@@ -134,11 +137,11 @@ export class KeyRing {
     throw new KeyRingError(`no API key with id or name "${idOrName}"`);
   }
 
-  /** A new key for `user` (default: the name). Names are unique per user. */
+  /** A new key for `user` (default: the local store's owner). Names are unique per user. */
   async create(name: string, opts: { user?: string; status?: KeyStatus } = {}): Promise<CreatedApiKey> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 255) throw new KeyRingError('a key name of 1 to 255 characters is required');
-    const user = (opts.user ?? trimmed).trim();
+    const user = (opts.user ?? LOCAL_OWNER).trim();
     if (!user || user.length > 255) throw new KeyRingError('a user name of 1 to 255 characters is required');
     const status = opts.status ?? 'active';
     if (!STATUSES.includes(status)) throw new KeyRingError(`unknown key status "${String(status)}"`);

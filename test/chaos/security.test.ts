@@ -371,8 +371,8 @@ describe('confab serve: keys and the store boundary', () => {
     const w = await openWorld('local');
     const served = join(w.sbx.root, 'served');
     const key = (await w.sbx.run(['serve', 'keys', 'create', 'me', '--store', served])).stdout.trim();
-    const revoked = (await w.sbx.run(['serve', 'keys', 'create', 'old', '--user', 'me', '--store', served])).stdout.trim();
-    const other = (await w.sbx.run(['serve', 'keys', 'create', 'eve', '--store', served])).stdout.trim();
+    const revoked = (await w.sbx.run(['serve', 'keys', 'create', 'old', '--store', served])).stdout.trim(); // the same user as `me`
+    const other = (await w.sbx.run(['serve', 'keys', 'create', 'eve', '--user', 'eve', '--store', served])).stdout.trim();
     await w.sbx.run(['serve', 'keys', 'revoke', 'old', '--store', served]);
     const port = await freePort();
     w.sbx.spawn(process.execPath, [CONFAB_BIN, 'serve', '--port', String(port), '--store', served], { stdio: 'ignore' });

@@ -52,7 +52,7 @@ export async function startServer(
   const keys = await KeyRing.open(join(dir, 'store'));
   const alice = (await keys.create('alice-desktop', { user: 'alice' })).key;
   const aliceLaptop = (await keys.create('alice-laptop', { user: 'alice' })).key;
-  const bob = (await keys.create('bob')).key;
+  const bob = (await keys.create('bob', { user: 'bob' })).key;
   const faults = new FaultQueue();
   const violations: ClientViolation[] = [];
   const app = createApiServer({

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { LocalBackend } from '../../src/backend/local.js';
 import { API_KEY_PATTERN, hashApiKey, KeyRing, KeyRingError } from '../../src/serve/keys.js';
+import { FileStore } from '../../src/store/file-store.js';
 
 let dir: string;
 beforeEach(() => {
@@ -12,21 +14,44 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 it('creates confab-web-format keys, stores only their SHA-256, and shows each key once', async () => {
   const ring = await KeyRing.open(dir);
-  const created = await ring.create('laptop');
+  const created = await ring.create('laptop', { user: 'alice' });
   expect(created.key).toMatch(API_KEY_PATTERN);
   expect(created.key).toHaveLength(44);
-  expect(created).toMatchObject({ name: 'laptop', user: 'laptop', user_id: 1, status: 'active' });
+  expect(created).toMatchObject({ name: 'laptop', user: 'alice', user_id: 1, status: 'active' });
   const file = readFileSync(join(dir, 'keys.json'), 'utf8');
   expect(file).not.toContain(created.key);
   expect(file).toContain(hashApiKey(created.key));
   expect(hashApiKey(created.key)).toMatch(/^[0-9a-f]{64}$/);
   expect(statSync(join(dir, 'keys.json')).mode & 0o777).toBe(0o600);
   const listed = await ring.list();
-  expect(listed).toEqual([{ id: created.id, name: 'laptop', user: 'laptop', user_id: 1, status: 'active', created_at: created.created_at }]);
+  expect(listed).toEqual([{ id: created.id, name: 'laptop', user: 'alice', user_id: 1, status: 'active', created_at: created.created_at }]);
   expect(JSON.stringify(listed)).not.toContain('hash');
-  const other = await ring.create('other');
+  const other = await ring.create('other', { user: 'bob' });
   expect(other.key).not.toBe(created.key);
   expect(other.user_id).toBe(2);
+});
+
+it("a key created without a user sees the sessions this machine's own daemons wrote into the store", async () => {
+  const store = await FileStore.open(dir);
+  try {
+    // What a daemon on this machine does with the embedded backend.
+    const local = new LocalBackend(store, dir);
+    const mine = await local.init({ provider: 'claude-code', external_id: 'own-session', transcript_path: '/home/me/.claude/projects/p/own-session.jsonl' });
+    await local.chunk({ session_id: mine.session_id, file_name: 'own-session.jsonl', file_type: 'transcript', first_line: 1, lines: ['{"type":"user"}'] });
+    const theirs = await store.init('bob', { provider: 'claude-code', external_id: 'bob-session', transcript_path: '/home/bob/x.jsonl' });
+
+    const ring = await KeyRing.open(dir);
+    const me = await ring.create('me');
+    const owner = (await ring.verify(me.key))?.owner;
+    expect(owner).toBeDefined();
+    expect((await store.listSessions(owner)).map((s) => s.session_id)).toEqual([mine.session_id]);
+    // A key for someone else names its user, and sees only that user's sessions.
+    const bob = await ring.create('bob-laptop', { user: 'bob' });
+    expect((await store.listSessions((await ring.verify(bob.key))?.owner)).map((s) => s.session_id)).toEqual([theirs.session_id]);
+    expect(bob.user_id).not.toBe(me.user_id);
+  } finally {
+    await store.close();
+  }
 });
 
 it('verifies keys to their user; keys of one user share it', async () => {

@@ -6,19 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
-import { CONFAB_BIN, freePort, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { freePort, useSandbox, waitFor } from '../helpers/sandbox.js';
+import { startServe } from './serve-process.js';
 
 const sandbox = useSandbox();
-
-async function startServe(sbx: Sandbox, args: string[] = []): Promise<{ url: string; stop: () => void; output: () => string }> {
-  const port = await freePort();
-  const child = sbx.spawn(process.execPath, [CONFAB_BIN, 'serve', '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b));
-  child.stderr?.on('data', (b: Buffer) => (out += b));
-  const url = await waitFor(() => /confab serve: (\S+)/.exec(out)?.[1], { what: `confab serve to listen (${out})`, timeoutMs: 15_000 });
-  return { url, stop: () => child.kill('SIGTERM'), output: () => out };
-}
 
 interface HttpRes {
   status: number;
@@ -97,7 +88,7 @@ describe('confab serve', () => {
       const store = await FileStore.open(serveStore);
       try {
         const [s] = await store.listSessions();
-        expect(s?.owner).toBe('me');
+        expect(s?.owner).toBe('local'); // a key created without --user: the store's own sessions
         expect(await store.readFile(s!.session_id, `${session.sessionId}.jsonl`)).toEqual(readFileSync(session.transcriptPath));
         expect(await store.readFile(s!.session_id, `agent-${session.agentId}.jsonl`)).toEqual(readFileSync(session.agentPath));
         expect((await store.listEvents(s!.session_id)).map((e) => e.event_type)).toEqual(['session_end']);

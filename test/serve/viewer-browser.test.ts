@@ -1,17 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerViewer } from '../../src/serve/viewer/index.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { freePort, REPO_ROOT } from '../helpers/sandbox.js';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
 import { ALICE_KEY, assistantLine, BOB_KEY, FIXTURE_AGENT, KEYS, seedFixtureSession, userLine } from './viewer-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test/artifacts/viewer');
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`viewer browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
@@ -20,7 +18,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let fixtureId: string;
   let hostileId: string;
   const pageErrors: string[] = [];
@@ -65,12 +63,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     await app.listen({ port, host: '127.0.0.1' });
     base = `http://127.0.0.1:${port}`;
 
-    profile = mkdtempSync(join(tmpdir(), 'confab-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    });
+    ({ browser, close: closeBrowser } = await launchChromium());
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     page.on('pageerror', (err) => pageErrors.push(String(err)));
@@ -88,9 +81,8 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await app?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('logs in with the API key and lists only the owner’s sessions', async () => {
@@ -147,6 +139,47 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
     await shot('04b-session-dark');
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+  });
+
+  it('opens on the conversation; "show all lines" brings back the bookkeeping rows', async () => {
+    await page.goto(`${base}/sessions/${fixtureId}`);
+    await page.waitForSelector('#transcript');
+    const visibleRows = () =>
+      page.$$eval('#transcript > section', (ss) => ss.filter((s) => (s as unknown as { offsetParent: unknown }).offsetParent !== null).map((s) => s.className));
+    // Claude Code writes queue operations, attachments, api-request records… before the first prompt.
+    const all = await page.$$eval('#transcript > section', (ss) => ss.map((s) => s.className));
+    expect(all[0]).toBe('line meta');
+    const shown = await visibleRows();
+    expect(shown[0]).toBe('turn user');
+    expect(shown.filter((c) => c === 'line meta')).toEqual([]);
+    expect(shown).toContain('turn assistant');
+    expect(await page.$eval('.controls label', (l) => l.textContent?.trim())).toBe('show all lines');
+    expect(await page.$eval('#show-all', (b) => (b as unknown as { checked: boolean }).checked)).toBe(false);
+    // Tool calls and their results, and the sub-agent link, are part of the conversation.
+    expect(await page.$eval('a.agent-link', (a) => (a as unknown as { offsetParent: unknown }).offsetParent !== null)).toBe(true);
+    await page.click('#show-all');
+    const everything = await visibleRows();
+    expect(everything).toHaveLength(all.length);
+    expect(everything[0]).toBe('line meta');
+    await shot('04c-session-all-lines');
+    // The choice is kept for the next page, then put back for the tests that follow.
+    await page.reload();
+    expect(await page.$eval('#show-all', (b) => (b as unknown as { checked: boolean }).checked)).toBe(true);
+    expect(await visibleRows()).toHaveLength(all.length);
+    await page.click('#show-all');
+    expect((await visibleRows())[0]).toBe('turn user');
+  });
+
+  it('shows a bookkeeping line that a link points at, even in the conversation view', async () => {
+    await page.goto(`${base}/`);
+    await page.goto(`${base}/sessions/${fixtureId}#L1`);
+    await page.waitForSelector('#transcript');
+    expect(await page.$eval('#L1', (s) => (s as unknown as { offsetParent: unknown }).offsetParent !== null)).toBe(true);
+    // Only for that visit: the conversation view stays the default.
+    await page.goto(`${base}/`);
+    await page.goto(`${base}/sessions/${fixtureId}`);
+    await page.waitForSelector('#transcript');
+    expect(await page.$eval('#L1', (s) => (s as unknown as { offsetParent: unknown }).offsetParent !== null)).toBe(false);
   });
 
   it('shows lines appended to the store without a reload', async () => {

@@ -14,7 +14,7 @@ Logs one line per request and per failure (method, path, status, time, client ad
 
 Behind a reverse proxy (nginx, Caddy, a load balancer), pass --trust-proxy: the client address then comes from the proxy's X-Forwarded-For (for rate limits and failed-login limits) and the viewer's same-origin check uses X-Forwarded-Host and X-Forwarded-Proto. Only the proxy that connects to confab is trusted (one hop). Without the flag those headers are ignored; never pass it when clients can reach confab directly.`;
   static override examples = [
-    '<%= config.bin %> serve keys create laptop',
+    '<%= config.bin %> serve keys create me',
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 9000 --store /srv/confab',
     '<%= config.bin %> serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',

@@ -115,7 +115,8 @@ details.thinking { margin: 4px 0; }
 .line.bad summary { color: var(--err); }
 .line.summary { border-left: 3px solid var(--ok); }
 .line.meta-turn { border-left: 3px solid var(--line); font-size: 12.5px; }
-body.hide-meta .line.meta { display: none; }
+/* The conversation view: rows that are not turns, tool calls or summaries stay out of the way (unreadable lines stay). */
+.transcript:not(.show-all) > .line.meta:not(.bad) { display: none; }
 mark.redacted { background: var(--mark-bg); color: var(--mark-fg); font-weight: 700; font-family: ui-monospace, monospace; font-size: .92em; padding: 0 3px; border-radius: 3px; outline: 1px dashed var(--mark-fg); }
 img.inline-image { max-width: min(100%, 640px); max-height: 480px; border: 1px solid var(--line); border-radius: 4px; margin: 4px 0; }
 .transcript > section.new { animation: flash 1.6s ease-out; }
@@ -178,14 +179,20 @@ export const VIEWER_JS = String.raw`
     }
   }
 
-  function setupMetaToggle() {
-    var box = document.getElementById('hide-meta');
-    if (!box) return;
-    var apply = function () { document.body.classList.toggle('hide-meta', box.checked); };
-    try { box.checked = localStorage.getItem('confab.hideMeta') === '1'; } catch (e) {}
+  // The page opens on the conversation; "show all lines" also shows the bookkeeping rows.
+  // The choice is kept; a link to one of those rows shows them for that visit.
+  function setupShowAll() {
+    var box = document.getElementById('show-all');
+    var main = document.getElementById('transcript');
+    if (!box || !main) return;
+    var apply = function () { main.classList.toggle('show-all', box.checked); };
+    try { box.checked = localStorage.getItem('confab.showAll') === '1'; } catch (e) {}
+    var target = location.hash.length > 1 ? document.getElementById(location.hash.slice(1)) : null;
+    if (target && target.matches('#transcript > .line.meta')) box.checked = true;
     apply();
+    if (target) target.scrollIntoView();
     box.addEventListener('change', function () {
-      try { localStorage.setItem('confab.hideMeta', box.checked ? '1' : '0'); } catch (e) {}
+      try { localStorage.setItem('confab.showAll', box.checked ? '1' : '0'); } catch (e) {}
       apply();
     });
   }
@@ -256,7 +263,7 @@ export const VIEWER_JS = String.raw`
   localizeTimes(document);
   var main = document.getElementById('transcript');
   if (main) { mergeTurns(main); placeResults(main); }
-  setupMetaToggle();
+  setupShowAll();
   setupExpand();
   setupLive();
 })();

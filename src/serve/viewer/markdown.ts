@@ -6,6 +6,9 @@ import { escapeHtml, escapeWithMarkers, safeHref, SafeHtml } from './html.js';
  * double underscores are far more often Python or JS identifiers in these texts). Every piece of source
  * text is escaped on its own before it is wrapped, so the output never carries markup that
  * was not generated here; redaction markers are highlighted everywhere, code included.
+ * Rendering takes time linear in the source (no pattern here is retried over text it has
+ * already scanned): transcripts are untrusted, and one crafted message must not hold the
+ * server for seconds.
  */
 export function renderMarkdown(source: string): SafeHtml {
   const lines = source.replace(/\r\n?/g, '\n').split('\n');
@@ -36,7 +39,7 @@ export function renderMarkdown(source: string): SafeHtml {
       i++;
       continue;
     }
-    if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
+    if (isThematicBreak(line)) {
       out.push('<hr>');
       i++;
       continue;
@@ -61,7 +64,7 @@ export function renderMarkdown(source: string): SafeHtml {
       out.push(`<blockquote>${inline(quoted.join('\n'))}</blockquote>`);
       continue;
     }
-    if (line.trimStart().startsWith('|') && TABLE_RULE.test(lines[i + 1] ?? '')) {
+    if (line.trimStart().startsWith('|') && isTableRule(lines[i + 1] ?? '')) {
       const header = cells(line);
       i += 2;
       const rows: string[][] = [];
@@ -81,7 +84,32 @@ export function renderMarkdown(source: string): SafeHtml {
 
 const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
 const ORDERED_ITEM = /^\s*\d+[.)]\s/;
-const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+
+/** `---`, `* * *`, `___`: three or more of one of these characters, spaces between allowed. */
+function isThematicBreak(line: string): boolean {
+  const start = /^\s{0,3}([-*_])/.exec(line);
+  if (!start) return false;
+  const mark = start[1];
+  let count = 0;
+  for (let i = start[0].length - 1; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === mark) count++;
+    else if (!/\s/.test(ch)) return false;
+  }
+  return count >= 3;
+}
+
+/**
+ * `|---|:--:|` under a table's header row: cells of two or more dashes, optionally aligned
+ * with colons. Split rather than matched with one pattern: its adjacent `\s*`s made a line
+ * of spaces take quadratic time.
+ */
+function isTableRule(line: string): boolean {
+  let row = line.trim();
+  if (row.startsWith('|')) row = row.slice(1);
+  if (row.endsWith('|')) row = row.slice(0, -1);
+  return row.split('|').every((cell) => /^:?-{2,}:?$/.test(cell.trim()));
+}
 
 function startsBlock(line: string, next: string | undefined): boolean {
   return (
@@ -89,7 +117,7 @@ function startsBlock(line: string, next: string | undefined): boolean {
     /^#{1,6}\s/.test(line) ||
     LIST_ITEM.test(line) ||
     /^\s*>/.test(line) ||
-    (line.trimStart().startsWith('|') && TABLE_RULE.test(next ?? ''))
+    (line.trimStart().startsWith('|') && isTableRule(next ?? ''))
   );
 }
 
@@ -102,25 +130,130 @@ function cells(row: string): string[] {
     .map((c) => c.trim());
 }
 
-const INLINE =
-  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\s][^*\n]*)\*(?![\w*])|(https?:\/\/[^\s<>"'`()[\]]+[^\s<>"'`()[\].,;:!?])/g;
-
-/** Inline markup; text between and inside the matches is escaped piece by piece. */
+/**
+ * Inline markup, in one left-to-right pass; text between and inside the spans is escaped
+ * piece by piece. At each position the spans are tried in this order: code, link, bold,
+ * italic, bare URL; a span never crosses a line. Finding where a span closes looks ahead
+ * with `NextIndex`, whose answers are reused while the scan moves right, so a line of
+ * thousands of unclosed `[`, `**` or `` ` `` costs linear time (a regex over the same
+ * grammar retried at each opener costs quadratic time).
+ */
 export function inline(source: string): string {
+  const next = new NextIndex(source);
   let out = '';
-  let last = 0;
-  for (const m of source.matchAll(INLINE)) {
-    const at = m.index ?? 0;
-    out += escapeWithMarkers(source.slice(last, at));
-    last = at + m[0].length;
-    const [, code, label, url, bold, italic, bare] = m;
-    if (code !== undefined) out += `<code>${escapeWithMarkers(code)}</code>`;
-    else if (label !== undefined && url !== undefined) out += link(url, escapeWithMarkers(label), m[0]);
-    else if (bold !== undefined) out += `<strong>${escapeWithMarkers(bold)}</strong>`;
-    else if (italic !== undefined) out += `<em>${escapeWithMarkers(italic)}</em>`;
-    else if (bare !== undefined) out += link(bare, escapeWithMarkers(bare), bare);
+  let last = 0; // end of the last span: source[last, i) is plain text
+  let i = 0;
+  const emit = (end: number, markup: string) => {
+    out += escapeWithMarkers(source.slice(last, i)) + markup;
+    last = i = end;
+  };
+  while (i < source.length) {
+    const c = source.charCodeAt(i);
+    if (c !== BACKTICK && c !== OPEN_BRACKET && c !== STAR && c !== LOWER_H) {
+      i++;
+      continue;
+    }
+    const lineEnd = next.of('\n', i);
+    if (c === BACKTICK) {
+      const close = next.of('`', i + 1);
+      if (close > i + 1 && close < lineEnd) {
+        emit(close + 1, `<code>${escapeWithMarkers(source.slice(i + 1, close))}</code>`);
+        continue;
+      }
+    } else if (c === OPEN_BRACKET) {
+      const close = next.of(']', i + 1);
+      if (close > i + 1 && close < lineEnd && source.charCodeAt(close + 1) === OPEN_PAREN) {
+        const end = next.of(')', close + 2);
+        if (end > close + 2 && end < next.space(close + 2)) {
+          const url = source.slice(close + 2, end);
+          emit(end + 1, link(url, escapeWithMarkers(source.slice(i + 1, close)), source.slice(i, end + 1)));
+          continue;
+        }
+      }
+    } else if (c === STAR) {
+      if (source.charCodeAt(i + 1) === STAR) {
+        const close = next.of('*', i + 2);
+        if (close > i + 2 && close < lineEnd && source.charCodeAt(close + 1) === STAR) {
+          emit(close + 2, `<strong>${escapeWithMarkers(source.slice(i + 2, close))}</strong>`);
+          continue;
+        }
+      }
+      // `*italic*`: not inside a word or a run of stars, not opened by a space.
+      const after = source[i + 1] ?? ' ';
+      if (!isWordOrStar(source[i - 1]) && after !== '*' && !/\s/.test(after)) {
+        const close = next.of('*', i + 1);
+        if (close < lineEnd && !isWordOrStar(source[close + 1])) {
+          emit(close + 1, `<em>${escapeWithMarkers(source.slice(i + 1, close))}</em>`);
+          continue;
+        }
+      }
+    } else if (c === LOWER_H && (source.startsWith('http://', i) || source.startsWith('https://', i))) {
+      const end = bareUrlEnd(source, i + (source[i + 4] === 's' ? 8 : 7));
+      if (end > 0) {
+        const url = source.slice(i, end);
+        emit(end, link(url, escapeWithMarkers(url), url));
+        continue;
+      }
+    }
+    i++;
   }
   return out + escapeWithMarkers(source.slice(last));
+}
+
+const BACKTICK = 0x60;
+const OPEN_BRACKET = 0x5b;
+const OPEN_PAREN = 0x28;
+const STAR = 0x2a;
+const LOWER_H = 0x68;
+
+function isWordOrStar(ch: string | undefined): boolean {
+  return ch !== undefined && /[\w*]/.test(ch);
+}
+
+/** Characters a bare URL may hold, and those it may not end with (sentence punctuation). */
+const URL_STOP = /[\s<>"'`()[\]]/;
+const URL_TRAILING = /[.,;:!?]/;
+
+/** End (exclusive) of a bare URL whose address starts at `from`, or 0 when there is none. */
+function bareUrlEnd(source: string, from: number): number {
+  let end = from;
+  while (end < source.length && !URL_STOP.test(source[end]!)) end++;
+  while (end > from + 1 && URL_TRAILING.test(source[end - 1]!)) end--; // at least two characters stay
+  return end - from >= 2 ? end : 0;
+}
+
+/**
+ * `indexOf` for a scan that only moves right: the answer for a character is kept and
+ * reused until the scan passes it, so every character of the source is looked at a bounded
+ * number of times. Not found is `source.length`.
+ */
+const SPACE = '\\s';
+
+class NextIndex {
+  private readonly found = new Map<string, { from: number; at: number }>();
+  constructor(private readonly source: string) {}
+
+  of(ch: string, from: number): number {
+    const hit = this.found.get(ch);
+    if (hit && hit.from <= from && from <= hit.at) return hit.at;
+    const at = this.source.indexOf(ch, from);
+    return this.remember(ch, from, at < 0 ? this.source.length : at);
+  }
+
+  /** The next whitespace character (as `\s` means it). */
+  space(from: number): number {
+    const hit = this.found.get(SPACE);
+    if (hit && hit.from <= from && from <= hit.at) return hit.at;
+    const re = /\s/g;
+    re.lastIndex = from;
+    const m = re.exec(this.source);
+    return this.remember(SPACE, from, m ? m.index : this.source.length);
+  }
+
+  private remember(key: string, from: number, at: number): number {
+    this.found.set(key, { from, at });
+    return at;
+  }
 }
 
 function link(url: string, labelHtml: string, original: string): string {

@@ -124,7 +124,7 @@ export function renderSessionPage(o: SessionPageOptions): string {
     if (links.length) window = html`<div class="window-nav"><span class="dim">lines ${o.from}–${o.to} of ${total}</span>${links}</div>`;
   }
   const controls = f
-    ? html`<div class="controls"><span>${f.file_name} · <span id="line-count">${o.to}</span> lines shown</span><label><input type="checkbox" id="hide-meta"> hide non-conversation lines</label><button type="button" id="expand-tools">Expand tool calls</button>${o.liveUrl ? html`<span id="live-status" class="">connecting…</span>` : ''}</div>`
+    ? html`<div class="controls"><span>${f.file_name} · <span id="line-count">${o.to}</span> lines shown</span><label title="also show the lines that are not part of the conversation: attachments, hook results, API request records, queue and mode changes…"><input type="checkbox" id="show-all"> show all lines</label><button type="button" id="expand-tools">Expand tool calls</button>${o.liveUrl ? html`<span id="live-status" class="">connecting…</span>` : ''}</div>`
     : '';
   const main = f
     ? html`<main id="transcript" class="transcript" data-session="${s.session_id}" data-file="${f.file_name}" data-after="${o.to}" data-live="${o.liveUrl ? '1' : '0'}" data-live-url="${o.liveUrl ?? ''}">${o.transcript}</main>`

@@ -105,7 +105,6 @@ function scanFile(content: string, q: string, needles: readonly string[]): { lin
   // are not offsets in `content`, and lines are looked up by number instead.
   const sameOffsets = lower.length === content.length;
   let originalLines: string[] | undefined;
-  const seen = new Set<number>();
   let candidates = 0;
   const positions: number[] = [];
   for (const needle of needles) {
@@ -116,15 +115,21 @@ function scanFile(content: string, q: string, needles: readonly string[]): { lin
     }
   }
   positions.sort((a, b) => a - b);
+  // Positions in order, lines found from the last one (never searching back to the start
+  // of the file for each match): one pass over the content however many matches a line has.
+  let lineStart = 0;
+  let lineEnd = -1;
+  let lineNo = 0;
   for (const at of positions) {
-    const lineStart = lower.lastIndexOf('\n', at) + 1;
-    if (seen.has(lineStart)) continue;
-    seen.add(lineStart);
-    let lineEnd = lower.indexOf('\n', at);
-    if (lineEnd < 0) lineEnd = lower.length;
+    if (at <= lineEnd) continue; // a line already looked at
+    while (lineEnd < at) {
+      lineStart = lineEnd + 1;
+      lineEnd = lower.indexOf('\n', lineStart);
+      if (lineEnd < 0) lineEnd = lower.length;
+      lineNo++;
+    }
     if (!CONVERSATIONAL.test(lower.slice(lineStart, lineEnd))) continue;
     if (++candidates > MAX_CANDIDATES_PER_FILE) return undefined;
-    const lineNo = lineNumberAt(lower, lineStart);
     let raw: string;
     if (sameOffsets) raw = content.slice(lineStart, lineEnd);
     else {
@@ -139,16 +144,6 @@ function scanFile(content: string, q: string, needles: readonly string[]): { lin
     return { line: lineNo, snippet: snippetAround(said, idx, q.length) };
   }
   return undefined;
-}
-
-function lineNumberAt(content: string, offset: number): number {
-  let n = 1;
-  let at = content.indexOf('\n');
-  while (at >= 0 && at < offset) {
-    n++;
-    at = content.indexOf('\n', at + 1);
-  }
-  return n;
 }
 
 /** What a person reads in a line: message text, thinking, tool inputs and results, summaries. */

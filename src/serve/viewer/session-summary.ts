@@ -31,11 +31,20 @@ export function sessionRow(s: StoredSession): SessionRow {
 export function sessionTitle(s: StoredSession): string {
   const summary = s.summary?.trim();
   if (summary) return clipTitle(summary);
-  const first = s.first_user_message
-    ?.split('\n')
-    .map((l) => l.trim())
-    .find((l) => l !== '');
+  const first = firstNonEmptyLine(s.first_user_message ?? '');
   return first ? clipTitle(first) : '(untitled session)';
+}
+
+/** Line by line up to the first one with text: a long first message is not split whole. */
+function firstNonEmptyLine(text: string): string | undefined {
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    if (line) return line;
+    start = end + 1;
+  }
+  return undefined;
 }
 
 function clipTitle(s: string): string {
@@ -45,15 +54,21 @@ function clipTitle(s: string): string {
 
 /** The cwd's last segment; without a cwd, the directory holding the transcript. */
 export function projectName(s: StoredSession): string {
-  const base = (p: string | undefined) =>
-    p
-      ?.replace(/[\\/]+$/, '')
-      .split(/[\\/]/)
-      .pop();
+  const base = (p: string | undefined) => (p === undefined ? undefined : lastSegment(p));
   const fromCwd = base(s.cwd);
   if (fromCwd) return fromCwd;
   const dir = s.transcript_path?.replace(/[\\/][^\\/]*$/, '');
   return base(dir) || '—';
+}
+
+/** The last path segment, trailing separators ignored; by scanning, as paths are untrusted and can be long. */
+function lastSegment(p: string): string {
+  const isSeparator = (i: number) => p[i] === '/' || p[i] === '\\';
+  let end = p.length;
+  while (end > 0 && isSeparator(end - 1)) end--;
+  let start = end;
+  while (start > 0 && !isSeparator(start - 1)) start--;
+  return p.slice(start, end);
 }
 
 export function lastActivity(s: StoredSession): string {
