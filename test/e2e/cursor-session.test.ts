@@ -129,6 +129,54 @@ describe.each(BACKENDS)('a Cursor session end to end through the real hook comma
   });
 });
 
+describe.each(BACKENDS)('Cursor commit and PR links ($name)', (backend) => {
+  it('rewrites a commit chain in preToolUse once the session has a page on the backend, and only then', async () => {
+    const sbx = sandbox();
+    const cursorDir = sbx.dir('cursor');
+    sbx.env.CONFAB_CURSOR_DIR = cursorDir;
+    await backend.setup(sbx);
+    const command = `git add -A && git commit -m "it's done" && git push | tail -1`;
+    const toolPayload = { ...startPayload, hook_event_name: 'preToolUse', tool_name: 'Shell', tool_use_id: 't1', cwd: WORKSPACE, tool_input: { command, cwd: WORKSPACE, timeout: 30000 } };
+    const preToolUse = async () => {
+      const res = await sbx.run(['hook', 'pre-tool-use', '--provider', 'cursor'], { input: JSON.stringify(toolPayload) });
+      expect(res.code).toBe(0);
+      return JSON.parse(res.stdout) as Record<string, unknown>;
+    };
+    // No daemon, no backend session: nothing to link to, and no permission given either way.
+    expect(await preToolUse()).toEqual({});
+
+    await sbx.run(['hook', 'session-start', '--provider', 'cursor'], { input: JSON.stringify(startPayload) });
+    append(transcriptPath(cursorDir), [line('user', 'commit it')]);
+    const statePath = join(sbx.confabDir, 'sync', 'cursor', `${SESSION_ID}.json`);
+    const backendId = await waitFor(
+      () => {
+        try {
+          return (JSON.parse(readFileSync(statePath, 'utf8')) as { confab_session_id?: string }).confab_session_id;
+        } catch {
+          return undefined;
+        }
+      },
+      { what: 'the daemon to register the session', timeoutMs: 20_000 },
+    );
+
+    const answer = await preToolUse();
+    if (backend.name === 'the embedded store') {
+      expect(answer).toEqual({});
+    } else {
+      const url = `${server?.base ?? ''}/sessions/${backendId}`;
+      expect(answer).toEqual({
+        permission: 'allow',
+        updated_input: { command: `git add -A && git commit -m "it's done" --trailer 'Confab-Link: ${url}' && git push | tail -1`, cwd: WORKSPACE, timeout: 30000 },
+      });
+      // Switched off by the Go CLI's variable.
+      sbx.env.CONFAB_DISABLE_LINK_FROM_GITHUB = '1';
+      expect(await preToolUse()).toEqual({});
+    }
+    await sbx.run(['hook', 'session-end', '--provider', 'cursor'], { input: JSON.stringify({ session_id: SESSION_ID, transcript_path: transcriptPath(cursorDir), reason: 'completed' }) });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to finish', timeoutMs: 20_000 });
+  });
+});
+
 describe('Cursor hooks through the real CLI', () => {
   it('refuses a sessionEnd transcript outside Cursor, in one line, answering {}', async () => {
     const sbx = sandbox();

@@ -22,10 +22,12 @@ const NAME = 'cursor';
 export const CURSOR_EVENTS: readonly HookEvent[] = ['session-start', 'session-end', 'pre-tool-use', 'post-tool-use'];
 
 /**
- * Cursor reads `{}` as "nothing to say" for every event. The Shell hooks answer without a
- * `permission`, so Cursor's own approval of the command is left as it is.
+ * Cursor reads `{}` as "nothing to say" for every event: a Shell call confab does not change
+ * gets no `permission`, so Cursor's own approval of the command is left as it is. A rewritten
+ * call is `{"permission":"allow","updated_input":{…}}`, the form Cursor applies.
  */
-export function cursorHookResponse(_event: HookEvent, _answer: HookAnswer): Record<string, unknown> {
+export function cursorHookResponse(event: HookEvent, answer: HookAnswer): Record<string, unknown> {
+  if (event === 'pre-tool-use' && answer.updatedToolInput) return { permission: 'allow', updated_input: answer.updatedToolInput };
   return {};
 }
 
@@ -41,6 +43,13 @@ export const cursor = defineProvider({
 
   parseHookInput,
   hookResponse: cursorHookResponse,
+
+  async preToolUse(input, ctx) {
+    const command = (input.payload.tool_input as { command?: unknown } | null | undefined)?.command;
+    // Most Shell calls are neither commits nor PRs: answered without loading anything.
+    if (typeof command !== 'string' || !/\bgit\b|\bgh\b/.test(command)) return {};
+    return (await import('./tool-link.js')).cursorPreToolUse(input, ctx);
+  },
 
   async findParentPid() {
     return (await import('./parent-process.js')).findCursorParentPid();
