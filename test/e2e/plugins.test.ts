@@ -183,7 +183,7 @@ export default class Hello extends Command {
       ['@confab/plugin-cursor', 'builtin', ['cursor']],
       ['confab-plugin-hello', 'oclif-link', ['hello-agent']],
     ]);
-    expect(plugins[2]).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });
+    expect(plugins.find((p) => p.name === 'confab-plugin-hello')).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });
     const table = await sbx.run(['plugins']);
     expect(table.stdout).toMatch(/confab-plugin-hello\s+linked\s+hello-agent\s+-\s+hello\s+/);
 
