@@ -6,7 +6,7 @@ import type {
   InitRequest,
   InitResponse,
   RemoteFile,
-} from './wire.js';
+} from '../format/wire.js';
 
 export interface RequestOptions {
   signal?: AbortSignal;

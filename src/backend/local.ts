@@ -2,8 +2,8 @@ import { storeDir } from '../paths.js';
 import { FileStore } from '../store/file-store.js';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { BackendError, type BackendErrorKind } from './errors.js';
-import { StoreError, type SessionStore, type StoredSession } from './store.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from './wire.js';
+import { StoreError, type SessionStore, type StoredSession } from '../store/session-store.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
 
 /** The one owner of the embedded store's sessions when used directly (no API keys). */
 export const LOCAL_OWNER = 'local';

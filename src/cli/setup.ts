@@ -1,5 +1,5 @@
 import type { ValidatedKey } from '../backend/auth.js';
-import { CommandError } from '../commands/confab-command.js';
+import { CommandError } from './command-error.js';
 import { loadUserConfig, saveUserConfig } from '../config/user-config.js';
 import { storeDir, userConfigPath } from '../paths.js';
 import type { Provider } from '../provider/contract.js';

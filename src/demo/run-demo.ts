@@ -7,7 +7,7 @@ import type { RemoteSession } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { openLocalBackend, type LocalBackend } from '../backend/local.js';
 import { confabEntryScript } from '../cli/executable.js';
-import { isProcessAlive } from '../daemon/liveness.js';
+import { isProcessAlive } from '../process/liveness.js';
 import { loadStateForProvider } from '../daemon/state-store.js';
 import { stopDaemonForProvider } from '../daemon/stop.js';
 import { SAMPLE_AGENT_ID, SAMPLE_AGENT_LINES, SAMPLE_MAIN_LINES } from './sample-session.js';

@@ -53,7 +53,7 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   if (invocation.bgDaemon !== undefined) {
     announceDaemon(invocation.bgDaemon);
     // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
-    const { runDaemonProcess } = await import('../daemon/wiring.js');
+    const { runDaemonProcess } = await import('../compose/wiring.js');
     await runDaemonProcess(invocation.bgDaemon);
   }
   await runHook(invocation.event, invocation.provider, io);

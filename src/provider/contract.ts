@@ -1,5 +1,5 @@
-import type { DaemonHooks } from '../daemon/daemon-hooks.js';
-import type { SessionIdentity } from '../daemon/hook-types.js';
+import type { DaemonHooks } from '../extension/daemon-hooks.js';
+import type { SessionIdentity } from '../extension/hook-types.js';
 
 /** The hook commands an agent runs (`confab hook <event>`). */
 export type HookEvent = 'session-start' | 'session-end' | 'user-prompt-submit' | 'pre-tool-use' | 'post-tool-use';

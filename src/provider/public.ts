@@ -3,9 +3,9 @@
  * Provider plugins import from here (or from `confab-cli`, which re-exports it).
  */
 export * from './contract.js';
-export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
-export type * from '../daemon/hook-types.js';
-export type * from '../backend/wire.js';
+export type { DaemonHooks, SyncHooks } from '../extension/daemon-hooks.js';
+export type * from '../extension/hook-types.js';
+export type * from '../format/wire.js';
 export * from './processes.js';
 export * from './payload-checks.js';
 export * from './hook-commands.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from './process-identity.js';
+import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from '../process/identity.js';
 
 /**
  * A cross-process mutex on a path, that survives its holder being killed at any instant.

@@ -1,5 +1,5 @@
-import { StoreError } from '../backend/store.js';
-import { PROVIDERS_KNOWN_TO_CONFAB_WEB } from '../backend/wire.js';
+import { StoreError } from './session-store.js';
+import { PROVIDERS_KNOWN_TO_CONFAB_WEB } from '../format/wire.js';
 
 /**
  * Request validation with confab-web's checks, order and messages (confab-web-api.md §3,

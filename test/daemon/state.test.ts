@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProvider, unregisterProvider } from '../../src/provider/registry.js';
-import { decodeState, encodeState, isRfc3339 } from '../../src/daemon/state.js';
+import { decodeState, encodeState, isRfc3339 } from '../../src/format/state.js';
 import {
   deleteState,
   getInboxPathForProvider,
@@ -15,7 +15,7 @@ import {
   newStateForProvider,
   saveState,
 } from '../../src/daemon/state-store.js';
-import { processStartTime } from '../../src/daemon/liveness.js';
+import { processStartTime } from '../../src/process/liveness.js';
 import { testProvider } from '../helpers/test-provider.js';
 import { useTempHome } from '../helpers/sandbox.js';
 

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FileLock, KeyedMutex, LockTimeoutError } from '../../src/store/lock.js';
-import { currentProcess, formatIdentity } from '../../src/store/process-identity.js';
+import { currentProcess, formatIdentity } from '../../src/process/identity.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import type * as ChildProcess from 'node:child_process';
-import { processExists, readProcStat } from '../store/process-identity.js';
+import { processExists, readProcStat } from './identity.js';
 
 /**
  * Is a process alive? EPERM (another user's process) counts as alive, a zombie as dead.

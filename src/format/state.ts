@@ -1,4 +1,4 @@
-import { processStartTime } from './liveness.js';
+import { processStartTime } from '../process/liveness.js';
 
 /**
  * A daemon's state file (`~/.confab/sync/<provider>/<external_id>.json`), in memory.

@@ -1,4 +1,4 @@
-import type { Capabilities, ChunkRequest, FileType, InitRequest } from '../backend/wire.js';
+import type { Capabilities, ChunkRequest, FileType, InitRequest } from '../format/wire.js';
 
 /** One file the daemon follows: the transcript, or a sidechain a provider discovered. */
 export interface TrackedFileSpec {

@@ -1,4 +1,4 @@
-import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, InitRequest, InitResponse } from './wire.js';
+import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, InitRequest, InitResponse } from '../format/wire.js';
 
 /**
  * A store of synced sessions with confab-web's semantics: sessions keyed by

@@ -4,7 +4,7 @@ import { applyRedaction, createRedactor } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
-import type { DaemonWiring } from './main.js';
+import type { DaemonWiring } from './daemon-launch.js';
 
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
@@ -24,6 +24,6 @@ export function defaultDaemonWiring(): DaemonWiring {
 
 /** `confab hook session-start --bg-daemon <launch JSON>`: become the daemon. */
 export async function runDaemonProcess(launchJson: string): Promise<never> {
-  const { runBackgroundDaemon } = await import('./main.js');
+  const { runBackgroundDaemon } = await import('./daemon-launch.js');
   return runBackgroundDaemon(launchJson, defaultDaemonWiring());
 }
