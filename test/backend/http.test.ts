@@ -177,6 +177,7 @@ describe('HttpBackend: errors', () => {
     [415, 'invalid'],
     [500, 'server'],
     [503, 'server'],
+    [507, 'storage'],
   ];
   for (const [status, kind] of cases) {
     it(`maps HTTP ${status} to ${kind}, quoting the body's first 256 bytes`, async () => {
