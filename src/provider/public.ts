@@ -10,3 +10,4 @@ export * from './processes.js';
 export * from './payload-checks.js';
 export * from './hook-commands.js';
 export * from './file-edit.js';
+export * from './git-remote.js';
