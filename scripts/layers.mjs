@@ -3,7 +3,8 @@
 // any entry of a lower layer; an import of a higher layer, or of a neighbour in the same
 // layer, is an error (eslint's `import-x/no-restricted-paths`, configured below).
 export const LAYERS = [
-  ['fs', 'process'],
+  ['process'],
+  ['fs'],
   ['log.ts', 'paths.ts', 'version.ts'],
   ['format'],
   ['extension'],

@@ -11,7 +11,7 @@ import { Daemon, type DaemonOptions, type DaemonExit } from '../daemon/daemon.js
 import { parseLaunchInput, type LaunchInput } from '../daemon/launch.js';
 import { daemonLogPath } from '../daemon/spawn.js';
 import { existsSync } from 'node:fs';
-import { tryLock } from '../daemon/lock.js';
+import { tryLock } from '../fs/lock.js';
 import { readPending, removePending } from '../daemon/pending.js';
 import { drainLockPath } from '../daemon/resume.js';
 import { removeStateIfOwned } from '../daemon/state-store.js';

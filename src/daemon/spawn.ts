@@ -7,7 +7,7 @@ import type { Provider, SessionHookInput } from '../provider/contract.js';
 import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
 import { isProcessAlive, isSameProcessAlive, processStartTime } from '../process/liveness.js';
-import { tryLock } from './lock.js';
+import { tryLock } from '../fs/lock.js';
 import { readPending } from './pending.js';
 import { StateFormatError, type State } from '../format/state.js';
 import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, newStateForProvider, saveState, setStateAside } from './state-store.js';

@@ -15,7 +15,7 @@ async function lintAs(path: string, code: string): Promise<string[]> {
 describe('the layering lint rule', () => {
   it('fails on an upward import (the store importing the daemon)', async () => {
     const messages = await lintAs('src/store/layering-fixture.ts', "import { Daemon } from '../daemon/daemon.js';\n\nexport const daemon = Daemon;\n");
-    expect(messages).toEqual([expect.stringMatching(/^import-x\/no-restricted-paths: .*"\.\.\/daemon\/daemon\.js".*src\/store \(layer 4/)]);
+    expect(messages).toEqual([expect.stringMatching(/^import-x\/no-restricted-paths: .*"\.\.\/daemon\/daemon\.js".*src\/store \(layer \d+ /)]);
   });
 
   it('fails on an upward dynamic import()', async () => {

@@ -8,7 +8,7 @@ import type { StoredEvent } from '../../../src/store/session-store.js';
 import { createApiServer, type ClientViolation } from '../../../src/serve/api.js';
 import { FaultQueue, type Fault } from '../../../src/serve/faults.js';
 import { KeyRing } from '../../../src/serve/keys.js';
-import { FileLock } from '../../../src/store/lock.js';
+import { FileLock } from '../../../src/fs/lock.js';
 import { FileStore } from '../../../src/store/file-store.js';
 import { freePort, Sandbox, waitFor } from '../../helpers/sandbox.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from '../process/identity.js';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './private-files.js';
+import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from '../process/liveness.js';
 
 /**
  * A cross-process mutex on a path, that survives its holder being killed at any instant.
@@ -253,4 +253,24 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+}
+
+export interface HeldLock {
+  path: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Take the lock file at `path` without waiting (creating its private directory): undefined
+ * when another live process holds it. A lock left by a crashed holder is broken by exactly
+ * one taker — two processes that find the same stale lock never both end up holding it.
+ */
+export async function tryLock(path: string): Promise<HeldLock | undefined> {
+  ensurePrivateDirSync(dirname(path));
+  return FileLock.tryAcquire(path);
+}
+
+/** Is the lock at `path` held by a live process (without trying to take it)? */
+export function isLockHeld(path: string): Promise<boolean> {
+  return FileLock.isHeld(path);
 }
