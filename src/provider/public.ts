@@ -11,3 +11,4 @@ export * from './payload-checks.js';
 export * from './hook-commands.js';
 export * from './file-edit.js';
 export * from './git-remote.js';
+export { writeFileAtomic, type AsyncAtomicWriteOptions } from '../fs/private-files.js';
