@@ -1,3 +1,8 @@
+/**
+ * Backends: where a session's lines go. This interface, the embedded store (`local.ts`),
+ * confab-web over HTTP (`http.ts`, `http-transport.ts`), the error kinds every backend maps
+ * its failures onto (`errors.ts`) and API-key checks (`auth.ts`).
+ */
 import type {
   Capabilities,
   ChunkRequest,

@@ -1,3 +1,9 @@
+/**
+ * The composition root: where settings, backends, the sync engine, plugins, redaction and
+ * the daemon are put together — for a background daemon (`daemon-launch.ts`), a one-shot
+ * upload (`one-shot.ts`) and a `Daemon` built without options (`default-options.ts`).
+ * Nothing below imports it.
+ */
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';

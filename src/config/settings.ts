@@ -1,3 +1,8 @@
+/**
+ * Settings: the user config (`~/.confab/config.json`), the project config
+ * (`confab.config.ts`), environment and flags, resolved into one `Settings` for a cwd; the
+ * plugin list (`plugin-spec.ts`).
+ */
 import { dirname } from 'node:path';
 import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
 import { parseLogLevel, type LogLevel } from '../log.js';

@@ -1,3 +1,7 @@
+/**
+ * `confab demo`: a sample session synced end to end through a real daemon and the embedded
+ * store, then read back.
+ */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

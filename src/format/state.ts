@@ -1,3 +1,6 @@
+/**
+ * The daemon's state file format, shared with the Go CLI (its keys, order and indent).
+ */
 import { processStartTime } from '../process/liveness.js';
 import { parseRfc3339 } from './rfc3339.js';
 

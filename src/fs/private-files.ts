@@ -1,3 +1,8 @@
+/**
+ * Files: confab's private files (directories 0700, files 0600 whatever the umask), the one
+ * atomic write (`writeFileAtomic`, also for agents' files), and the cross-process file lock
+ * (`lock.ts`). Imports nothing of confab but process liveness.
+ */
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';

@@ -1,3 +1,7 @@
+/**
+ * Plugins: installed (`installed.ts`) and listed ones, resolved and imported with the public
+ * API as their `confab-cli` (`load.ts`), and listed for `confab plugins` (`list.ts`).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

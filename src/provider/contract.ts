@@ -1,3 +1,7 @@
+/**
+ * The provider contract: what a coding agent's provider implements (`Provider`), checked
+ * and looked up by name in `registry.ts`; its public entry is `public.ts`.
+ */
 import type { DaemonHooks } from '../extension/daemon-hooks.js';
 import type { SessionIdentity } from '../extension/hook-types.js';
 

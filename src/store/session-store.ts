@@ -1,3 +1,8 @@
+/**
+ * The embedded session store: this interface, its on-disk implementation (`file-store.ts`),
+ * request validation with confab-web's rules (`validate.ts`) and the transcript metadata the
+ * store derives (`transcript-metadata.ts`). Below every backend; imports only formats and files.
+ */
 import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, InitRequest, InitResponse } from '../format/wire.js';
 
 /**

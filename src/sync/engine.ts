@@ -1,3 +1,9 @@
+/**
+ * The sync engine: follows a session's files (`tracker.ts`), reads only complete lines
+ * (`line-reader.ts`), runs them through the `line` hook, packs them into chunks
+ * (`chunker.ts`) paced by the backend's budgets (`policy.ts`), and uploads them in order,
+ * exactly once. Knows the hook set and the backend interface, not the daemon around it.
+ */
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute } from 'node:path';
 import type { Backend } from '../backend/backend.js';
