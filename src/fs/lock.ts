@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './private-files.js';
-import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from '../process/liveness.js';
+import { currentProcess, formatIdentity, isAlive, parseIdentity, processExists, type ProcessIdentity } from '../process/liveness.js';
 
 /**
  * A cross-process mutex on a path, that survives its holder being killed at any instant.
@@ -219,13 +219,7 @@ export async function sweepDeadLockLeftovers(dir: string): Promise<void> {
   for (const name of names) {
     const m = /\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
     if (!m) continue;
-    const pid = Number(m[1]);
-    try {
-      process.kill(pid, 0);
-      continue;
-    } catch (err) {
-      if (errno(err) !== 'ESRCH') continue;
-    }
+    if (processExists(Number(m[1]))) continue;
     try {
       const st = await stat(join(dir, name));
       if (Date.now() - st.mtimeMs > 1000) await unlink(join(dir, name));

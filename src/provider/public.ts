@@ -12,3 +12,4 @@ export * from './hook-commands.js';
 export * from './file-edit.js';
 export * from './git-remote.js';
 export { writeFileAtomic, type AsyncAtomicWriteOptions } from '../fs/private-files.js';
+export { isProcessAlive } from '../process/liveness.js';

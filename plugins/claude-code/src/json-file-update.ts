@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from 'confab-cli/provider';
+import { isProcessAlive, writeFileAtomic } from 'confab-cli/provider';
 
 /**
  * Read-modify-write of a JSON settings file that other programs (Claude Code, editors,
@@ -81,16 +81,6 @@ function backoff(attempt: number): number {
   return base + Math.random() * base * 0.5;
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Create the lock file with our pid already in it: written under a unique name, then
  * hard-linked into place, so no one ever sees a lock without its owner (filesystems without
@@ -139,7 +129,7 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       continue; // released meanwhile
     }
     // An unreadable owner is a lock being created by the fallback path: alive while young.
-    const alive = Number.isSafeInteger(owner) && owner > 0 ? processAlive(owner) : age < 5_000;
+    const alive = Number.isSafeInteger(owner) && owner > 0 ? isProcessAlive(owner) : age < 5_000;
     if (!alive || age > LOCK_STALE_MS) {
       // Remove it only if it is still the same file (not a fresh lock someone just took).
       const still = await stat(lockPath).catch(() => undefined);
