@@ -6,13 +6,19 @@
  * hook payload and answer types, `PluginApply`/`DaemonHandle`), the daemon hooks and their
  * context types and the wire types come from `confab-cli/provider` and are re-exported here.
  */
+import { defaultDaemonOptions } from './compose/default-options.js';
+import { setDefaultDaemonOptions } from './daemon/defaults.js';
+
+// `new Daemon(config)` without options runs wired as confab's own daemons are.
+setDefaultDaemonOptions(defaultDaemonOptions);
+
 export { confabVersion } from './version.js';
 export * from './provider/public.js';
 export { getProvider, registerProvider, knownProviderNames, UnknownProviderError } from './provider/registry.js';
-export { createDaemonHooks } from './daemon/create-hooks.js';
+export { createDaemonHooks } from './extension/daemon-hooks.js';
 export type { Backend, RemoteSession, UploadPolicy, RequestOptions } from './backend/backend.js';
 export { BackendError, isBackendError, type BackendErrorKind } from './backend/errors.js';
-export type { State } from './daemon/state.js';
+export type { State } from './format/state.js';
 // The daemon API, as the Go CLI's `pkg/daemon` (README "Library API").
 export { Daemon, DEFAULT_SYNC_INTERVAL_MS, type DaemonConfig, type DaemonExit, type DaemonOptions } from './daemon/daemon.js';
 export {

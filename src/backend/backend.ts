@@ -1,3 +1,8 @@
+/**
+ * Backends: where a session's lines go. This interface, the embedded store (`local.ts`),
+ * confab-web over HTTP (`http.ts`, `http-transport.ts`), the error kinds every backend maps
+ * its failures onto (`errors.ts`) and API-key checks (`auth.ts`).
+ */
 import type {
   Capabilities,
   ChunkRequest,
@@ -6,7 +11,7 @@ import type {
   InitRequest,
   InitResponse,
   RemoteFile,
-} from './wire.js';
+} from '../format/wire.js';
 
 export interface RequestOptions {
   signal?: AbortSignal;

@@ -32,3 +32,20 @@ export class BackendError extends Error {
 export function isBackendError(err: unknown, kind?: BackendErrorKind): err is BackendError {
   return err instanceof BackendError && (kind === undefined || err.kind === kind);
 }
+
+/**
+ * The kind of an HTTP status, for every backend. 507 Insufficient Storage comes only from
+ * confab's own store (embedded, or behind `confab serve`, which passes it through) when a
+ * write failed — confab-web reports storage trouble as 500/503 — so it is the same
+ * `storage` failure whichever way the store is reached.
+ */
+export function kindForStatus(status: number): BackendErrorKind {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not-found';
+  if (status === 409) return 'conflict';
+  if (status === 429) return 'rate-limited';
+  if (status === 507) return 'storage';
+  if (status >= 400 && status < 500) return 'invalid';
+  if (status >= 500) return 'server';
+  return 'protocol';
+}

@@ -1,7 +1,7 @@
 import ky from 'ky';
 import { scrubSecrets } from '../log.js';
 import { confabVersion } from '../version.js';
-import { BackendError, type BackendErrorKind } from './errors.js';
+import { BackendError, kindForStatus, type BackendErrorKind } from './errors.js';
 import { zstdCompress } from './zstd.js';
 
 /** Bodies at least this large are zstd-compressed on the routes that decode zstd. */
@@ -81,16 +81,6 @@ export interface HttpResult {
   status: number;
   contentType: string;
   body: Buffer;
-}
-
-function kindForStatus(status: number): BackendErrorKind {
-  if (status === 401 || status === 403) return 'unauthorized';
-  if (status === 404) return 'not-found';
-  if (status === 409) return 'conflict';
-  if (status === 429) return 'rate-limited';
-  if (status >= 400 && status < 500) return 'invalid';
-  if (status >= 500) return 'server';
-  return 'protocol';
 }
 
 /** Retry-After as ms: delta-seconds (1–3600) or an HTTP date; anything else is ignored. */

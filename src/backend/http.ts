@@ -1,7 +1,7 @@
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { isBackendError } from './errors.js';
 import { HttpTransport, type HttpCall, type HttpResult, type Sleep } from './http-transport.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse, RemoteFile } from './wire.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse, RemoteFile } from '../format/wire.js';
 
 /**
  * confab-web's budgets: ~2.78 uploads/s per user (burst 2000), 30,000 chunks per file, and a

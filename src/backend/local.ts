@@ -1,9 +1,9 @@
 import { storeDir } from '../paths.js';
 import { FileStore } from '../store/file-store.js';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
-import { BackendError, type BackendErrorKind } from './errors.js';
-import { StoreError, type SessionStore, type StoredSession } from './store.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from './wire.js';
+import { BackendError, kindForStatus } from './errors.js';
+import { StoreError, type SessionStore, type StoredSession } from '../store/session-store.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
 
 /** The one owner of the embedded store's sessions when used directly (no API keys). */
 export const LOCAL_OWNER = 'local';
@@ -11,16 +11,6 @@ export const LOCAL_OWNER = 'local';
 /** confab-web's request caps (bytes of uncompressed JSON), kept so both backends refuse the same bodies. */
 export const MAX_CHUNK_REQUEST_BYTES = 16 * 1024 * 1024;
 export const MAX_SMALL_REQUEST_BYTES = 128 * 1024;
-
-function kindForStatus(status: number): BackendErrorKind {
-  if (status === 401 || status === 403) return 'unauthorized';
-  if (status === 404) return 'not-found';
-  if (status === 409) return 'conflict';
-  if (status === 429) return 'rate-limited';
-  if (status === 507) return 'storage';
-  if (status >= 500) return 'server';
-  return 'invalid';
-}
 
 /** StoreError → BackendError with the same status and message; anything else is a storage failure. */
 export function toBackendError(err: unknown): BackendError {

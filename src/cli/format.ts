@@ -1,4 +1,9 @@
-import { CommandError } from '../commands/confab-command.js';
+/**
+ * What the commands do, as library code tests call without oclif (`setup.ts`, `status.ts`,
+ * `login.ts`, `save.ts`…), and the shared pieces of their output (this module). A failure a
+ * command reports as-is is a `CommandError` (`command-error.ts`).
+ */
+import { CommandError } from './command-error.js';
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 

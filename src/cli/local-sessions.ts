@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { CommandError } from '../commands/confab-command.js';
+import { CommandError } from './command-error.js';
 import type { LocalSession, Provider } from '../provider/contract.js';
 
 /** A session on this machine and the provider that found it. */

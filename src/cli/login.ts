@@ -3,7 +3,7 @@ import { defaultKeyName, pollForApiKey, requestDeviceCode, validateApiKey, verif
 import { isBackendError } from '../backend/errors.js';
 import { loadUserConfig, saveUserConfig, validateApiKey as checkKeyFormat, validateBackendUrl } from '../config/user-config.js';
 import { userConfigPath } from '../paths.js';
-import { CommandError } from '../commands/confab-command.js';
+import { CommandError } from './command-error.js';
 import { errorLine } from './format.js';
 
 export type LoginMethod =

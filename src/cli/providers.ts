@@ -2,7 +2,7 @@ import { resolveSettings } from '../config/settings.js';
 import { ConfigError } from '../config/user-config.js';
 import { findPluginProvider } from '../hook/plugin-providers.js';
 import { installedPlugins } from '../plugin/installed.js';
-import { byPrecedence, type PluginSpec } from '../plugin/spec.js';
+import { byPrecedence, type PluginSpec } from '../config/plugin-spec.js';
 import type { Provider } from '../provider/contract.js';
 import { getProvider, knownProviderNames, registerProvider, UnknownProviderError } from '../provider/registry.js';
 

@@ -1,5 +1,5 @@
-import type { DaemonWiring } from '../daemon/main.js';
-import { syncSessionOnce, type OneShotProgress } from '../daemon/one-shot.js';
+import type { DaemonWiring } from '../compose/daemon-launch.js';
+import { syncSessionOnce, type OneShotProgress } from '../compose/one-shot.js';
 import { listDaemonStatuses } from '../daemon/status.js';
 import { silentLogger, type Logger } from '../log.js';
 import { errorLine } from './format.js';

@@ -3,7 +3,7 @@ import type { Backend, RemoteSession } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
-import { CommandError } from '../commands/confab-command.js';
+import { CommandError } from './command-error.js';
 import { resolveSettings } from '../config/settings.js';
 import { writeFileAtomic } from '../fs/private-files.js';
 import { errorLine } from './format.js';

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js';
 import { resolveSettings, type BackendChoice, type Settings } from '../config/settings.js';
-import type { DaemonWiring } from '../daemon/main.js';
+import type { DaemonWiring } from '../compose/daemon-launch.js';
 import { silentLogger, type Logger } from '../log.js';
 import { storeDir } from '../paths.js';
 

@@ -1,8 +1,8 @@
 import type { ValidatedKey } from '../backend/auth.js';
-import { CommandError } from '../commands/confab-command.js';
+import { CommandError } from './command-error.js';
 import { loadUserConfig, saveUserConfig } from '../config/user-config.js';
 import { storeDir, userConfigPath } from '../paths.js';
-import type { Provider } from '../provider/contract.js';
+import { hookInstallerOf, type Provider } from '../provider/contract.js';
 import { FileStore } from '../store/file-store.js';
 import { confabExecutable } from './executable.js';
 import { errorLine } from './format.js';
@@ -93,12 +93,13 @@ export async function setup(opts: SetupOptions): Promise<SetupResult> {
   const hooks: SetupHooks[] = [];
   for (const p of opts.providers) {
     const displayName = p.displayName ?? p.name;
-    if (!p.hooks) {
+    const installer = hookInstallerOf(p);
+    if (!installer) {
       hooks.push({ provider: p.name, displayName, path: '', changed: false, error: 'this agent has no hooks confab can install' });
       continue;
     }
     try {
-      const res = await p.hooks.install({ command, ...(opts.configDir ? { configDir: opts.configDir } : {}) });
+      const res = await installer.install({ command, ...(opts.configDir ? { configDir: opts.configDir } : {}) });
       hooks.push({ provider: p.name, displayName, path: res.path, changed: res.changed });
     } catch (err) {
       hooks.push({ provider: p.name, displayName, path: '', changed: false, error: errorLine(err) });

@@ -7,7 +7,7 @@ import { resolveSettings, type SettingSource } from '../config/settings.js';
 import { listPending } from '../daemon/pending.js';
 import { listDaemonStatuses } from '../daemon/status.js';
 import { storeDir, userConfigPath } from '../paths.js';
-import type { Provider } from '../provider/contract.js';
+import { hookInstallerOf, type Provider } from '../provider/contract.js';
 import { commandProgram } from '../provider/hook-commands.js';
 import { isInPackageCache, programResolves } from './executable.js';
 import { errorLine } from './format.js';
@@ -130,8 +130,9 @@ export async function collectStatus(providers: readonly Provider[], opts: { cwd?
     };
     try {
       row.detected = (await p.detect?.()) ?? false;
-      row.hooksInstalled = p.hooks ? await p.hooks.isInstalled() : null;
-      row.brokenHooks = brokenHookPrograms((await p.hooks?.installedCommands?.()) ?? []);
+      const installer = hookInstallerOf(p);
+      row.hooksInstalled = installer ? await installer.isInstalled() : null;
+      row.brokenHooks = brokenHookPrograms((await installer?.installedCommands?.()) ?? []);
     } catch (err) {
       row.error = errorLine(err);
     }

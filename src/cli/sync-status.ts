@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import type { Backend, RemoteSession } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
-import type { Capabilities } from '../backend/wire.js';
-import { createDaemonHooks } from '../daemon/create-hooks.js';
-import type { TrackedFileSpec } from '../daemon/hook-types.js';
+import type { Capabilities } from '../format/wire.js';
+import { createDaemonHooks } from '../extension/daemon-hooks.js';
+import type { TrackedFileSpec } from '../extension/hook-types.js';
 import { errorLine } from './format.js';
 import { countLines, type FoundSession } from './local-sessions.js';
 import { backendKey, backendLabel, type SessionRouter } from './session-router.js';

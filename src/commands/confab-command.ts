@@ -28,16 +28,7 @@ export abstract class ConfabCommand extends Command {
   }
 }
 
-/** An error a command reports as-is, with an exit code. */
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'CommandError';
-  }
-}
+export { CommandError } from '../cli/command-error.js';
 
 /**
  * Colour on a terminal. NO_COLOR (set to anything but '') turns it off everywhere; else

@@ -5,7 +5,7 @@ import { findSession, scanSessions, type FoundSession } from '../cli/local-sessi
 import { selectProviders } from '../cli/providers.js';
 import { saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
 import { SessionRouter } from '../cli/session-router.js';
-import { defaultDaemonWiring } from '../daemon/wiring.js';
+import { defaultDaemonWiring } from '../compose/wiring.js';
 import { loadUserConfig } from '../config/user-config.js';
 import { CommandError, ConfabCommand, useColor } from './confab-command.js';
 

@@ -1,8 +1,13 @@
+/**
+ * Settings: the user config (`~/.confab/config.json`), the project config
+ * (`confab.config.ts`), environment and flags, resolved into one `Settings` for a cwd; the
+ * plugin list (`plugin-spec.ts`).
+ */
 import { dirname } from 'node:path';
-import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../daemon/launch.js';
+import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
 import { parseLogLevel, type LogLevel } from '../log.js';
 import { userConfigPath } from '../paths.js';
-import type { PluginSpec } from '../plugin/spec.js';
+import type { PluginSpec } from './plugin-spec.js';
 import type { ProjectConfig, ProjectRedactionPattern } from './define.js';
 import { hasProjectConfigCandidate } from './project-config-files.js';
 import {

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { scrubSecrets, silentLogger, type Logger } from '../log.js';
-import { createDaemonHooks } from './create-hooks.js';
+import { createDaemonHooks } from '../extension/daemon-hooks.js';
 import { defaultDaemonOptions } from './defaults.js';
-import type { DaemonHooks, SyncHooks } from './daemon-hooks.js';
+import type { DaemonHooks, SyncHooks } from '../extension/daemon-hooks.js';
 import type {
   InboxEvent,
   SessionIdentity,
@@ -13,12 +13,12 @@ import type {
   SyncReport,
   SyncTrigger,
   TrackedFileSpec,
-} from './hook-types.js';
+} from '../extension/hook-types.js';
 import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
-import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from './launch.js';
-import { isProcessAlive, isSameProcessAlive } from './liveness.js';
+import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
+import { isProcessAlive, isSameProcessAlive } from '../process/liveness.js';
 import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
-import type { State } from './state.js';
+import type { State } from '../format/state.js';
 import { markSessionDeleted } from './deleted.js';
 import { readPending, recordPending, removePending } from './pending.js';
 import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import type { InboxEvent } from './hook-types.js';
+import type { InboxEvent } from '../extension/hook-types.js';
 
 /**
  * The inbox is how `session-end` hands the daemon the SessionEnd payload: one JSON event per

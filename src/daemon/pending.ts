@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/private-files.js';
 import { confabDir } from '../paths.js';
-import type { InboxEvent } from './hook-types.js';
+import type { InboxEvent } from '../extension/hook-types.js';
 
 /**
  * A session whose daemon stopped before every line reached the backend (backend down, a

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { isSessionMarkedDeleted } from './deleted.js';
-import { isSameProcessAlive } from './liveness.js';
-import { isLockHeld } from './lock.js';
+import { isSameProcessAlive } from '../process/liveness.js';
+import { isLockHeld } from '../fs/lock.js';
 import { listPending, pendingPath, removePending, type PendingSession } from './pending.js';
 import { spawnDaemon, type SpawnDaemonOptions } from './spawn.js';
 import { isDaemonRunning, loadStateForProvider } from './state-store.js';

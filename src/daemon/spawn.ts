@@ -6,10 +6,10 @@ import { logDir } from '../paths.js';
 import type { Provider, SessionHookInput } from '../provider/contract.js';
 import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
-import { isProcessAlive, isSameProcessAlive, processStartTime } from './liveness.js';
-import { tryLock } from './lock.js';
+import { isProcessAlive, isSameProcessAlive, processStartTime } from '../process/liveness.js';
+import { tryLock } from '../fs/lock.js';
 import { readPending } from './pending.js';
-import { StateFormatError, type State } from './state.js';
+import { StateFormatError, type State } from '../format/state.js';
 import { getStatePathForProvider, isDaemonRunning, loadStateForProvider, newStateForProvider, saveState, setStateAside } from './state-store.js';
 import { terminateDaemon } from './stop.js';
 

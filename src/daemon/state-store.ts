@@ -4,8 +4,8 @@ import type { LegacyStatePaths, Provider } from '../provider/contract.js';
 import { getProvider, knownProviderNames, UnknownProviderError } from '../provider/registry.js';
 import { writeFileAtomicSync } from '../fs/private-files.js';
 import { syncDir } from '../paths.js';
-import { isSameProcessAlive } from './liveness.js';
-import { decodeState, encodeState, newState, type State } from './state.js';
+import { isSameProcessAlive } from '../process/liveness.js';
+import { decodeState, encodeState, newState, type State } from '../format/state.js';
 
 const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
 

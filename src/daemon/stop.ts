@@ -2,7 +2,7 @@ import type { Provider } from '../provider/contract.js';
 import { appendInboxEvent } from './inbox.js';
 import { recordPending } from './pending.js';
 import { waitUntilReady } from './readiness.js';
-import { writesReadyMarker, type State } from './state.js';
+import { writesReadyMarker, type State } from '../format/state.js';
 import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
 
 /**

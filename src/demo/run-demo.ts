@@ -1,3 +1,7 @@
+/**
+ * `confab demo`: a sample session synced end to end through a real daemon and the embedded
+ * store, then read back.
+ */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +11,7 @@ import type { RemoteSession } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import { openLocalBackend, type LocalBackend } from '../backend/local.js';
 import { confabEntryScript } from '../cli/executable.js';
-import { isProcessAlive } from '../daemon/liveness.js';
+import { isProcessAlive } from '../process/liveness.js';
 import { loadStateForProvider } from '../daemon/state-store.js';
 import { stopDaemonForProvider } from '../daemon/stop.js';
 import { SAMPLE_AGENT_ID, SAMPLE_AGENT_LINES, SAMPLE_MAIN_LINES } from './sample-session.js';

@@ -1,3 +1,8 @@
+/**
+ * Files: confab's private files (directories 0700, files 0600 whatever the umask), the one
+ * atomic write (`writeFileAtomic`, also for agents' files), and the cross-process file lock
+ * (`lock.ts`). Imports nothing of confab but process liveness.
+ */
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -38,6 +43,20 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
+export interface AsyncAtomicWriteOptions extends AtomicWriteOptions {
+  /**
+   * Create the file's directory private (0700, the default), or leave directories alone
+   * (`false`: someone else's, such as an agent's config dir, made by the caller).
+   */
+  ensureDir?: boolean;
+  /**
+   * Runs once the new content is on disk, just before it replaces the file. Returning false
+   * abandons the write (the temp file is removed and the file stays as it was): e.g. when
+   * the file changed since it was read.
+   */
+  beforeCommit?: () => boolean | Promise<boolean>;
+}
+
 /** Write a whole file atomically: unique temp file in the same dir, then rename over the target. */
 export function writeFileAtomicSync(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
   ensurePrivateDirSync(dirname(path));
@@ -61,8 +80,12 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, opts: A
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
-  await ensurePrivateDir(dirname(path));
+/**
+ * The same, asynchronously. True when the file was replaced, false when `beforeCommit`
+ * abandoned the write. The one atomic write of confab and its providers.
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, opts: AsyncAtomicWriteOptions = {}): Promise<boolean> {
+  if (opts.ensureDir !== false) await ensurePrivateDir(dirname(path));
   const tmp = tempNameFor(path);
   const mode = opts.mode ?? PRIVATE_FILE_MODE;
   try {
@@ -74,7 +97,12 @@ export async function writeFileAtomic(path: string, data: string | Buffer, opts:
       await handle.close();
     }
     await chmod(tmp, mode);
+    if (opts.beforeCommit && !(await opts.beforeCommit())) {
+      await rm(tmp, { force: true });
+      return false;
+    }
     await rename(tmp, path);
+    return true;
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;

@@ -1,3 +1,8 @@
+/**
+ * The hook path agents run on every session start and tool call (`confab hook …`): argv and
+ * stdin (`argv.ts`, `stdin.ts`), the provider's payload check and answer (`run.ts`), and what
+ * each hook does (`session-hooks.ts`). Bundled into `dist/hook.cjs`; never loads oclif.
+ */
 import { writeSync } from 'node:fs';
 import { HookUsageError, parseHookArgv } from './argv.js';
 import { FALLBACK_ANSWER, runHook, type HookIO } from './run.js';
@@ -53,7 +58,7 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   if (invocation.bgDaemon !== undefined) {
     announceDaemon(invocation.bgDaemon);
     // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
-    const { runDaemonProcess } = await import('../daemon/wiring.js');
+    const { runDaemonProcess } = await import('../compose/wiring.js');
     await runDaemonProcess(invocation.bgDaemon);
   }
   await runHook(invocation.event, invocation.provider, io);

@@ -1,6 +1,6 @@
 import { resolveSettings, type Settings } from '../config/settings.js';
 import { installedPlugins } from '../plugin/installed.js';
-import type { PluginSpec } from '../plugin/spec.js';
+import type { PluginSpec } from '../config/plugin-spec.js';
 import type { Provider } from '../provider/contract.js';
 import { isBuiltinProvider, registerProvider } from '../provider/registry.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pluginDataDir } from '../paths.js';
-import type { PluginSpec } from './spec.js';
+import type { PluginSpec } from '../config/plugin-spec.js';
 
 /**
  * The plugins `confab plugins install|link` recorded, read straight from oclif's manifest

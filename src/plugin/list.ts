@@ -4,7 +4,7 @@ import { resolveSettings } from '../config/settings.js';
 import { BUILTIN_PROVIDERS } from '../provider/registry.js';
 import { installedPlugins } from './installed.js';
 import { loadPlugin, PluginLoadError } from './load.js';
-import { byPrecedence, type PluginOrigin, type PluginSpec } from './spec.js';
+import { byPrecedence, type PluginOrigin, type PluginSpec } from '../config/plugin-spec.js';
 
 /** One row of `confab plugins`. */
 export interface PluginListing {

@@ -1,10 +1,14 @@
+/**
+ * Plugins: installed (`installed.ts`) and listed ones, resolved and imported with the public
+ * API as their `confab-cli` (`load.ts`), and listed for `confab plugins` (`list.ts`).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Jiti } from 'jiti';
 import type { PluginApply, Provider } from '../provider/contract.js';
 import { assertProvider, isBuiltinProvider } from '../provider/registry.js';
-import { byPrecedence, describePlugin, type PluginSpec } from './spec.js';
+import { byPrecedence, describePlugin, type PluginSpec } from '../config/plugin-spec.js';
 
 /** A plugin that could not be loaded; the message is one line naming the plugin and where it is listed. */
 export class PluginLoadError extends Error {
@@ -43,10 +47,12 @@ let loader: Promise<Jiti> | undefined;
  * modules wherever the plugin lives (as in `confab.config.ts`), so a plugin needs no copy of
  * confab. Built packages load as native ESM when their imports resolve; TypeScript, and
  * plugins that cannot resolve `confab-cli` themselves, go through jiti's transform.
+ * The public entry is imported by the package's own name, as plugins import it: it sits above
+ * this loader (its `Daemon` loads plugins), so no relative import may reach up to it.
  */
 function moduleLoader(): Promise<Jiti> {
   loader ??= (async () => {
-    const [{ createJiti }, confab, confabProvider] = await Promise.all([import('jiti'), import('../index.js'), import('../provider/public.js')]);
+    const [{ createJiti }, confab, confabProvider] = await Promise.all([import('jiti'), import('confab-cli'), import('../provider/public.js')]);
     return createJiti(import.meta.url, {
       virtualModules: { 'confab-cli': confab, 'confab-cli/provider': confabProvider },
       tryNative: true,

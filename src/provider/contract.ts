@@ -1,5 +1,9 @@
-import type { DaemonHooks } from '../daemon/daemon-hooks.js';
-import type { SessionIdentity } from '../daemon/hook-types.js';
+/**
+ * The provider contract: what a coding agent's provider implements (`Provider`), checked
+ * and looked up by name in `registry.ts`; its public entry is `public.ts`.
+ */
+import type { DaemonHooks } from '../extension/daemon-hooks.js';
+import type { SessionIdentity } from '../extension/hook-types.js';
 
 /** The hook commands an agent runs (`confab hook <event>`). */
 export type HookEvent = 'session-start' | 'session-end' | 'user-prompt-submit' | 'pre-tool-use' | 'post-tool-use';
@@ -162,6 +166,12 @@ export interface Provider {
 
   /** Is the agent installed on this machine? */
   detect?(): Promise<boolean>;
+  /** Installs and removes confab's hook commands in the agent's settings (`confab hooks add`). */
+  hookInstaller?: HookInstaller;
+  /**
+   * @deprecated The old name of `hookInstaller`, still read for one release when
+   * `hookInstaller` is absent. Not the daemon's tapable hooks (those are `ctx.hooks` in `apply`).
+   */
   hooks?: HookInstaller;
   sessions?: SessionCatalog;
 }
@@ -171,6 +181,11 @@ export interface AgentConfigDirs {
   default(): string;
   /** The config dir a session with this transcript runs from, or undefined when the path does not tell. */
   ofTranscript(transcriptPath: string): string | undefined;
+}
+
+/** The provider's hook installer: `hookInstaller`, else the deprecated `hooks`. */
+export function hookInstallerOf(provider: Pick<Provider, 'hookInstaller' | 'hooks'>): HookInstaller | undefined {
+  return provider.hookInstaller ?? provider.hooks;
 }
 
 /** Identity helper that gives a provider object full typing. */

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import { writeFileAtomic } from '../fs/private-files.js';
 
 /**
  * Editing an agent's own config file (part of `confab-cli/provider`): the agent and the user
@@ -58,21 +58,8 @@ export async function editAgentFile(path: string, transform: (text: string | und
       await rm(target, { force: true });
       return { path, changed: true };
     }
-    const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      const handle = await open(tmp, 'wx', 0o600);
-      try {
-        await handle.writeFile(after, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(tmp, 0o600);
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    // The agent's directory is left as it is (mkdir above only creates a missing one).
+    await writeFileAtomic(target, after, { durable: true, ensureDir: false });
     return { path, changed: true };
   }
   throw new Error(`${path} kept changing while confab was editing it; try again`);

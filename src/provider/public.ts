@@ -3,10 +3,13 @@
  * Provider plugins import from here (or from `confab-cli`, which re-exports it).
  */
 export * from './contract.js';
-export type { DaemonHooks, SyncHooks } from '../daemon/daemon-hooks.js';
-export type * from '../daemon/hook-types.js';
-export type * from '../backend/wire.js';
+export type { DaemonHooks, SyncHooks } from '../extension/daemon-hooks.js';
+export type * from '../extension/hook-types.js';
+export type * from '../format/wire.js';
 export * from './processes.js';
 export * from './payload-checks.js';
 export * from './hook-commands.js';
 export * from './file-edit.js';
+export * from './git-remote.js';
+export { writeFileAtomic, type AsyncAtomicWriteOptions } from '../fs/private-files.js';
+export { isProcessAlive } from '../process/liveness.js';

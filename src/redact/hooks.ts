@@ -1,4 +1,4 @@
-import type { DaemonHooks } from '../daemon/daemon-hooks.js';
+import type { DaemonHooks } from '../extension/daemon-hooks.js';
 import type { Redactor } from './types.js';
 
 /** The name redaction taps with, so other taps can order themselves around it. */

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { StoreError, type SessionStore, type StoredSession } from '../backend/store.js';
-import { PROVIDERS_KNOWN_TO_CONFAB_WEB } from '../backend/wire.js';
+import { StoreError, type SessionStore, type StoredSession } from '../store/session-store.js';
+import { PROVIDERS_KNOWN_TO_CONFAB_WEB } from '../format/wire.js';
 import { silentLogger, type Logger } from '../log.js';
 import { parseRfc3339, validateChunk, validateEvent, validateInit } from '../store/validate.js';
 import type { Fault, FaultInjector } from './faults.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LOCAL_OWNER } from '../backend/local.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
-import { FileLock } from '../store/lock.js';
+import { FileLock } from '../fs/lock.js';
 
 /**
  * API keys of a `confab serve` host. Only SHA-256 hashes are stored (in `keys.json`, 0600,

@@ -1,3 +1,7 @@
+/**
+ * `confab serve`: confab-web's API over an embedded store (`api.ts`), API keys
+ * (`keys.ts`), rate limits and the web viewer (`viewer/`), on Fastify.
+ */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';

@@ -10,12 +10,12 @@ import {
   type StoredFile,
   type StoredGithubLink,
   type StoredSession,
-} from '../backend/store.js';
-import type { ChunkRequest, ChunkResponse, EventRequest, GitInfo, InitRequest, InitResponse } from '../backend/wire.js';
+} from './session-store.js';
+import type { ChunkRequest, ChunkResponse, EventRequest, GitInfo, InitRequest, InitResponse } from '../format/wire.js';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
-import { FileLock, KeyedMutex, LockTimeoutError, sweepDeadLockLeftovers } from './lock.js';
-import { currentProcess, isAlive } from './process-identity.js';
+import { FileLock, KeyedMutex, LockTimeoutError, sweepDeadLockLeftovers } from '../fs/lock.js';
+import { currentProcess, isAlive } from '../process/liveness.js';
 import { FUTURE_TOLERANCE_MS, newestLineTime, prLinksInLines, unwrapCursorQuery } from './transcript-metadata.js';
 import {
   DEFAULT_CHUNK_LIMIT,

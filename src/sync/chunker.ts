@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChunkRequest } from '../backend/wire.js';
+import type { ChunkRequest } from '../format/wire.js';
 import type { LineReader, RawLine } from './line-reader.js';
 import { decodeLine, escapeNewlines, oversizedPlaceholder, serializedBytes } from './line-text.js';
 

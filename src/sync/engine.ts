@@ -1,9 +1,15 @@
+/**
+ * The sync engine: follows a session's files (`tracker.ts`), reads only complete lines
+ * (`line-reader.ts`), runs them through the `line` hook, packs them into chunks
+ * (`chunker.ts`) paced by the backend's budgets (`policy.ts`), and uploads them in order,
+ * exactly once. Knows the hook set and the backend interface, not the daemon around it.
+ */
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { BackendError, isBackendError } from '../backend/errors.js';
-import type { Capabilities, ChunkMetadata, ChunkRequest, InitMetadata, InitRequest, InitResponse } from '../backend/wire.js';
-import type { SyncHooks } from '../daemon/daemon-hooks.js';
+import type { Capabilities, ChunkMetadata, ChunkRequest, InitMetadata, InitRequest, InitResponse } from '../format/wire.js';
+import type { SyncHooks } from '../extension/daemon-hooks.js';
 import type {
   ChunkContext,
   DiscoverContext,
@@ -14,7 +20,7 @@ import type {
   SyncReport,
   SyncTrigger,
   TrackedFileSpec,
-} from '../daemon/hook-types.js';
+} from '../extension/hook-types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Chunker, demoteToPlaceholder, skeletonBytes, type ChunkDraft, type LinePreparer, type PreparedLine } from './chunker.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';

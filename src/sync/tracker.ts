@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { TrackedFileSpec } from '../daemon/hook-types.js';
+import type { TrackedFileSpec } from '../extension/hook-types.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_WINDOW_BYTES, LineReader, type LineReaderOptions } from './line-reader.js';
 

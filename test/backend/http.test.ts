@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, type BackendErrorKind } from '../../src/backend/errors.js';
 import { HttpBackend } from '../../src/backend/http.js';
 import { goArch, goOs, parseRetryAfter } from '../../src/backend/http-transport.js';
-import type { ChunkRequest } from '../../src/backend/wire.js';
+import type { ChunkRequest } from '../../src/format/wire.js';
 import { SyncEngine } from '../../src/sync/engine.js';
-import { createSyncHooks } from '../../src/sync/sync-hooks.js';
+import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { confabVersion } from '../../src/version.js';
 import { jsonLines } from '../helpers/engine-harness.js';
 import { freePort } from '../helpers/sandbox.js';
@@ -177,6 +177,7 @@ describe('HttpBackend: errors', () => {
     [415, 'invalid'],
     [500, 'server'],
     [503, 'server'],
+    [507, 'storage'],
   ];
   for (const [status, kind] of cases) {
     it(`maps HTTP ${status} to ${kind}, quoting the body's first 256 bytes`, async () => {

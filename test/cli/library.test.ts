@@ -7,8 +7,8 @@ import { formatAgo, formatBytes, parseDuration, truncate } from '../../src/cli/f
 import { countLines, findSession, type FoundSession } from '../../src/cli/local-sessions.js';
 import { localPathFor } from '../../src/cli/session-files.js';
 import { resolveSettings, type Settings } from '../../src/config/settings.js';
-import type { DaemonHooks } from '../../src/daemon/daemon-hooks.js';
-import { syncSessionOnce } from '../../src/daemon/one-shot.js';
+import type { DaemonHooks } from '../../src/extension/daemon-hooks.js';
+import { syncSessionOnce } from '../../src/compose/one-shot.js';
 import { getProvider } from '../../src/provider/registry.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import type { LocalSession, Provider } from '../../src/provider/contract.js';

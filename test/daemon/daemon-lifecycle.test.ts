@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { BackendError } from '../../src/backend/errors.js';
 import { Daemon, type DaemonOptions, type PathWatcher, type SyncSession } from '../../src/daemon/daemon.js';
-import type { SyncReport, SyncTrigger } from '../../src/daemon/hook-types.js';
+import type { SyncReport, SyncTrigger } from '../../src/extension/hook-types.js';
 import { appendInboxEvent } from '../../src/daemon/inbox.js';
 import { readPending, recordPending } from '../../src/daemon/pending.js';
 import { silentLogger } from '../../src/log.js';

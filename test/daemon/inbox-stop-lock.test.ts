@@ -4,10 +4,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { appendInboxEvent, lastSessionEnd, readInboxEvents } from '../../src/daemon/inbox.js';
-import { parseLaunchInput, syncTimingFromEnv } from '../../src/daemon/launch.js';
-import { tryLock } from '../../src/daemon/lock.js';
+import { parseLaunchInput } from '../../src/daemon/launch.js';
+import { syncTimingFromEnv } from '../../src/sync/timing.js';
+import { tryLock } from '../../src/fs/lock.js';
 import { pruneDaemonLogs, reapStaleStates } from '../../src/daemon/reaper.js';
-import { encodeState, newState } from '../../src/daemon/state.js';
+import { encodeState, newState } from '../../src/format/state.js';
 import { getInboxPathForProvider, getStatePathForProvider, getSyncDir, newStateForProvider, saveState } from '../../src/daemon/state-store.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../../src/daemon/stop.js';
 import { registerProvider, unregisterProvider } from '../../src/provider/registry.js';
@@ -141,7 +142,7 @@ describe('lock', () => {
     // has tried (so a slow starter still meets a held lock), then the parent releases it.
     const at = Date.now() + 1500;
     const libScript = `
-      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(async ({tryLock})=>{
+      import('${new URL('../../dist/fs/lock.js', import.meta.url).pathname}').then(async ({tryLock})=>{
         while(Date.now()<${at}){}
         const l=await tryLock(${JSON.stringify(path)}); console.log(l?'won':'lost');
         if(l){ process.on('SIGTERM',()=>{l.release();process.exit(0)}); setInterval(()=>{},1000); }
@@ -164,7 +165,7 @@ describe('lock: a stale lock found by several processes at once', () => {
     // Long-lived contenders: each round, all try at one shared instant, a winner holds the
     // lock until told to release it, and each reports what it got.
     const script = `
-      import('${new URL('../../dist/daemon/lock.js', import.meta.url).pathname}').then(({ tryLock }) => {
+      import('${new URL('../../dist/fs/lock.js', import.meta.url).pathname}').then(({ tryLock }) => {
         let held; let buf = '';
         process.stdin.on('data', async (d) => {
           buf += d;

@@ -1,13 +1,13 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import type * as Liveness from '../../src/daemon/liveness.js';
+import type * as Liveness from '../../src/process/liveness.js';
 import { pendingPath, recordPending } from '../../src/daemon/pending.js';
 import type * as Spawn from '../../src/daemon/spawn.js';
 
 // The window: a hook lists pending records, and the daemon a SessionEnd stopped finishes its
 // final sync (removing its record, then exiting) before the hook checks whether it still runs.
 const finishing = vi.hoisted(() => ({ pid: 0, onCheck: () => {} }));
-vi.mock('../../src/daemon/liveness.js', async (importOriginal) => {
+vi.mock('../../src/process/liveness.js', async (importOriginal) => {
   const real = await importOriginal<typeof Liveness>();
   return {
     ...real,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProvider, unregisterProvider } from '../../src/provider/registry.js';
-import { decodeState, encodeState, isRfc3339 } from '../../src/daemon/state.js';
+import { decodeState, encodeState, isRfc3339 } from '../../src/format/state.js';
 import {
   deleteState,
   getInboxPathForProvider,
@@ -15,7 +15,7 @@ import {
   newStateForProvider,
   saveState,
 } from '../../src/daemon/state-store.js';
-import { processStartTime } from '../../src/daemon/liveness.js';
+import { processStartTime } from '../../src/process/liveness.js';
 import { testProvider } from '../helpers/test-provider.js';
 import { useTempHome } from '../helpers/sandbox.js';
 
@@ -112,6 +112,11 @@ describe('state files', () => {
     expect(() => decodeState('{', 'f.json')).toThrow('invalid state file f.json: not JSON');
     expect(() => decodeState('{"external_id":"a","pid":"1","started_at":"2026-01-01T00:00:00Z"}', 'f')).toThrow(/"pid" must be/);
     expect(() => decodeState('{"external_id":"a","pid":1,"started_at":"yesterday"}', 'f')).toThrow(/RFC 3339/);
+    // The same parser as the store's: what Go's time.Time refuses is refused here too.
+    for (const time of ['2026-02-30T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01t00:00:00z']) {
+      expect(() => decodeState(`{"external_id":"a","pid":1,"started_at":"${time}"}`, 'f'), time).toThrow(/RFC 3339/);
+    }
+    expect(decodeState('{"external_id":"a","pid":1,"started_at":"2026-01-01T00:00:00.1234567891Z"}', 'f').startedAt).toBe('2026-01-01T00:00:00.1234567891Z');
   });
 
   it('records the daemon start time so a reused PID is not mistaken for the daemon', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeState, newState } from '../../src/daemon/state.js';
+import { encodeState, newState } from '../../src/format/state.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
 import { storedEvents, storedFile } from '../helpers/local-store.js';
 import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';

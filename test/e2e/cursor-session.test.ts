@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredEvent, StoredSession } from '../../src/backend/store.js';
+import type { StoredEvent, StoredSession } from '../../src/store/session-store.js';
 import type { FileStore } from '../../src/store/file-store.js';
 import { withLocalStore } from '../helpers/local-store.js';
 import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';

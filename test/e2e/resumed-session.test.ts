@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendLines, rootRolloutLines, ROOT_ID, writeRollout } from '../../plugins/codex/test/fixtures.js';
-import { isProcessAlive } from '../../src/daemon/liveness.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
 import { storedEvents, storedFile } from '../helpers/local-store.js';
 import { CONFAB_BIN, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';

@@ -2,11 +2,11 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { expect } from 'vitest';
 import type { UploadPolicy } from '../../src/backend/backend.js';
-import type { SyncHooks } from '../../src/daemon/daemon-hooks.js';
-import type { SessionIdentity } from '../../src/daemon/hook-types.js';
+import type { SyncHooks } from '../../src/extension/daemon-hooks.js';
+import type { SessionIdentity } from '../../src/extension/hook-types.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SyncEngine } from '../../src/sync/engine.js';
-import { createSyncHooks } from '../../src/sync/sync-hooks.js';
+import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { MemoryBackend } from './memory-backend.js';
 import { FakeClock, sessionIn, tempDir } from './sync-fixtures.js';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredEvent, StoredSession } from '../../src/backend/store.js';
+import type { StoredEvent, StoredSession } from '../../src/store/session-store.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Sandbox } from './sandbox.js';
 

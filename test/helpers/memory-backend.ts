@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from '../../src/backend/backend.js';
 import { BackendError } from '../../src/backend/errors.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/backend/wire.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/format/wire.js';
 import type { Clock } from '../../src/sync/clock.js';
 
 export type FaultOp = 'init' | 'chunk' | 'event' | 'capabilities' | 'summary';

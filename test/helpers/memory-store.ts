@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { StoreError, type SessionStore, type StoredEvent, type StoredFile, type StoredGithubLink, type StoredSession } from '../../src/backend/store.js';
-import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/backend/wire.js';
+import { StoreError, type SessionStore, type StoredEvent, type StoredFile, type StoredGithubLink, type StoredSession } from '../../src/store/session-store.js';
+import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/format/wire.js';
 
 interface MemFile {
   meta: StoredFile;

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { SessionIdentity } from '../../src/daemon/hook-types.js';
+import type { SessionIdentity } from '../../src/extension/hook-types.js';
 import type { Clock } from '../../src/sync/clock.js';
 import type { SyncEngine } from '../../src/sync/engine.js';
-import type { SyncReport, SyncTrigger } from '../../src/daemon/hook-types.js';
+import type { SyncReport, SyncTrigger } from '../../src/extension/hook-types.js';
 
 /** Virtual time: `sleep` advances it at once, so back-offs cost no wall time. */
 export class FakeClock implements Clock {

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDaemonHooks } from '../../src/daemon/create-hooks.js';
+import { createDaemonHooks } from '../../src/extension/daemon-hooks.js';
 import { findPluginProvider, loadPlugin, loadPlugins, PluginLoadError } from '../../src/plugin/load.js';
-import type { PluginOrigin, PluginSpec } from '../../src/plugin/spec.js';
+import type { PluginOrigin, PluginSpec } from '../../src/config/plugin-spec.js';
 import { docExample } from '../helpers/doc-examples.js';
 import { useTempHome } from '../helpers/sandbox.js';
 

@@ -1,7 +1,7 @@
 import { SyncWaterfallHook } from 'tapable';
 import { describe, expect, it } from 'vitest';
-import type { DaemonHooks } from '../../src/daemon/daemon-hooks.js';
-import type { LineContext, MetadataContext } from '../../src/daemon/hook-types.js';
+import type { DaemonHooks } from '../../src/extension/daemon-hooks.js';
+import type { LineContext, MetadataContext } from '../../src/extension/hook-types.js';
 import { applyRedaction, createRedactor, REDACTION_TAP, type Redactor } from '../../src/redact/index.js';
 
 const KEY = 'AKIAIOSFODNN7EXAMPLE';

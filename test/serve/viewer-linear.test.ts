@@ -5,7 +5,7 @@ import { searchSessions } from '../../src/serve/viewer/search.js';
 import { projectName, sessionTitle } from '../../src/serve/viewer/session-summary.js';
 import { renderLines } from '../../src/serve/viewer/transcript-render.js';
 import { splitLines, type TranscriptLine } from '../../src/serve/viewer/transcript-lines.js';
-import type { StoredSession } from '../../src/backend/store.js';
+import type { StoredSession } from '../../src/store/session-store.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { assistantLine, userLine } from './viewer-helpers.js';
 

@@ -1,7 +1,7 @@
 import { get as httpGet, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredSession } from '../../src/backend/store.js';
+import type { StoredSession } from '../../src/store/session-store.js';
 import { registerViewer, type ViewerOptions } from '../../src/serve/viewer/index.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { freePort, waitFor } from '../helpers/sandbox.js';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { StoreError } from '../../src/backend/store.js';
+import { StoreError } from '../../src/store/session-store.js';
 import { FileStore } from '../../src/store/file-store.js';
 
 // A real full disk: a 512 KiB tmpfs. Mounting needs root (as on CI); elsewhere the

@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from '../../src/backend/store.js';
-import type { ChunkRequest } from '../../src/backend/wire.js';
+import { StoreError } from '../../src/store/session-store.js';
+import type { ChunkRequest } from '../../src/format/wire.js';
 import { FileStore } from '../../src/store/file-store.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { BackendError } from '../../src/backend/errors.js';
 import type { LocalBackend} from '../../src/backend/local.js';
 import { openLocalBackend } from '../../src/backend/local.js';
-import { StoreError } from '../../src/backend/store.js';
+import { StoreError } from '../../src/store/session-store.js';
 
 let dir: string;
 let backend: LocalBackend;

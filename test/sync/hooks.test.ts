@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Capabilities, ChunkRequest, InitRequest } from '../../src/backend/wire.js';
-import type { ChunkContext, SyncErrorContext } from '../../src/daemon/hook-types.js';
+import type { Capabilities, ChunkRequest, InitRequest } from '../../src/format/wire.js';
+import type { ChunkContext, SyncErrorContext } from '../../src/extension/hook-types.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';
 
 describe('SyncEngine hooks', () => {

@@ -5,7 +5,7 @@ import { HttpBackend } from '../../src/backend/http.js';
 import { isBackendError } from '../../src/backend/errors.js';
 import type { Fault } from '../../src/serve/faults.js';
 import { SyncEngine } from '../../src/sync/engine.js';
-import { createSyncHooks } from '../../src/sync/sync-hooks.js';
+import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { startServer, type Server } from '../serve/api-helpers.js';
 import { jsonLines } from '../helpers/engine-harness.js';
 import { tempDir } from '../helpers/sync-fixtures.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { UploadPolicy } from '../../src/backend/backend.js';
 import { CONFAB_WEB_POLICY } from '../../src/backend/http.js';
-import { createSyncHooks } from '../../src/sync/sync-hooks.js';
+import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { UploadPacer } from '../../src/sync/policy.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';

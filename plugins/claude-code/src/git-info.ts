@@ -1,4 +1,4 @@
-import type { GitInfo, GitRemote } from 'confab-cli/provider';
+import { stripUrlCredentials, type GitInfo, type GitRemote } from 'confab-cli/provider';
 import { execFile } from 'node:child_process';
 
 /**
@@ -34,16 +34,6 @@ export function git(cwd: string, args: readonly string[], timeoutMs = GIT_TIMEOU
       resolve(undefined);
     }
   });
-}
-
-/**
- * Drop a password from an http(s) remote URL (`https://user:token@host/…`): remotes are
- * sent to the backend verbatim, and tokens embedded in them must not travel along.
- */
-export function stripUrlCredentials(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i.exec(url);
-  if (!m || !(m[2] ?? '').includes(':')) return url;
-  return `${m[1]}${url.slice(m[0].length)}`;
 }
 
 /** Parse `git remote -v`: one entry per remote name, fetch and push URLs merged. */

@@ -95,7 +95,7 @@ export const claudeCode = defineProvider({
     return (await import('./detect.js')).detectClaudeCode();
   },
 
-  hooks: {
+  hookInstaller: {
     async install(opts) {
       return (await import('./settings-hooks.js')).installHooks(opts);
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isProcessAlive, writeFileAtomic } from 'confab-cli/provider';
 
 /**
  * Read-modify-write of a JSON settings file that other programs (Claude Code, editors,
@@ -80,16 +81,6 @@ function backoff(attempt: number): number {
   return base + Math.random() * base * 0.5;
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Create the lock file with our pid already in it: written under a unique name, then
  * hard-linked into place, so no one ever sees a lock without its owner (filesystems without
@@ -138,7 +129,7 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
       continue; // released meanwhile
     }
     // An unreadable owner is a lock being created by the fallback path: alive while young.
-    const alive = Number.isSafeInteger(owner) && owner > 0 ? processAlive(owner) : age < 5_000;
+    const alive = Number.isSafeInteger(owner) && owner > 0 ? isProcessAlive(owner) : age < 5_000;
     if (!alive || age > LOCK_STALE_MS) {
       // Remove it only if it is still the same file (not a fresh lock someone just took).
       const still = await stat(lockPath).catch(() => undefined);
@@ -186,28 +177,17 @@ export async function updateJsonFile(path: string, mutate: (value: JsonObject) =
       const value = parseJsonObject(before, path);
       if (!mutate(value)) return { changed: false };
       const text = JSON.stringify(value, null, 2) + (before?.endsWith('\n') ? '\n' : '');
-      const tmp = join(dir, `.${basename(target, '.json')}-${randomBytes(6).toString('hex')}.json.tmp`);
-      try {
-        const handle = await open(tmp, 'wx', 0o600);
-        try {
-          await handle.writeFile(text);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await chmod(tmp, 0o600);
-        await opts.beforeCommit?.();
-        if ((await readText(target)) !== before) {
-          await rm(tmp, { force: true });
-          await sleep(backoff(attempt));
-          continue;
-        }
-        await rename(tmp, target);
-        return { changed: true };
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      // Replaced only if nobody wrote the file since it was read; else start over from theirs.
+      const committed = await writeFileAtomic(target, text, {
+        durable: true,
+        ensureDir: false,
+        beforeCommit: async () => {
+          await opts.beforeCommit?.();
+          return (await readText(target)) === before;
+        },
+      });
+      if (committed) return { changed: true };
+      await sleep(backoff(attempt));
     }
     throw new JsonFileError(`${path} kept changing while confab was editing it (${attempts} attempts); try again`);
   } finally {

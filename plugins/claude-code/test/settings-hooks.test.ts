@@ -9,7 +9,7 @@ import { firstToken, installHooks, isConfabCommand, uninstallHooks } from '../sr
 import { tempDir } from './fixtures.js';
 
 const BIN = '/usr/local/bin/confab';
-const hooks = claudeCode.hooks as NonNullable<typeof claudeCode.hooks>;
+const hooks = claudeCode.hookInstaller as NonNullable<typeof claudeCode.hookInstaller>;
 
 let tmp: ReturnType<typeof tempDir>;
 let configDir: string;

@@ -1,4 +1,4 @@
-import type { GitInfo, GitRemote } from 'confab-cli/provider';
+import { stripUrlCredentials, type GitInfo, type GitRemote } from 'confab-cli/provider';
 import { execFile } from 'node:child_process';
 
 /**
@@ -33,15 +33,6 @@ function runGit(cwd: string, args: string[]): Promise<string | undefined> {
   });
 }
 
-/** `https://user:token@host/x` → `https://user@host/x`: remote URLs travel to the backend. */
-export function withoutPassword(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i.exec(url);
-  if (!m) return url;
-  const userinfo = m[2] ?? '';
-  const colon = userinfo.indexOf(':');
-  return colon === -1 ? url : `${m[1]}${userinfo.slice(0, colon)}@${url.slice(m[0].length)}`;
-}
-
 /** `git remote -v` → one entry per remote name with its fetch and push URLs. */
 export function parseRemotes(output: string): GitRemote[] {
   const remotes = new Map<string, GitRemote>();
@@ -49,7 +40,7 @@ export function parseRemotes(output: string): GitRemote[] {
     const m = /^(\S+)\s+(\S+)\s+\((fetch|push)\)$/.exec(raw.trim());
     if (!m) continue;
     const name = m[1] as string;
-    const url = withoutPassword(m[2] as string);
+    const url = stripUrlCredentials(m[2] as string);
     if (name.length > MAX_NAME || url.length > MAX_URL) continue;
     let remote = remotes.get(name);
     if (!remote) {
@@ -83,7 +74,7 @@ export async function gitInfoWithRemotes(cwd: string): Promise<GitInfo | undefin
   const tracking = branch && branch !== 'HEAD' ? await runGit(cwd, ['config', '--get', `branch.${branch}.remote`]) : undefined;
   const info: GitInfo = { is_dirty: (status ?? '') !== '' };
   if (origin) {
-    const url = withoutPassword(origin);
+    const url = stripUrlCredentials(origin);
     if (url.length <= MAX_URL) info.repo_url = url;
   }
   if (branch) info.branch = branch;

@@ -66,7 +66,7 @@ export const codex = defineProvider({
     return (await import('./detect.js')).detectCodex();
   },
 
-  hooks: {
+  hookInstaller: {
     async install(opts: HookInstallOptions) {
       return (await import('./config-hooks.js')).installCodexHooks(opts);
     },

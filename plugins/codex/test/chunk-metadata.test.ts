@@ -189,13 +189,13 @@ describe('init git info', () => {
       cwd: '/somewhere/else',
       hostname: 'h',
       git_info: {
-        repo_url: 'https://user@github.com/example/app.git',
+        repo_url: 'https://github.com/example/app.git',
         branch: 'main',
         commit_sha: expect.stringMatching(/^[0-9a-f]{40}$/),
         commit_message: 'first commit',
         author: 'Dev <dev@example.com>',
         is_dirty: true,
-        remotes: [{ name: 'origin', fetch_url: 'https://user@github.com/example/app.git', push_url: 'https://user@github.com/example/app.git' }],
+        remotes: [{ name: 'origin', fetch_url: 'https://github.com/example/app.git', push_url: 'https://github.com/example/app.git' }],
         tracking_remote: 'origin',
       },
     });

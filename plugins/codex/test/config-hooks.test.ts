@@ -53,7 +53,7 @@ describe('trusted hashes', () => {
 
 describe('config.toml hooks', () => {
   it('creates config.toml with the managed block, the feature flag and trusted state', async () => {
-    const res = await codex.hooks!.install({ command: CONFAB });
+    const res = await codex.hookInstaller!.install({ command: CONFAB });
     expect(res).toEqual({ path: configFile, changed: true });
     const text = readFileSync(configFile, 'utf8');
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
@@ -73,12 +73,12 @@ describe('config.toml hooks', () => {
       [`${configFile}:pre_tool_use:0:0`]: { trusted_hash: trustedHash('pre_tool_use', 'Bash', `${CONFAB} hook pre-tool-use --provider codex`, '') },
       [`${configFile}:post_tool_use:0:0`]: { trusted_hash: trustedHash('post_tool_use', 'Bash', `${CONFAB} hook post-tool-use --provider codex`, '') },
     });
-    expect(await codex.hooks!.isInstalled()).toBe(true);
+    expect(await codex.hookInstaller!.isInstalled()).toBe(true);
   });
 
   it('keeps user content and comments, and removing the hooks gives back the exact original bytes', async () => {
     writeFileSync(configFile, USER_CONFIG);
-    await codex.hooks!.install({ command: CONFAB });
+    await codex.hookInstaller!.install({ command: CONFAB });
     const installed = readFileSync(configFile, 'utf8');
     const toml = parse(installed) as Table;
     expect(toml.model).toBe('gpt-5.5');
@@ -90,10 +90,10 @@ describe('config.toml hooks', () => {
     expect(installed).toContain('# My Codex settings — keep these comments!\nmodel = "gpt-5.5"   # default model\n');
     expect(installed).toContain('[features]\nhooks = true # confab codex hooks: added\n# experimental bits\n');
 
-    const res = await codex.hooks!.uninstall({});
+    const res = await codex.hookInstaller!.uninstall({});
     expect(res.changed).toBe(true);
     expect(readFileSync(configFile, 'utf8')).toBe(USER_CONFIG);
-    expect(await codex.hooks!.isInstalled()).toBe(false);
+    expect(await codex.hookInstaller!.isInstalled()).toBe(false);
   });
 
   it.each([
@@ -117,40 +117,40 @@ describe('config.toml hooks', () => {
 
   it('replaces an older block when the confab path changes, and reports no change when nothing changes', async () => {
     writeFileSync(configFile, USER_CONFIG);
-    await codex.hooks!.install({ command: '/old/path/confab' });
-    expect((await codex.hooks!.install({ command: '/old/path/confab' })).changed).toBe(false);
-    await codex.hooks!.install({ command: '/opt/confab tools/confab' });
+    await codex.hookInstaller!.install({ command: '/old/path/confab' });
+    expect((await codex.hookInstaller!.install({ command: '/old/path/confab' })).changed).toBe(false);
+    await codex.hookInstaller!.install({ command: '/opt/confab tools/confab' });
     const text = readFileSync(configFile, 'utf8');
     expect(text).not.toContain('/old/path/confab');
     expect(text.split(BLOCK_START)).toHaveLength(2);
     const toml = parse(text) as Table;
     // A path with a space is quoted for the shell Codex runs hooks with.
     expect(toml.hooks.SessionStart[1].hooks[0].command).toBe("'/opt/confab tools/confab' hook session-start --provider codex");
-    await codex.hooks!.uninstall({});
+    await codex.hookInstaller!.uninstall({});
     expect(readFileSync(configFile, 'utf8')).toBe(USER_CONFIG);
   });
 
   it('never touches a config.toml that does not parse', async () => {
     const broken = '# mine\nmodel = "gpt-5.5\n[features\n';
     writeFileSync(configFile, broken);
-    const err = await codex.hooks!.install({ command: CONFAB }).catch((e: unknown) => e);
+    const err = await codex.hookInstaller!.install({ command: CONFAB }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CodexConfigError);
     expect((err as Error).message).toMatch(/^config\.toml is not valid TOML \(line \d+, column \d+: .+\)$/);
     expect((err as Error).message).not.toContain('\n');
-    await expect(codex.hooks!.uninstall({})).rejects.toThrow(CodexConfigError);
+    await expect(codex.hookInstaller!.uninstall({})).rejects.toThrow(CodexConfigError);
     expect(readFileSync(configFile, 'utf8')).toBe(broken);
     expect(readdirSync(home.dir)).toEqual(['config.toml']);
-    expect(await codex.hooks!.isInstalled()).toBe(false);
+    expect(await codex.hookInstaller!.isInstalled()).toBe(false);
   });
 
   it('refuses layouts it cannot extend without breaking them', async () => {
     const inline = '[hooks]\nSessionStart = [{ hooks = [{ type = "command", command = "/bin/true" }] }]\n';
     writeFileSync(configFile, inline);
-    await expect(codex.hooks!.install({ command: CONFAB })).rejects.toThrow(/inline tables/);
+    await expect(codex.hookInstaller!.install({ command: CONFAB })).rejects.toThrow(/inline tables/);
     expect(readFileSync(configFile, 'utf8')).toBe(inline);
     const dotted = 'features.web_search = true\n';
     expect(() => addConfabHooks(dotted, configFile, CONFAB)).toThrow(/without a \[features\] table/);
-    await expect(codex.hooks!.install({ command: 'confab' })).rejects.toThrow(/absolute path/);
+    await expect(codex.hookInstaller!.install({ command: 'confab' })).rejects.toThrow(/absolute path/);
   });
 
   it('writes through a symlinked config.toml (dotfiles) and keeps the link', async () => {
@@ -159,24 +159,24 @@ describe('config.toml hooks', () => {
     writeFileSync(real, USER_CONFIG);
     mkdirSync(home.dir, { recursive: true });
     symlinkSync(real, configFile);
-    await codex.hooks!.install({ command: CONFAB });
+    await codex.hookInstaller!.install({ command: CONFAB });
     expect(lstatSync(configFile).isSymbolicLink()).toBe(true);
     expect(readFileSync(real, 'utf8')).toContain(BLOCK_START);
-    expect(await codex.hooks!.isInstalled()).toBe(true);
-    await codex.hooks!.uninstall({});
+    expect(await codex.hookInstaller!.isInstalled()).toBe(true);
+    await codex.hookInstaller!.uninstall({});
     expect(readFileSync(real, 'utf8')).toBe(USER_CONFIG);
   });
 
   it('uninstalling without a config.toml changes nothing; installing into a custom Codex dir works', async () => {
-    expect(await codex.hooks!.uninstall({})).toEqual({ path: configFile, changed: false });
+    expect(await codex.hookInstaller!.uninstall({})).toEqual({ path: configFile, changed: false });
     expect(readdirSync(home.dir)).toEqual([]);
     const other = join(mkdtempSync(join(tmpdir(), 'confab-codex-other-')), 'codex');
-    const res = await codex.hooks!.install({ command: CONFAB, configDir: other });
+    const res = await codex.hookInstaller!.install({ command: CONFAB, configDir: other });
     expect(res.path).toBe(join(other, 'config.toml'));
     const toml = parse(readFileSync(res.path, 'utf8')) as Table;
     expect(Object.keys(toml.hooks.state)[0]).toBe(`${join(other, 'config.toml')}:session_start:0:0`);
-    expect(await codex.hooks!.isInstalled({ configDir: other })).toBe(true);
-    expect(await codex.hooks!.isInstalled()).toBe(false);
+    expect(await codex.hookInstaller!.isInstalled({ configDir: other })).toBe(true);
+    expect(await codex.hookInstaller!.isInstalled()).toBe(false);
   });
 
   it('is not "installed" when the hooks feature is off or an event is missing', () => {

@@ -61,7 +61,7 @@ export const cursor = defineProvider({
     return (await import('./detect.js')).detectCursor();
   },
 
-  hooks: {
+  hookInstaller: {
     async install(opts: HookInstallOptions) {
       return (await import('./hooks-json.js')).installCursorHooks(opts);
     },

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { confabExecutable } from '../../cli/executable.js';
 import { detectedProviders, selectProviders } from '../../cli/providers.js';
+import { hookInstallerOf } from '../../provider/contract.js';
 import { CommandError, ConfabCommand } from '../confab-command.js';
 
 export interface HooksChange {
@@ -31,12 +32,13 @@ export default class HooksAdd extends ConfabCommand {
     const command = confabExecutable();
     const changes: HooksChange[] = [];
     for (const p of providers) {
-      if (!p.hooks) {
+      const installer = hookInstallerOf(p);
+      if (!installer) {
         changes.push({ provider: p.name, path: '', changed: false, error: 'this provider has no hooks to install' });
         continue;
       }
       try {
-        const res = await p.hooks.install({ command, ...(flags['config-dir'] ? { configDir: flags['config-dir'] } : {}) });
+        const res = await installer.install({ command, ...(flags['config-dir'] ? { configDir: flags['config-dir'] } : {}) });
         changes.push({ provider: p.name, path: res.path, changed: res.changed });
         if (!this.jsonEnabled()) this.log(`${p.displayName ?? p.name}: ${res.changed ? 'installed hooks in' : 'hooks already installed in'} ${res.path}`);
       } catch (err) {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { selectProviders } from '../../cli/providers.js';
+import { hookInstallerOf } from '../../provider/contract.js';
 import { CommandError, ConfabCommand } from '../confab-command.js';
 import type { HooksChange } from './add.js';
 
@@ -16,9 +17,10 @@ export default class HooksRemove extends ConfabCommand {
     const { flags } = await this.parse(HooksRemove);
     const changes: HooksChange[] = [];
     for (const p of await selectProviders(flags.provider, (message) => this.warn(message))) {
-      if (!p.hooks) continue;
+      const installer = hookInstallerOf(p);
+      if (!installer) continue;
       try {
-        const res = await p.hooks.uninstall(flags['config-dir'] ? { configDir: flags['config-dir'] } : {});
+        const res = await installer.uninstall(flags['config-dir'] ? { configDir: flags['config-dir'] } : {});
         changes.push({ provider: p.name, path: res.path, changed: res.changed });
         if (!this.jsonEnabled()) this.log(`${p.displayName ?? p.name}: ${res.changed ? 'removed hooks from' : 'no confab hooks in'} ${res.path}`);
       } catch (err) {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SessionStore, StoredSession } from '../../backend/store.js';
+import type { SessionStore, StoredSession } from '../../store/session-store.js';
 import { filesTable } from './pages.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { splitLines } from './transcript-lines.js';

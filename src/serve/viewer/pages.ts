@@ -1,4 +1,4 @@
-import type { StoredFile, StoredSession } from '../../backend/store.js';
+import type { StoredFile, StoredSession } from '../../store/session-store.js';
 import { CSS_VERSION, JS_VERSION } from './assets.js';
 import { html, text, type HtmlValue, type SafeHtml } from './html.js';
 import type { SearchHit, SearchResult } from './search.js';

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StoreError, type SessionStore, type StoredSession } from '../../backend/store.js';
+import { StoreError, type SessionStore, type StoredSession } from '../../store/session-store.js';
 import { CSS_VERSION, JS_VERSION, VIEWER_CSS, VIEWER_JS } from './assets.js';
 import { LiveStreams } from './live.js';
 import { LoginSessions } from './login-sessions.js';

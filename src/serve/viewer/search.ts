@@ -1,4 +1,4 @@
-import type { SessionStore, StoredSession } from '../../backend/store.js';
+import type { SessionStore, StoredSession } from '../../store/session-store.js';
 import { projectName, sessionTitle } from './session-summary.js';
 import { isRecord, list, messageContent, parseObject, rec, str } from './transcript-lines.js';
 

@@ -1,4 +1,4 @@
-import type { StoredFile, StoredSession } from '../../backend/store.js';
+import type { StoredFile, StoredSession } from '../../store/session-store.js';
 
 /** What the sessions list shows of one session. */
 export interface SessionRow {

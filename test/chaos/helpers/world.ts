@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, vi } from 'vitest';
-import type { StoredEvent } from '../../../src/backend/store.js';
+import type { StoredEvent } from '../../../src/store/session-store.js';
 import { createApiServer, type ClientViolation } from '../../../src/serve/api.js';
 import { FaultQueue, type Fault } from '../../../src/serve/faults.js';
 import { KeyRing } from '../../../src/serve/keys.js';
-import { FileLock } from '../../../src/store/lock.js';
+import { FileLock } from '../../../src/fs/lock.js';
 import { FileStore } from '../../../src/store/file-store.js';
 import { freePort, Sandbox, waitFor } from '../../helpers/sandbox.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HookUsageError, parseHookArgv } from '../src/hook/argv.js';
+import { HookUsageError, parseHookArgv } from '../../src/hook/argv.js';
 
 describe('parseHookArgv', () => {
   it('parses an event with the default provider', () => {

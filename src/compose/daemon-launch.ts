@@ -3,19 +3,19 @@ import { resolveSettings, type BindingTarget, type Settings } from '../config/se
 import { canonicalConfigDir } from '../config/user-config.js';
 import { createFileLogger, type Logger } from '../log.js';
 import type { LoadedPlugin } from '../plugin/load.js';
-import { describePlugin } from '../plugin/spec.js';
+import { describePlugin } from '../config/plugin-spec.js';
 import { getProvider, registerProvider } from '../provider/registry.js';
 import type { DaemonHandle, Provider } from '../provider/contract.js';
-import type { DaemonHooks } from './daemon-hooks.js';
-import { Daemon, type DaemonOptions, type DaemonExit } from './daemon.js';
-import { parseLaunchInput, type LaunchInput } from './launch.js';
-import { daemonLogPath } from './spawn.js';
+import type { DaemonHooks } from '../extension/daemon-hooks.js';
+import { Daemon, type DaemonOptions, type DaemonExit } from '../daemon/daemon.js';
+import { parseLaunchInput, type LaunchInput } from '../daemon/launch.js';
+import { daemonLogPath } from '../daemon/spawn.js';
 import { existsSync } from 'node:fs';
-import { tryLock } from './lock.js';
-import { readPending, removePending } from './pending.js';
-import { drainLockPath } from './resume.js';
-import { removeStateIfOwned } from './state-store.js';
-import { createChokidarWatcher } from './watch.js';
+import { tryLock } from '../fs/lock.js';
+import { readPending, removePending } from '../daemon/pending.js';
+import { drainLockPath } from '../daemon/resume.js';
+import { removeStateIfOwned } from '../daemon/state-store.js';
+import { createChokidarWatcher } from '../daemon/watch.js';
 
 /** What the background daemon needs from the rest of confab, injected so core stays small. */
 export interface DaemonWiring {

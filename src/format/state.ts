@@ -1,4 +1,8 @@
-import { processStartTime } from './liveness.js';
+/**
+ * The daemon's state file format, shared with the Go CLI (its keys, order and indent).
+ */
+import { processStartTime } from '../process/liveness.js';
+import { parseRfc3339 } from './rfc3339.js';
 
 /**
  * A daemon's state file (`~/.confab/sync/<provider>/<external_id>.json`), in memory.
@@ -37,14 +41,8 @@ export function writesReadyMarker(state: State): boolean {
 }
 
 /** RFC 3339 as Go writes it (nanoseconds, numeric offset or Z) and as JS writes it (ms, Z). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-
 export function isRfc3339(value: string): boolean {
-  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
-}
-
-export function parseRfc3339(value: string): Date | undefined {
-  return isRfc3339(value) ? new Date(Date.parse(value)) : undefined;
+  return parseRfc3339(value) !== undefined;
 }
 
 export class StateFormatError extends Error {

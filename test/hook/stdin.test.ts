@@ -2,8 +2,8 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readStdinSync, readStream, StdinTooLargeError } from '../src/hook/stdin.js';
-import { useSandbox } from './helpers/sandbox.js';
+import { readStdinSync, readStream, StdinTooLargeError } from '../../src/hook/stdin.js';
+import { useSandbox } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertProvider, getProvider, knownProviderNames, registerProvider, unregisterProvider, UnknownProviderError } from '../src/provider/registry.js';
-import { HookInputError } from '../src/provider/contract.js';
+import { assertProvider, getProvider, knownProviderNames, registerProvider, unregisterProvider, UnknownProviderError } from '../../src/provider/registry.js';
+import { HookInputError } from '../../src/provider/contract.js';
 
 describe('provider registry', () => {
   it('loads the built-in Claude Code provider by name', async () => {

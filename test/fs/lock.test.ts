@@ -3,8 +3,8 @@ import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { FileLock, KeyedMutex, LockTimeoutError } from '../../src/store/lock.js';
-import { currentProcess, formatIdentity } from '../../src/store/process-identity.js';
+import { FileLock, KeyedMutex, LockTimeoutError } from '../../src/fs/lock.js';
+import { currentProcess, formatIdentity } from '../../src/process/liveness.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,4 +1,9 @@
-import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, InitRequest, InitResponse } from './wire.js';
+/**
+ * The embedded session store: this interface, its on-disk implementation (`file-store.ts`),
+ * request validation with confab-web's rules (`validate.ts`) and the transcript metadata the
+ * store derives (`transcript-metadata.ts`). Below every backend; imports only formats and files.
+ */
+import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, InitRequest, InitResponse } from '../format/wire.js';
 
 /**
  * A store of synced sessions with confab-web's semantics: sessions keyed by

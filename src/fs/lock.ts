@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import { currentProcess, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from './process-identity.js';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './private-files.js';
+import { currentProcess, formatIdentity, isAlive, parseIdentity, processExists, type ProcessIdentity } from '../process/liveness.js';
 
 /**
  * A cross-process mutex on a path, that survives its holder being killed at any instant.
@@ -219,13 +219,7 @@ export async function sweepDeadLockLeftovers(dir: string): Promise<void> {
   for (const name of names) {
     const m = /\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
     if (!m) continue;
-    const pid = Number(m[1]);
-    try {
-      process.kill(pid, 0);
-      continue;
-    } catch (err) {
-      if (errno(err) !== 'ESRCH') continue;
-    }
+    if (processExists(Number(m[1]))) continue;
     try {
       const st = await stat(join(dir, name));
       if (Date.now() - st.mtimeMs > 1000) await unlink(join(dir, name));
@@ -253,4 +247,24 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+}
+
+export interface HeldLock {
+  path: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Take the lock file at `path` without waiting (creating its private directory): undefined
+ * when another live process holds it. A lock left by a crashed holder is broken by exactly
+ * one taker — two processes that find the same stale lock never both end up holding it.
+ */
+export async function tryLock(path: string): Promise<HeldLock | undefined> {
+  ensurePrivateDirSync(dirname(path));
+  return FileLock.tryAcquire(path);
+}
+
+/** Is the lock at `path` held by a live process (without trying to take it)? */
+export function isLockHeld(path: string): Promise<boolean> {
+  return FileLock.isHeld(path);
 }

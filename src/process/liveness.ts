@@ -1,3 +1,9 @@
+/**
+ * Is that process still the one we knew? Existence (signal 0, zombies count as dead), the
+ * start time that tells a reused PID from the original, and the identity lock files record
+ * (pid, start time, host). The one implementation for daemons, lock holders and the store.
+ */
+import type * as ChildProcess from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
@@ -47,6 +53,15 @@ export function processExists(pid: number): boolean {
   return stat !== undefined && !stat.zombie;
 }
 
+/**
+ * The process that recorded `recorded` as its start time is the one that now has `now`: a
+ * different start time means the PID was reused by an unrelated process. When either is
+ * unknown (not recorded, or not readable here) only existence counts.
+ */
+function startedAsRecorded(recorded: string | undefined, now: string | undefined): boolean {
+  return !recorded || !now || now === recorded;
+}
+
 let self: ProcessIdentity | undefined;
 
 export function currentProcess(): ProcessIdentity {
@@ -71,9 +86,43 @@ export function parseIdentity(text: string): ProcessIdentity | undefined {
 export function isAlive(id: ProcessIdentity): boolean {
   const me = currentProcess();
   if (id.host !== me.host) return true;
-  if (id.pid === me.pid) return id.startTime === me.startTime || !id.startTime || !me.startTime;
-  if (!processExists(id.pid)) return false;
-  const now = readProcStat(id.pid)?.startTime;
-  // A different start time means the pid was reused by an unrelated process.
-  return !id.startTime || !now || now === id.startTime;
+  if (id.pid === me.pid) return startedAsRecorded(id.startTime, me.startTime);
+  return processExists(id.pid) && startedAsRecorded(id.startTime, readProcStat(id.pid)?.startTime);
+}
+
+/**
+ * Is a process alive? EPERM (another user's process) counts as alive, a zombie as dead
+ * (`processExists`, as for lock holders).
+ */
+export function isProcessAlive(pid: number): boolean {
+  return processExists(pid);
+}
+
+/**
+ * An opaque token for when `pid` started, or undefined when unknown. Stored next to a PID so
+ * a recycled PID (same number, different process) is not mistaken for our daemon. Linux:
+ * field 22 of /proc/<pid>/stat (clock ticks since boot), free to read. Elsewhere: `ps`.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (process.platform === 'linux') {
+    const ticks = readProcStat(pid)?.startTime;
+    return ticks ? `linux:${ticks}` : undefined;
+  }
+  try {
+    const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof ChildProcess;
+    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const text = out.trim();
+    return text ? `ps:${text}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Alive, and — when a start time was recorded — still the same process. A state written by
+ * the Go CLI has no start time and falls back to plain liveness.
+ */
+export function isSameProcessAlive(pid: number, recordedStartTime: string | undefined): boolean {
+  return isProcessAlive(pid) && startedAsRecorded(recordedStartTime, processStartTime(pid));
 }

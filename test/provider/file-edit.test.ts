@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { editAgentFile, readAgentFile } from '../src/provider/file-edit.js';
+import { editAgentFile, readAgentFile } from '../../src/provider/file-edit.js';
 
 describe('editAgentFile', () => {
   it('starts over from the new text when the agent writes the file during the edit', async () => {

@@ -2,10 +2,10 @@ import type { Backend } from '../backend/backend.js';
 import type { Settings } from '../config/settings.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Provider } from '../provider/contract.js';
-import { createDaemonHooks } from './create-hooks.js';
-import type { DaemonHooks } from './daemon-hooks.js';
-import type { FileSyncReport, SessionIdentity } from './hook-types.js';
-import { applySessionTaps, type DaemonWiring } from './main.js';
+import { createDaemonHooks } from '../extension/daemon-hooks.js';
+import type { DaemonHooks } from '../extension/daemon-hooks.js';
+import type { FileSyncReport, SessionIdentity } from '../extension/hook-types.js';
+import { applySessionTaps, type DaemonWiring } from './daemon-launch.js';
 
 /** Cycles after which a session that keeps making progress is still cut off (a runaway file). */
 const MAX_CYCLES = 10_000;

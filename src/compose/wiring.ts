@@ -1,10 +1,16 @@
+/**
+ * The composition root: where settings, backends, the sync engine, plugins, redaction and
+ * the daemon are put together — for a background daemon (`daemon-launch.ts`), a one-shot
+ * upload (`one-shot.ts`) and a `Daemon` built without options (`default-options.ts`).
+ * Nothing below imports it.
+ */
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
-import type { DaemonWiring } from './main.js';
+import type { DaemonWiring } from './daemon-launch.js';
 
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
@@ -24,6 +30,6 @@ export function defaultDaemonWiring(): DaemonWiring {
 
 /** `confab hook session-start --bg-daemon <launch JSON>`: become the daemon. */
 export async function runDaemonProcess(launchJson: string): Promise<never> {
-  const { runBackgroundDaemon } = await import('./main.js');
+  const { runBackgroundDaemon } = await import('./daemon-launch.js');
   return runBackgroundDaemon(launchJson, defaultDaemonWiring());
 }

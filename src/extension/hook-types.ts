@@ -1,4 +1,8 @@
-import type { Capabilities, ChunkRequest, FileType, InitRequest } from '../backend/wire.js';
+/**
+ * What the daemon's hooks pass to their taps (see `daemon-hooks.ts`): the session, the
+ * files it follows, each line's and chunk's context, cycle reports, shutdown reasons.
+ */
+import type { Capabilities, ChunkRequest, FileType, InitRequest } from '../format/wire.js';
 
 /** One file the daemon follows: the transcript, or a sidechain a provider discovered. */
 export interface TrackedFileSpec {
