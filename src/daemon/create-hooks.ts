@@ -9,6 +9,7 @@ import type {
   InitRequest,
   LineContext,
   MetadataContext,
+  SessionIdentity,
   ShutdownInfo,
   SyncErrorContext,
   SyncReport,
@@ -22,6 +23,7 @@ import type { State } from './state.js';
  */
 export function createDaemonHooks(): DaemonHooks {
   return Object.freeze({
+    refresh: new AsyncSeriesHook<[SessionIdentity]>(['session']),
     start: new AsyncSeriesHook<[State]>(['state']),
     initRequest: new AsyncSeriesWaterfallHook<[InitRequest, InitContext]>(['request', 'context']),
     discoverFiles: new AsyncSeriesWaterfallHook<[TrackedFileSpec[], DiscoverContext]>(['files', 'context']),

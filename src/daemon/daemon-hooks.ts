@@ -8,6 +8,7 @@ import type {
   InitRequest,
   LineContext,
   MetadataContext,
+  SessionIdentity,
   ShutdownInfo,
   SyncErrorContext,
   SyncReport,
@@ -20,6 +21,13 @@ import type { State } from './state.js';
  * all in its constructor; providers, `confab.config.ts` (`apply`) and plugins tap them.
  */
 export interface DaemonHooks {
+  /**
+   * Before each look for the transcript and before each sync cycle (the final one too):
+   * providers whose agent keeps sessions in a database, not in files, write the lines
+   * finished since into the files the daemon follows (OpenCode). A tap that throws is
+   * logged and retried at the next look.
+   */
+  readonly refresh: AsyncSeriesHook<[SessionIdentity]>;
   /** The transcript exists and the state file is saved; the sync loop is about to begin. */
   readonly start: AsyncSeriesHook<[State]>;
   /** Before `POST /sync/init`: add metadata (git info, hostname…) to the request. */

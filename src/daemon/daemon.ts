@@ -70,7 +70,10 @@ export interface PathWatcher {
 }
 
 export interface DaemonTiming {
-  /** How long to wait for the transcript to appear (60 s). */
+  /**
+   * How long to wait for the transcript to appear (60 s). `Infinity`: as long as the agent
+   * process runs (its exit, or a stop, ends the wait), for transcripts confab writes itself.
+   */
   transcriptWaitMs: number;
   /** How often to look for it meanwhile (0.5 s: a `-p` session can end within a second). */
   transcriptPollMs: number;
@@ -176,6 +179,7 @@ export class Daemon {
   /** The latest failure not followed by a complete cycle: why lines may still be waiting. */
   private lastError: string | undefined;
   private watched = new Set<string>();
+  private refreshError: string | undefined;
 
   /** Without `options`, the daemon is wired as confab's own are (see `defaultDaemonOptions`). */
   constructor(config: DaemonConfig, options?: DaemonOptions) {
@@ -275,7 +279,18 @@ export class Daemon {
    */
   private async waitForTranscript(): Promise<boolean> {
     const deadline = Date.now() + this.timing.transcriptWaitMs;
+    const watchParent = !Number.isFinite(this.timing.transcriptWaitMs) && this.config.parentPid > 0;
+    let nextParentCheck = Date.now() + this.timing.parentCheckMs;
     for (;;) {
+      await this.refresh();
+      if (watchParent && Date.now() >= nextParentCheck) {
+        nextParentCheck = Date.now() + this.timing.parentCheckMs;
+        if (!isProcessAlive(this.config.parentPid)) {
+          this.log.info('parent process exited', { parent_pid: this.config.parentPid });
+          this.stop('parent-exited');
+          await this.refresh();
+        }
+      }
       try {
         await stat(this.config.transcriptPath);
         return true;
@@ -289,6 +304,20 @@ export class Daemon {
         );
       }
       await this.stopSignal.sleep(Math.min(this.timing.transcriptPollMs, Math.max(0, deadline - Date.now())), () => {});
+    }
+  }
+
+  /** Fire `refresh` (a provider writing its files from a database); a failure is logged once per distinct message. */
+  private async refresh(): Promise<void> {
+    const { provider, externalId, transcriptPath, cwd } = this.config;
+    try {
+      await this.hooks.refresh.promise({ provider, externalId, transcriptPath, cwd });
+      if (this.refreshError) this.log.info('refresh recovered');
+      this.refreshError = undefined;
+    } catch (err) {
+      const msg = errText(err);
+      if (msg !== this.refreshError) this.log.warn(`refresh failed: ${msg}`);
+      this.refreshError = msg;
     }
   }
 
@@ -444,6 +473,7 @@ export class Daemon {
   }
 
   private async cycleBody(trigger: SyncTrigger, signal?: AbortSignal): Promise<SyncReport | undefined> {
+    await this.refresh();
     const engine = await this.ensureEngine(trigger, signal);
     if (!engine) return undefined;
     try {
