@@ -112,7 +112,7 @@ describe('a provider from a plugin listed in the project config', () => {
     const res = await sbx.run(['hook', 'session-start', '--provider', 'my-agent'], { input: JSON.stringify({ session_id: 'x', transcript_path: '/tmp/x.jsonl', cwd: sbx.dir('elsewhere') }) });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ continue: true });
-    expect(res.stderr).toBe('confab: unknown provider "my-agent" (known: claude-code, codex)\n');
+    expect(res.stderr).toBe('confab: unknown provider "my-agent" (known: claude-code, codex, opencode)\n');
   });
 
   it('a plugin that fails to load: one line naming it on the hook stderr, no daemon', async () => {
@@ -180,6 +180,7 @@ export default class Hello extends Command {
     expect(plugins.map((p) => [p.name, p.origin, p.providers])).toEqual([
       ['@confab/plugin-claude-code', 'builtin', ['claude-code']],
       ['@confab/plugin-codex', 'builtin', ['codex']],
+      ['@confab/plugin-opencode', 'builtin', ['opencode']],
       ['confab-plugin-hello', 'oclif-link', ['hello-agent']],
     ]);
     expect(plugins[2]).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });

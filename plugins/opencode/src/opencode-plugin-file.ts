@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HookInstallOptions, HookInstallResult } from 'confab-cli/provider';
 import { opencodeConfigDir } from './opencode-paths.js';
@@ -100,6 +100,8 @@ export async function uninstallPluginFile(opts: { configDir?: string }): Promise
   const path = pluginFilePath(opts.configDir);
   if ((await readIfExists(path)) === undefined) return { path, changed: false };
   await rm(path, { force: true });
+  // The plugins dir confab created for its file goes with it; one holding anything else stays.
+  await rmdir(dirname(path)).catch(() => {});
   return { path, changed: true };
 }
 
