@@ -1,6 +1,6 @@
-import type { HookInstallOptions, HookInstallResult } from 'confab-cli/provider';
+import { readFileIfExists, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { configPath as defaultConfigPath } from './codex-dir.js';
@@ -315,14 +315,7 @@ export function addConfabHooks(text: string, configFile: string, executable: str
 
 const WRITE_ATTEMPTS = 5;
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
+const readIfExists = readFileIfExists;
 
 /** The file to write: a symlinked config.toml (dotfiles) is updated where it points. */
 async function writeTarget(path: string): Promise<string> {

@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { HookInstallOptions, HookInstallResult } from 'confab-cli/provider';
+import { readFileIfExists, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
 import { opencodeConfigDir } from './opencode-paths.js';
 
 /**
@@ -75,14 +75,7 @@ export const ConfabSync: Plugin = async ({ $ }) => {
 
 const CONFAB_LINE = /^const CONFAB = ("(?:[^"\\]|\\.)*")$/m;
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
+const readIfExists = readFileIfExists;
 
 export async function installPluginFile(opts: HookInstallOptions): Promise<HookInstallResult> {
   const path = pluginFilePath(opts.configDir);
