@@ -74,6 +74,7 @@ async function runSession(sbx: Sandbox, storeDir: string): Promise<void> {
     expect(got?.sessions).toBe(1);
     expect(got?.session.provider).toBe('opencode');
     expect(got?.session.cwd).toBe('/work/project');
+    expect(got?.session.first_user_message).toBe('fix the bug in <main> & tests');
     expect(ids(got?.files['messages.jsonl']?.text)).toEqual(['msg_01', 'msg_02', 'msg_05', 'msg_06']);
     expect(got?.files['messages.jsonl']?.type).toBe('transcript');
     expect(got?.files['messages.jsonl']?.text).toBe(readFileSync(join(sbx.confabDir, 'opencode', ROOT_ID, 'messages.jsonl'), 'utf8'));

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { DiscoverContext, SessionIdentity, TrackedFileSpec } from 'confab-cli/provider';
+import type { ChunkContext, ChunkRequest, DiscoverContext, SessionIdentity, TrackedFileSpec } from 'confab-cli/provider';
 import { descendants, withOpencodeDb } from './opencode-db.js';
+import { FIRST_USER_MESSAGE_MAX_BYTES, firstUserText, truncateBytes } from './first-user-text.js';
 import { materializeSession } from './materialize.js';
 import { childFileName, childMaterializedPath } from './opencode-paths.js';
 
@@ -12,6 +13,8 @@ import { childFileName, childMaterializedPath } from './opencode-paths.js';
  */
 export class OpencodeDaemonTaps {
   private children: string[] = [];
+  private firstMessageLine: number | undefined;
+  private firstMessageDone = false;
 
   refresh(session: SessionIdentity): void {
     withOpencodeDb((db) => {
@@ -32,5 +35,22 @@ export class OpencodeDaemonTaps {
       if (!ctx.tracked.has(name) && !out.some((f) => f.name === name)) out.push({ path: childMaterializedPath(ctx.externalId, child), name, type: 'agent' });
     }
     return out;
+  }
+
+  /**
+   * `first_user_message` goes up with the transcript chunk holding its line (and with a retry
+   * of that line); a chunk that starts past it means the backend has it.
+   */
+  chunk(req: ChunkRequest, ctx: ChunkContext): ChunkRequest {
+    if (ctx.file.type !== 'transcript' || this.firstMessageDone) return req;
+    if (this.firstMessageLine !== undefined && req.first_line > this.firstMessageLine) {
+      this.firstMessageDone = true;
+      return req;
+    }
+    const found = firstUserText(ctx.rawLines);
+    if (!found) return req;
+    this.firstMessageLine = req.first_line + found.index;
+    const text = truncateBytes(ctx.redactMetadata(found.text, 'first_user_message'), FIRST_USER_MESSAGE_MAX_BYTES);
+    return text ? { ...req, metadata: { ...req.metadata, first_user_message: text } } : req;
   }
 }

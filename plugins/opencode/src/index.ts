@@ -24,6 +24,7 @@ function applyOpencode(ctx: ProviderApplyContext): void {
   const load = (): Promise<OpencodeDaemonTaps> => (taps ??= import('./daemon-taps.js').then((m) => new m.OpencodeDaemonTaps()));
   ctx.hooks.refresh.tapPromise(NAME, async (session) => (await load()).refresh(session));
   ctx.hooks.discoverFiles.tapPromise(NAME, async (files, discoverCtx) => (await load()).discoverFiles(files, discoverCtx));
+  ctx.hooks.chunk.tapPromise(NAME, async (req, chunkCtx) => (await load()).chunk(req, chunkCtx));
 }
 
 export const opencode = defineProvider({

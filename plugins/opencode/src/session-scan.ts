@@ -1,22 +1,12 @@
 import type { LocalSession, SessionScanOptions } from 'confab-cli/provider';
 import { messagesOf, OpencodeDbMissingError, rootSessions, withOpencodeDb } from './opencode-db.js';
+import { firstUserText } from './first-user-text.js';
+import { messageLine } from './materialize.js';
 import { materializedPath } from './opencode-paths.js';
 
 /** How many messages `list` looks into for the first thing the person typed. */
 const TITLE_SCAN_MESSAGES = 8;
 const TITLE_MAX_CHARS = 200;
-
-function firstUserText(messages: ReturnType<typeof messagesOf>): string | undefined {
-  for (const m of messages) {
-    if (m.info.role !== 'user') continue;
-    for (const p of m.parts) {
-      if (p.type === 'text' && typeof p.text === 'string' && p.text.trim() !== '') {
-        return p.text.replace(/\s+/g, ' ').trim().slice(0, TITLE_MAX_CHARS);
-      }
-    }
-  }
-  return undefined;
-}
 
 /**
  * OpenCode's root sessions (child sessions are uploaded with their root), newest first. The
@@ -28,7 +18,7 @@ export function scanOpencodeSessions(opts: SessionScanOptions = {}): LocalSessio
     return withOpencodeDb((db) =>
       rootSessions(db).map((row) => {
         const size = db.get('SELECT COALESCE(SUM(length(m.data)), 0) + COALESCE((SELECT SUM(length(data)) FROM part WHERE session_id = ?), 0) AS n FROM message m WHERE m.session_id = ?', row.id, row.id);
-        const title = firstUserText(messagesOf(db, row.id, undefined, TITLE_SCAN_MESSAGES));
+        const title = firstUserText(messagesOf(db, row.id, undefined, TITLE_SCAN_MESSAGES).map(messageLine))?.text.replace(/\s+/g, ' ').slice(0, TITLE_MAX_CHARS);
         const session: LocalSession = {
           provider: 'opencode',
           externalId: row.id,
