@@ -183,7 +183,7 @@ export default class Hello extends Command {
       ['@confab/plugin-opencode', 'builtin', ['opencode']],
       ['confab-plugin-hello', 'oclif-link', ['hello-agent']],
     ]);
-    expect(plugins[2]).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });
+    expect(plugins[3]).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });
     const table = await sbx.run(['plugins']);
     expect(table.stdout).toMatch(/confab-plugin-hello\s+linked\s+hello-agent\s+-\s+hello\s+/);
 
@@ -204,6 +204,6 @@ export default class Hello extends Command {
   it('without plugins, `confab plugins` lists the built-in providers', async () => {
     const res = await sandbox().run(['plugins', '--json']);
     expect(res.code).toBe(0);
-    expect((JSON.parse(res.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name)).toEqual(['@confab/plugin-claude-code', '@confab/plugin-codex']);
+    expect((JSON.parse(res.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name)).toEqual(['@confab/plugin-claude-code', '@confab/plugin-codex', '@confab/plugin-opencode']);
   });
 });
