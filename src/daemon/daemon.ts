@@ -282,13 +282,13 @@ export class Daemon {
     const watchParent = !Number.isFinite(this.timing.transcriptWaitMs) && this.config.parentPid > 0;
     let nextParentCheck = Date.now() + this.timing.parentCheckMs;
     for (;;) {
-      await this.refresh();
+      if (this.hooks.refresh.isUsed()) await this.refresh();
       if (watchParent && Date.now() >= nextParentCheck) {
         nextParentCheck = Date.now() + this.timing.parentCheckMs;
         if (!isProcessAlive(this.config.parentPid)) {
           this.log.info('parent process exited', { parent_pid: this.config.parentPid });
           this.stop('parent-exited');
-          await this.refresh();
+          if (this.hooks.refresh.isUsed()) await this.refresh();
         }
       }
       try {
@@ -473,7 +473,7 @@ export class Daemon {
   }
 
   private async cycleBody(trigger: SyncTrigger, signal?: AbortSignal): Promise<SyncReport | undefined> {
-    await this.refresh();
+    if (this.hooks.refresh.isUsed()) await this.refresh();
     const engine = await this.ensureEngine(trigger, signal);
     if (!engine) return undefined;
     try {
