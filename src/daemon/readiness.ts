@@ -40,11 +40,14 @@ export function earlySignals(): readonly NodeJS.Signals[] {
 }
 
 /** First thing a daemon process does: catch SIGTERM/SIGINT, then announce readiness. */
-export function becomeReady(provider: string, externalId: string): void {
+export function becomeReady(provider: string, externalId: string, opts: { marker?: boolean } = {}): void {
   const { listener } = catcher();
   process.on('SIGTERM', listener);
   process.on('SIGINT', listener);
   process.on('SIGHUP', () => {});
+  // A drain (a pending session finished in the background) owns no state, so nobody waits
+  // for its marker, and writing one would shadow the marker of the session's own daemon.
+  if (opts.marker === false) return;
   try {
     const path = readyPath(provider, externalId);
     ensurePrivateDirSync(dirname(path));

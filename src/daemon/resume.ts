@@ -36,6 +36,9 @@ export async function resumePendingSessions(opts: SpawnDaemonOptions & { log?: L
     }
     // A stopped daemon is still finishing it.
     if (rec.daemon_pid && isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time)) continue;
+    // Or it finished between the listing and the check above: a daemon removes its record
+    // before it exits, so a record still there now is really left behind.
+    if (rec.daemon_pid && !existsSync(pendingPath(rec.provider, rec.external_id))) continue;
     const live = await loadStateForProvider(rec.provider, rec.external_id).catch(() => undefined);
     if (live && isDaemonRunning(live)) continue;
     try {

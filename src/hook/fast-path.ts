@@ -25,9 +25,9 @@ function writeAll(fd: number, text: string): void {
 /** Catch stop signals before anything slow loads (see daemon/readiness.ts). */
 function announceDaemon(launchJson: string): void {
   try {
-    const { provider, external_id } = JSON.parse(launchJson) as { provider?: unknown; external_id?: unknown };
+    const { provider, external_id, drain } = JSON.parse(launchJson) as { provider?: unknown; external_id?: unknown; drain?: unknown };
     if (typeof provider === 'string' && typeof external_id === 'string' && /^[A-Za-z0-9_-]+$/.test(external_id)) {
-      becomeReady(provider.trim().toLowerCase() || 'claude-code', external_id);
+      becomeReady(provider.trim().toLowerCase() || 'claude-code', external_id, { marker: drain !== true });
     }
   } catch {
     // The daemon reports a malformed launch JSON itself.

@@ -2,6 +2,7 @@ import { ensureDaemon } from '../daemon/spawn.js';
 import { recordPending } from '../daemon/pending.js';
 import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
 import { resumePendingSessions } from '../daemon/resume.js';
+import { loadStateForProvider } from '../daemon/state-store.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
 import type { HookAnswer, Provider, SessionHookInput } from '../provider/contract.js';
@@ -143,4 +144,27 @@ export async function onSessionEnd(ctx: HookContext): Promise<HookAnswer> {
   }
   await resumePending(ctx);
   return {};
+}
+
+/**
+ * The session's page on its backend, for links from commits and pull requests: known once
+ * the daemon registered the session (its state records the backend's id), and only for a
+ * backend with web pages (confab-web, `confab serve`), not the embedded store.
+ */
+async function sessionWebUrl(ctx: HookContext): Promise<string | undefined> {
+  if (process.env.CONFAB_DISABLE_LINK_FROM_GITHUB) return undefined;
+  const root = ctx.provider.resolveRoot ? await ctx.provider.resolveRoot(ctx.input).catch(() => ctx.input) : ctx.input;
+  const state = await loadStateForProvider(ctx.provider, root.sessionId);
+  if (!state?.confabSessionId) {
+    ctx.log.info('no backend session yet: tool call not linked', { session: root.sessionId });
+    return undefined;
+  }
+  const { backend } = await sessionSettings(root.cwd || state.cwd);
+  return backend.kind === 'http' ? `${backend.url}/sessions/${encodeURIComponent(state.confabSessionId)}` : undefined;
+}
+
+/** PreToolUse: the provider may rewrite the call (Cursor adds session links to commits and PRs). */
+export async function onPreToolUse(ctx: HookContext): Promise<HookAnswer> {
+  if (!ctx.provider.preToolUse) return {};
+  return ctx.provider.preToolUse(ctx.input, { sessionUrl: () => sessionWebUrl(ctx) });
 }

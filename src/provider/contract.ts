@@ -37,6 +37,18 @@ export class HookInputError extends Error {
 export interface HookAnswer {
   suppressOutput?: boolean;
   systemMessage?: string;
+  /** pre-tool-use: the tool input to run instead, for agents that let a hook rewrite it (Cursor). */
+  updatedToolInput?: Record<string, unknown>;
+}
+
+/** What `preToolUse` may ask of confab. */
+export interface ToolUseContext {
+  /**
+   * The session's page on its backend (`<backend url>/sessions/<id>`, confab-web or
+   * `confab serve`): undefined when the backend is the embedded store, the daemon has not
+   * registered the session yet, or `CONFAB_DISABLE_LINK_FROM_GITHUB` is set.
+   */
+  sessionUrl(): Promise<string | undefined>;
 }
 
 /** Where a provider keeps state from before namespacing (Claude Code: `~/.confab/sync/<id>.json`). */
@@ -135,6 +147,11 @@ export interface Provider {
    * Default: the input unchanged.
    */
   resolveRoot?(input: SessionHookInput): Promise<SessionHookInput>;
+  /**
+   * pre-tool-use: look at a tool call before it runs; the answer goes to `hookResponse`
+   * (e.g. `updatedToolInput` to run a rewritten command). Default: nothing to say.
+   */
+  preToolUse?(input: SessionHookInput, ctx: ToolUseContext): Promise<HookAnswer>;
   /** Decide whether a hook should start a daemon for this input (e.g. user sessions only). */
   shouldSpawn?(input: SessionHookInput): boolean | Promise<boolean>;
   /** The agent process to watch; 0 disables parent monitoring. */

@@ -9,4 +9,4 @@ export type * from '../backend/wire.js';
 export * from './processes.js';
 export * from './payload-checks.js';
 export * from './hook-commands.js';
-export * from './optional-file.js';
+export * from './file-edit.js';

@@ -16,6 +16,7 @@ export function providerFromModule(mod: unknown, from: string): Provider {
 export const BUILTIN_PROVIDERS: Readonly<Record<string, { package: string; module: string }>> = {
   'claude-code': { package: '@confab/plugin-claude-code', module: '#builtin/claude-code' },
   codex: { package: '@confab/plugin-codex', module: '#builtin/codex' },
+  cursor: { package: '@confab/plugin-cursor', module: '#builtin/cursor' },
   opencode: { package: '@confab/plugin-opencode', module: '#builtin/opencode' },
 };
 
@@ -25,6 +26,7 @@ const builtins = new Map<string, ProviderLoader>([
   // cast keeps tsc from resolving them: the plugin itself depends on confab's types.
   ['claude-code', async () => providerFromModule(await import('#builtin/claude-code' as string), '@confab/plugin-claude-code')],
   ['codex', async () => providerFromModule(await import('#builtin/codex' as string), '@confab/plugin-codex')],
+  ['cursor', async () => providerFromModule(await import('#builtin/cursor' as string), '@confab/plugin-cursor')],
   ['opencode', async () => providerFromModule(await import('#builtin/opencode' as string), '@confab/plugin-opencode')],
 ]);
 

@@ -121,6 +121,7 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
     expect(installed.startsWith(REPO_ROOT)).toBe(false);
     // Nothing resolves back into the repository: its providers are inside the package.
     expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'claude-code', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'cursor', 'dist', 'hooks-json.js'))).toBe(true);
     expect(existsSync(join(prefix, 'lib', 'node_modules', '@confab'))).toBe(false);
   });
 
@@ -151,6 +152,17 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
     await syncThroughHooks(commands, 'installed-session-1', env);
     const status = await sbx.exec('confab', ['status', '--json'], { cwd: work, env, timeoutMs: 60_000 });
     expect((JSON.parse(status.stdout) as { providers: { provider: string; brokenHooks: unknown[] }[] }).providers.find((p) => p.provider === 'claude-code')?.brokenHooks).toEqual([]);
+  });
+
+  it('`confab hooks add --provider cursor` edits hooks.json with the dependencies the package installed', async () => {
+    const cursorDir = sbx.dir('installed-cursor');
+    const env = { ...userEnv(), CONFAB_CURSOR_DIR: cursorDir };
+    const res = await sbx.exec('confab', ['hooks', 'add', '--provider', 'cursor'], { cwd: work, env, timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const hooks = JSON.parse(readFileSync(join(cursorDir, 'hooks.json'), 'utf8')) as { hooks: Record<string, { command: string }[]> };
+    expect(Object.keys(hooks.hooks).sort()).toEqual(['postToolUse', 'preToolUse', 'sessionEnd', 'sessionStart']);
+    expect((await sbx.exec('confab', ['hooks', 'remove', '--provider', 'cursor'], { cwd: work, env, timeoutMs: 60_000 })).code).toBe(0);
+    expect(existsSync(join(cursorDir, 'hooks.json'))).toBe(false);
   });
 
   it('exports the daemon API from the package entry, with the Go CLI semantics', async () => {

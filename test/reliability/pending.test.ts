@@ -79,6 +79,9 @@ describe('sessions are never silently dropped', () => {
     expect(got?.files[`${session.sessionId}.jsonl`]).toEqual(readFileSync(session.transcriptPath));
     expect(got?.files[`agent-${session.agentId}.jsonl`]).toEqual(readFileSync(session.agentPath));
     expect(got?.events).toHaveLength(1);
+    // The background drain owns no state: it leaves no readiness marker of its own behind.
+    const ready = join(sbx.confabDir, 'sync', 'claude-code', `${session.sessionId}.json.ready`);
+    if (existsSync(ready)) expect(readFileSync(ready, 'utf8').trim()).toBe(String(pid));
   });
 
   it('a machine restart (every daemon killed, states left): the next session start reaps and finishes them', async () => {

@@ -1,7 +1,6 @@
-import { readFileIfExists, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { editAgentFile, readAgentFile, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
+import { createHash } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { configPath as defaultConfigPath } from './codex-dir.js';
 
@@ -313,56 +312,19 @@ export function addConfabHooks(text: string, configFile: string, executable: str
 
 // ── files ────────────────────────────────────────────────────────────────────────────
 
-const WRITE_ATTEMPTS = 5;
-
-const readIfExists = readFileIfExists;
-
-/** The file to write: a symlinked config.toml (dotfiles) is updated where it points. */
-async function writeTarget(path: string): Promise<string> {
-  try {
-    if ((await lstat(path)).isSymbolicLink()) return await realpath(path);
-  } catch {
-    // not there yet: write the path itself
-  }
-  return path;
-}
-
-async function replaceFile(target: string, text: string): Promise<void> {
-  const tmp = join(dirname(target), `.${Date.now()}.${process.pid}.${randomBytes(4).toString('hex')}.config.toml.tmp`);
-  try {
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(tmp, 0o600);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /**
- * Read, transform, write atomically (0600). If the file changed while confab was working
- * on it (Codex writes hook trust state there too), start over rather than lose that write.
+ * Read, transform, write atomically (0600), following a symlinked file. If the file changed
+ * while confab was working on it (Codex writes hook trust state there too), start over rather
+ * than lose that write.
  */
 async function editConfig(path: string, transform: (text: string) => string, createIfMissing: boolean): Promise<HookInstallResult> {
   if (!isAbsolute(path)) throw new CodexConfigError(`Codex config path must be absolute: ${path}`);
-  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const target = await writeTarget(path);
-    const before = await readIfExists(target);
-    if (before === undefined && !createIfMissing) return { path, changed: false };
-    const after = transform(before ?? '');
-    if (after === before) return { path, changed: false };
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-    if ((await readIfExists(target)) !== before) continue;
-    await replaceFile(target, after);
-    return { path, changed: true };
+  try {
+    return await editAgentFile(path, (before) => (before === undefined && !createIfMissing ? undefined : transform(before ?? '')));
+  } catch (err) {
+    if (err instanceof CodexConfigError) throw err;
+    throw new CodexConfigError(err instanceof Error ? err.message : String(err));
   }
-  throw new CodexConfigError(`${path} kept changing while confab was editing it; try again`);
 }
 
 function configFileOf(opts?: { configDir?: string }): string {
@@ -409,11 +371,11 @@ export function confabHookCommands(text: string): string[] {
 }
 
 export async function codexHookCommands(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<string[]> {
-  const text = await readIfExists(await writeTarget(configFileOf(opts)));
+  const text = await readAgentFile(configFileOf(opts));
   return text === undefined ? [] : confabHookCommands(text);
 }
 
 export async function codexHooksInstalled(opts: Omit<HookInstallOptions, 'command'> = {}): Promise<boolean> {
-  const text = await readIfExists(await writeTarget(configFileOf(opts)));
+  const text = await readAgentFile(configFileOf(opts));
   return text !== undefined && confabHooksInstalled(text);
 }

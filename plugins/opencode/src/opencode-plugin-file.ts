@@ -1,6 +1,6 @@
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readFileIfExists, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
+import { editAgentFile, readAgentFile, type HookInstallOptions, type HookInstallResult } from 'confab-cli/provider';
 import { opencodeConfigDir } from './opencode-paths.js';
 
 /**
@@ -75,36 +75,26 @@ export const ConfabSync: Plugin = async ({ $ }) => {
 
 const CONFAB_LINE = /^const CONFAB = ("(?:[^"\\]|\\.)*")$/m;
 
-const readIfExists = readFileIfExists;
-
 export async function installPluginFile(opts: HookInstallOptions): Promise<HookInstallResult> {
-  const path = pluginFilePath(opts.configDir);
-  const text = pluginSource(opts.command);
-  if ((await readIfExists(path)) === text) return { path, changed: false };
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  // Written beside and renamed: OpenCode never loads half a file.
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, path);
-  return { path, changed: true };
+  // Written beside and renamed (OpenCode never loads half a file), through a symlinked file.
+  return editAgentFile(pluginFilePath(opts.configDir), () => pluginSource(opts.command));
 }
 
 export async function uninstallPluginFile(opts: { configDir?: string }): Promise<HookInstallResult> {
   const path = pluginFilePath(opts.configDir);
-  if ((await readIfExists(path)) === undefined) return { path, changed: false };
-  await rm(path, { force: true });
+  const result = await editAgentFile(path, () => null);
   // The plugins dir confab created for its file goes with it; one holding anything else stays.
-  await rmdir(dirname(path)).catch(() => {});
-  return { path, changed: true };
+  if (result.changed) await rmdir(dirname(path)).catch(() => {});
+  return result;
 }
 
 export async function pluginFileInstalled(opts: { configDir?: string } = {}): Promise<boolean> {
-  return (await readIfExists(pluginFilePath(opts.configDir))) !== undefined;
+  return (await readAgentFile(pluginFilePath(opts.configDir))) !== undefined;
 }
 
 /** The hook commands the installed plugin runs (so `confab status` can check the program still exists). */
 export async function pluginCommands(opts: { configDir?: string } = {}): Promise<string[]> {
-  const text = await readIfExists(pluginFilePath(opts.configDir));
+  const text = await readAgentFile(pluginFilePath(opts.configDir));
   const m = text === undefined ? null : CONFAB_LINE.exec(text);
   if (!m?.[1]) return [];
   const program = JSON.parse(m[1]) as string;

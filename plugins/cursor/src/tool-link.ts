@@ -1,0 +1,22 @@
+import { isPlainObject, type HookAnswer, type SessionHookInput, type ToolUseContext } from 'confab-cli/provider';
+import { linkShellCommand } from './shell-link.js';
+
+/** Could this command commit or open a PR? A cheap test before anything is loaded or read. */
+export function mayLink(command: string): boolean {
+  return /\bgit\b[\s\S]*\bcommit\b|\bgh\b[\s\S]*\bpr\b[\s\S]*\bcreate\b/.test(command);
+}
+
+/**
+ * preToolUse for Cursor's Shell tool: when the command commits or opens a PR and the session
+ * has a page on the backend, run it with the link added. Cursor replaces the tool input
+ * wholesale, so the other keys (`cwd`, `timeout`) are passed back as they came.
+ */
+export async function cursorPreToolUse(input: SessionHookInput, ctx: ToolUseContext): Promise<HookAnswer> {
+  const toolInput = input.payload.tool_input;
+  if (input.payload.tool_name !== 'Shell' || !isPlainObject(toolInput) || typeof toolInput.command !== 'string') return {};
+  if (!mayLink(toolInput.command)) return {};
+  const url = await ctx.sessionUrl();
+  if (!url) return {};
+  const linked = linkShellCommand(toolInput.command, url);
+  return linked.edits.length > 0 ? { updatedToolInput: { ...toolInput, command: linked.command } } : {};
+}
