@@ -12,9 +12,14 @@ export function opencodeDbPath(): string {
   return join(data, 'opencode', 'opencode.db');
 }
 
-/** OpenCode's config dir (where it loads plugins from): `CONFAB_OPENCODE_CONFIG_DIR`, else `~/.config/opencode`. */
+/**
+ * OpenCode's config dir (where it loads plugins from): `CONFAB_OPENCODE_CONFIG_DIR`, else
+ * `$XDG_CONFIG_HOME/opencode` (where OpenCode itself looks), else `~/.config/opencode`.
+ */
 export function opencodeConfigDir(): string {
-  return process.env[OPENCODE_CONFIG_DIR_ENV] || join(homedir(), '.config', 'opencode');
+  const fromEnv = process.env[OPENCODE_CONFIG_DIR_ENV];
+  if (fromEnv) return fromEnv;
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'opencode');
 }
 
 /** confab's own dir, `~/.confab` (as in the rest of confab). */

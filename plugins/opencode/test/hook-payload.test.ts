@@ -1,8 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { HookInputError } from 'confab-cli/provider';
 import { parseHookInput } from '../src/hook-payload.js';
+import { opencodeConfigDir, opencodeDbPath } from '../src/opencode-paths.js';
 import { isOpencodeProcess } from '../src/parent-process.js';
 
 describe('OpenCode hook payloads', () => {
@@ -27,6 +28,36 @@ describe('OpenCode hook payloads', () => {
     [{ session_id: 'ses_1', parent_pid: -1 }, 'hook payload "parent_pid" must be a non-negative integer'],
   ])('refuses %j in one line', (payload, message) => {
     expect(() => parseHookInput('session-start', payload)).toThrow(new HookInputError(message));
+  });
+});
+
+describe("OpenCode's directories", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'CONFAB_OPENCODE_CONFIG_DIR', 'CONFAB_OPENCODE_DB']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+
+  it('the plugin goes where OpenCode loads plugins from: CONFAB_OPENCODE_CONFIG_DIR, else $XDG_CONFIG_HOME/opencode, else ~/.config/opencode', () => {
+    delete process.env.CONFAB_OPENCODE_CONFIG_DIR;
+    delete process.env.XDG_CONFIG_HOME;
+    expect(opencodeConfigDir()).toBe(join(homedir(), '.config', 'opencode'));
+    process.env.XDG_CONFIG_HOME = '/xdg/config';
+    expect(opencodeConfigDir()).toBe('/xdg/config/opencode');
+    process.env.CONFAB_OPENCODE_CONFIG_DIR = '/oc/config';
+    expect(opencodeConfigDir()).toBe('/oc/config');
+  });
+
+  it('the database: CONFAB_OPENCODE_DB, else $XDG_DATA_HOME/opencode, else ~/.local/share/opencode', () => {
+    delete process.env.CONFAB_OPENCODE_DB;
+    delete process.env.XDG_DATA_HOME;
+    expect(opencodeDbPath()).toBe(join(homedir(), '.local', 'share', 'opencode', 'opencode.db'));
+    process.env.XDG_DATA_HOME = '/xdg/data';
+    expect(opencodeDbPath()).toBe('/xdg/data/opencode/opencode.db');
+    process.env.CONFAB_OPENCODE_DB = '/oc/my.db';
+    expect(opencodeDbPath()).toBe('/oc/my.db');
   });
 });
 
