@@ -215,7 +215,9 @@ export class Daemon {
     try {
       await this.waitForPredecessor();
       await this.opts.prepare?.();
-      if (!(await this.waitForTranscript())) {
+      // An unbounded wait (a transcript the provider writes itself) lasts as long as the agent runs.
+      const stopWaitMonitor = Number.isFinite(this.timing.transcriptWaitMs) ? () => {} : this.monitorParent();
+      if (!(await this.waitForTranscript().finally(stopWaitMonitor))) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
         await this.removeSpawnerState();
@@ -279,18 +281,8 @@ export class Daemon {
    */
   private async waitForTranscript(): Promise<boolean> {
     const deadline = Date.now() + this.timing.transcriptWaitMs;
-    const watchParent = !Number.isFinite(this.timing.transcriptWaitMs) && this.config.parentPid > 0;
-    let nextParentCheck = Date.now() + this.timing.parentCheckMs;
     for (;;) {
       if (this.hooks.refresh.isUsed()) await this.refresh();
-      if (watchParent && Date.now() >= nextParentCheck) {
-        nextParentCheck = Date.now() + this.timing.parentCheckMs;
-        if (!isProcessAlive(this.config.parentPid)) {
-          this.log.info('parent process exited', { parent_pid: this.config.parentPid });
-          this.stop('parent-exited');
-          if (this.hooks.refresh.isUsed()) await this.refresh();
-        }
-      }
       try {
         await stat(this.config.transcriptPath);
         return true;
@@ -298,6 +290,8 @@ export class Daemon {
         // not there yet
       }
       if (this.stopSignal.reason || Date.now() >= deadline) {
+        // What the agent finished just before the stop is written too.
+        if (this.hooks.refresh.isUsed()) await this.refresh();
         return stat(this.config.transcriptPath).then(
           () => true,
           () => false,

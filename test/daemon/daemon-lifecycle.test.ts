@@ -7,6 +7,7 @@ import { BackendError } from '../../src/backend/errors.js';
 import { Daemon, type DaemonOptions, type PathWatcher, type SyncSession } from '../../src/daemon/daemon.js';
 import type { SyncReport, SyncTrigger } from '../../src/daemon/hook-types.js';
 import { appendInboxEvent } from '../../src/daemon/inbox.js';
+import { isProcessAlive } from '../../src/daemon/liveness.js';
 import { readPending, recordPending } from '../../src/daemon/pending.js';
 import { silentLogger } from '../../src/log.js';
 import { getInboxPathForProvider, getStatePathForProvider, newStateForProvider, saveState } from '../../src/daemon/state-store.js';
@@ -178,6 +179,42 @@ describe('Daemon lifecycle', () => {
     } finally {
       agent.kill('SIGKILL');
     }
+  });
+
+  it('the agent exits while the daemon waits for a transcript its provider writes: what was finished last is written and synced', async () => {
+    const agent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const { daemon, engines, transcript } = setup({ transcript: false, parentPid: agent.pid!, timing: { transcriptPollMs: 10, transcriptWaitMs: Infinity, parentCheckMs: 20, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+      let looks = 0;
+      daemon.hooks.refresh.tap('db', () => {
+        looks++;
+        // The session's one message is finished as the agent exits (gone as the daemon sees it).
+        if (!isProcessAlive(agent.pid!)) writeFileSync(transcript, '{}\n');
+      });
+      const run = daemon.run();
+      await waitFor(() => looks >= 2);
+      agent.kill('SIGKILL');
+      const exit = await run;
+      expect(exit.reason).toBe('parent-exited');
+      // Seen at the stop, or at a look just before it: either way the final cycle syncs it.
+      expect(engines[0]?.calls.at(-1)).toBe('final');
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
+
+  it('a stop that arrives while the provider writes the transcript: the provider writes once more before the daemon decides', async () => {
+    const { daemon, engines, transcript } = setup({ transcript: false, timing: { transcriptPollMs: 10, transcriptWaitMs: Infinity, parentCheckMs: 20, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+    let looks = 0;
+    daemon.hooks.refresh.tap('db', () => {
+      looks++;
+      // A session-end lands during the second look; the message it finished is there for the next.
+      if (looks === 2) daemon.stop('signal');
+      if (looks === 3) writeFileSync(transcript, '{}\n');
+    });
+    const exit = await daemon.run();
+    expect(exit.reason).toBe('signal');
+    expect(engines[0]?.calls).toEqual(['final']);
   });
 
   it('leaves nothing behind when the transcript never appears', async () => {
