@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   StoreError,
@@ -311,7 +311,8 @@ export class FileStore implements SessionStore {
     return meta;
   }
 
-  private async commitMeta(meta: SessionMeta): Promise<void> {
+  /** `onRenamed` runs once the new meta is visible: from then on the write is committed, durable or not. */
+  private async commitMeta(meta: SessionMeta, onRenamed?: () => void): Promise<void> {
     const dir = this.sessionPath(meta.session_id);
     const path = join(dir, 'meta.json');
     meta.revision++;
@@ -330,7 +331,15 @@ export class FileStore implements SessionStore {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
+    onRenamed?.();
     await fsyncDir(dir);
+  }
+
+  /** Cut a file's data and index back to their committed lengths (best effort: readers ignore a tail anyway). */
+  private async discardUncommitted(sessionId: string, at: { seq: number; bytes: number; index_entries: number }): Promise<void> {
+    const base = join(this.sessionPath(sessionId), 'files', String(at.seq));
+    await truncate(`${base}.jsonl`, at.bytes).catch(() => undefined);
+    await truncate(`${base}.idx`, at.index_entries * INDEX_ENTRY_BYTES).catch(() => undefined);
   }
 
   /** Run `fn` holding the session in this process and across processes. */
@@ -485,6 +494,8 @@ export class FileStore implements SessionStore {
         };
         meta.files.push(file);
       }
+      const before = { seq: file.seq, bytes: file.bytes, index_entries: file.index_entries };
+      let committed = false;
       try {
         await this.appendLines(meta.session_id, file, v);
         if (v.file_type === 'transcript') this.applyTranscriptMetadata(meta, v, now);
@@ -493,8 +504,14 @@ export class FileStore implements SessionStore {
         file.chunk_count++;
         file.updated_at = iso(now);
         meta.last_sync_at = iso(now);
-        await this.commitMeta(meta);
+        await this.commitMeta(meta, () => {
+          committed = true;
+        });
       } catch (err) {
+        // Lines written but never committed are invisible; on a full disk their space is what a
+        // pending record, a log line or another session needs, so give it back now rather than
+        // at this file's next append.
+        if (!committed) await this.discardUncommitted(meta.session_id, before);
         throw storageError(err);
       }
       return { last_synced_line: v.last_line };

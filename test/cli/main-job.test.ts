@@ -162,5 +162,5 @@ describe('the main job, as a user does it', () => {
     const remove = await sbx.run(['hooks', 'remove']);
     expect(remove.code).toBe(0);
     expect(json(readFileSync(settingsPath, 'utf8'))).toEqual(USER_SETTINGS);
-  });
+  }, 180_000); // about twenty CLI runs and a daemon's whole life: minutes on a loaded machine
 });

@@ -114,7 +114,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sbx?.cleanup();
-});
+  // Removes a global install and a copy of the npm cache's index: tens of thousands of files.
+}, 180_000);
 
 describe(`the ${PACKAGE} package, installed from its tarball`, () => {
   it('ships the built-in providers and installs a `confab` command outside any repository', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -43,6 +43,11 @@ it.skipIf(!mounted)('answers 507 on a full disk, commits nothing partial, and ke
     const info = (await fresh.getSession(session_id))!.files[0]!;
     expect(info.last_synced_line).toBe(next - 1);
     expect(held.length).toBe(info.bytes);
+    // Nothing uncommitted keeps space on the full disk.
+    const files = join(mnt, 'store', 'sessions', session_id, 'files');
+    const data = readdirSync(files).filter((n) => n.endsWith('.jsonl'));
+    expect(data).toHaveLength(1);
+    expect(statSync(join(files, data[0]!)).size).toBe(info.bytes);
     expect(held.toString()).toBe(Array.from({ length: next - 1 }, (_, i) => line(i + 1)).join('\n') + '\n');
   };
   await check();

@@ -356,13 +356,18 @@ describe('on disk', () => {
     });
     const { session_id } = await flaky.init('alice', { provider: 'claude-code', external_id: 'f', transcript_path: '/p' });
     await flaky.appendChunk('alice', { session_id, file_name: 'f', file_type: 'agent', first_line: 1, lines: ['a'] });
-    for (const op of ['data', 'meta'] as const) {
+    const dataFile = join(dir, 'store', 'sessions', session_id, 'files', '1.jsonl');
+    for (const op of ['data', 'index', 'meta'] as const) {
       failOn = op;
-      const e = await refused(flaky.appendChunk('alice', { session_id, file_name: 'f', file_type: 'agent', first_line: 2, lines: ['b'], metadata: {} }));
+      // Enough lines for an index entry, so the index is written before the failing step.
+      const lines = op === 'index' ? Array.from({ length: 40 }, () => 'x'.repeat(4096)) : ['b'];
+      const e = await refused(flaky.appendChunk('alice', { session_id, file_name: 'f', file_type: 'agent', first_line: 2, lines, metadata: {} }));
       expect(e.status).toBe(507);
-      expect(e.message).toMatch(op === 'data' ? /^Insufficient storage: no space left on device$/ : /^Insufficient storage: write failed \(EIO\)$/);
+      expect(e.message).toMatch(op === 'meta' ? /^Insufficient storage: write failed \(EIO\)$/ : /^Insufficient storage: no space left on device$/);
       expect((await flaky.getSession(session_id))!.files[0]).toMatchObject({ last_synced_line: 1, chunk_count: 1, bytes: 2 });
       expect((await flaky.readFile(session_id, 'f')).toString()).toBe('a\n');
+      // The failed write gave its space back at once, not at the file's next append.
+      expect(statSync(dataFile).size).toBe(2);
     }
     failOn = undefined;
     expect((await flaky.init('alice', { provider: 'claude-code', external_id: 'f', transcript_path: '/p' })).files).toEqual({ f: { last_synced_line: 1 } });
