@@ -127,8 +127,8 @@ describe.runIf(root)('disk full (the whole ~/.confab, the default layout)', () =
     w.onClose(() => unmount(w.sbx.confabDir));
     const s = await startSession(w);
     await s.work(3);
-    // What was written before the disk fills up is stored first: stored later, it would take
-    // the space left and be counted as space a failed write kept.
+    // What was written before the disk fills up is stored first, so the disk is filled at a
+    // known point: the lines appended after it are the ones that meet the full disk.
     await expectBackendHolds(w, s);
     const filler = fill(w.sbx.confabDir, 96 * 1024);
     for (let i = 0; i < 12; i++) {
