@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // A third-party provider's view of confab: only its public entry points.
-    files: ['plugins/codex/**/*.ts', 'plugins/cursor/**/*.ts'],
+    files: ['plugins/codex/**/*.ts', 'plugins/cursor/**/*.ts', 'plugins/opencode/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^#builtin\/claude-code$/, replacement: r('./plugins/claude-code/src/index.ts') },
       { find: /^#builtin\/codex$/, replacement: r('./plugins/codex/src/index.ts') },
       { find: /^#builtin\/cursor$/, replacement: r('./plugins/cursor/src/index.ts') },
+      { find: /^#builtin\/opencode$/, replacement: r('./plugins/opencode/src/index.ts') },
       { find: /^@confab\/plugin-claude-code\/transcript$/, replacement: r('./plugins/claude-code/src/transcript.ts') },
       { find: /^@confab\/plugin-codex$/, replacement: r('./plugins/codex/src/index.ts') },
     ],

@@ -19,6 +19,7 @@ const BUILTIN_PLUGINS = [
   { src: resolve(root, 'plugins/claude-code/src'), dist: 'plugins/claude-code/dist', module: '#builtin/claude-code' },
   { src: resolve(root, 'plugins/codex/src'), dist: 'plugins/codex/dist', module: '#builtin/codex' },
   { src: resolve(root, 'plugins/cursor/src'), dist: 'plugins/cursor/dist', module: '#builtin/cursor' },
+  { src: resolve(root, 'plugins/opencode/src'), dist: 'plugins/opencode/dist', module: '#builtin/opencode' },
 ];
 const lazyPluginModules = {
   name: 'lazy-plugin-modules',

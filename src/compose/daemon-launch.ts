@@ -83,6 +83,7 @@ export async function createDaemonForLaunch(
       createEngine: wiring.createEngine,
       log,
       handleSignals: true,
+      ...(provider.transcriptWait === 'while-agent-runs' ? { timing: { transcriptWaitMs: Infinity } } : {}),
       // A resume of a pending session owns no state file and watches nothing: it syncs what
       // is on disk and stops.
       ...(extra.drain

@@ -91,6 +91,8 @@ export async function syncSessionOnce(opts: OneShotOptions): Promise<OneShotResu
     });
   }
   opts.tap?.(target.hooks);
+  // A session kept in a database is written to its files first (see `DaemonHooks.refresh`).
+  await target.hooks.refresh.promise(opts.session);
 
   const engine = opts.wiring.createEngine({ backend: opts.backend, hooks: target.hooks, session: opts.session, log });
   const signal = opts.signal;

@@ -70,7 +70,10 @@ export interface PathWatcher {
 }
 
 export interface DaemonTiming {
-  /** How long to wait for the transcript to appear (60 s). */
+  /**
+   * How long to wait for the transcript to appear (60 s). `Infinity`: as long as the agent
+   * process runs (its exit, or a stop, ends the wait), for transcripts confab writes itself.
+   */
   transcriptWaitMs: number;
   /** How often to look for it meanwhile (0.5 s: a `-p` session can end within a second). */
   transcriptPollMs: number;
@@ -176,6 +179,7 @@ export class Daemon {
   /** The latest failure not followed by a complete cycle: why lines may still be waiting. */
   private lastError: string | undefined;
   private watched = new Set<string>();
+  private refreshError: string | undefined;
 
   /** Without `options`, the daemon is wired as confab's own are (see `defaultDaemonOptions`). */
   constructor(config: DaemonConfig, options?: DaemonOptions) {
@@ -211,7 +215,9 @@ export class Daemon {
     try {
       await this.waitForPredecessor();
       await this.opts.prepare?.();
-      if (!(await this.waitForTranscript())) {
+      // An unbounded wait (a transcript the provider writes itself) lasts as long as the agent runs.
+      const stopWaitMonitor = Number.isFinite(this.timing.transcriptWaitMs) ? () => {} : this.monitorParent();
+      if (!(await this.waitForTranscript().finally(stopWaitMonitor))) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
         await this.removeSpawnerState();
@@ -276,6 +282,7 @@ export class Daemon {
   private async waitForTranscript(): Promise<boolean> {
     const deadline = Date.now() + this.timing.transcriptWaitMs;
     for (;;) {
+      if (this.hooks.refresh.isUsed()) await this.refresh();
       try {
         await stat(this.config.transcriptPath);
         return true;
@@ -283,12 +290,28 @@ export class Daemon {
         // not there yet
       }
       if (this.stopSignal.reason || Date.now() >= deadline) {
+        // What the agent finished just before the stop is written too.
+        if (this.hooks.refresh.isUsed()) await this.refresh();
         return stat(this.config.transcriptPath).then(
           () => true,
           () => false,
         );
       }
       await this.stopSignal.sleep(Math.min(this.timing.transcriptPollMs, Math.max(0, deadline - Date.now())), () => {});
+    }
+  }
+
+  /** Fire `refresh` (a provider writing its files from a database); a failure is logged once per distinct message. */
+  private async refresh(): Promise<void> {
+    const { provider, externalId, transcriptPath, cwd } = this.config;
+    try {
+      await this.hooks.refresh.promise({ provider, externalId, transcriptPath, cwd });
+      if (this.refreshError) this.log.info('refresh recovered');
+      this.refreshError = undefined;
+    } catch (err) {
+      const msg = errText(err);
+      if (msg !== this.refreshError) this.log.warn(`refresh failed: ${msg}`);
+      this.refreshError = msg;
     }
   }
 
@@ -444,6 +467,7 @@ export class Daemon {
   }
 
   private async cycleBody(trigger: SyncTrigger, signal?: AbortSignal): Promise<SyncReport | undefined> {
+    if (this.hooks.refresh.isUsed()) await this.refresh();
     const engine = await this.ensureEngine(trigger, signal);
     if (!engine) return undefined;
     try {

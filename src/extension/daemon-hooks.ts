@@ -18,6 +18,7 @@ import type {
   InitRequest,
   LineContext,
   MetadataContext,
+  SessionIdentity,
   ShutdownInfo,
   SyncErrorContext,
   SyncReport,
@@ -31,6 +32,13 @@ import type {
  */
 export function createDaemonHooks() {
   return Object.freeze({
+    /**
+     * Before each look for the transcript and before each sync cycle (the final one too):
+     * providers whose agent keeps sessions in a database, not in files, write the lines
+     * finished since into the files the daemon follows (OpenCode). A tap that throws is
+     * logged and retried at the next look.
+     */
+    refresh: new AsyncSeriesHook<[SessionIdentity]>(['session']),
     /** The transcript exists and the state file is saved; the sync loop is about to begin. */
     start: new AsyncSeriesHook<[State]>(['state']),
     /** Before `POST /sync/init`: add metadata (git info, hostname…) to the request. */

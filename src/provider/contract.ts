@@ -131,6 +131,13 @@ export interface Provider {
   legacyPaths?: LegacyStatePaths;
   /** Hook events this provider's agent fires; others answer with an error note. Default: all. */
   events?: readonly HookEvent[];
+  /**
+   * How long a new daemon waits for the transcript to appear. `bounded` (the default): 60 s,
+   * then it gives up. `while-agent-runs`: as long as the agent process runs — for providers
+   * whose transcript is a file confab writes itself in a `refresh` tap (from a database), which
+   * appears only once the session has a finished message.
+   */
+  transcriptWait?: 'bounded' | 'while-agent-runs';
 
   /** Validate a hook payload. Throw `HookInputError` with a one-line message on bad input. */
   parseHookInput(event: HookEvent, payload: unknown, opts: { validateTranscript: boolean }): SessionHookInput;

@@ -17,6 +17,7 @@ export const BUILTIN_PROVIDERS: Readonly<Record<string, { package: string; modul
   'claude-code': { package: '@confab/plugin-claude-code', module: '#builtin/claude-code' },
   codex: { package: '@confab/plugin-codex', module: '#builtin/codex' },
   cursor: { package: '@confab/plugin-cursor', module: '#builtin/cursor' },
+  opencode: { package: '@confab/plugin-opencode', module: '#builtin/opencode' },
 };
 
 /** Providers that ship with confab, loaded only when asked for (hooks must start fast). */
@@ -26,6 +27,7 @@ const builtins = new Map<string, ProviderLoader>([
   ['claude-code', async () => providerFromModule(await import('#builtin/claude-code' as string), '@confab/plugin-claude-code')],
   ['codex', async () => providerFromModule(await import('#builtin/codex' as string), '@confab/plugin-codex')],
   ['cursor', async () => providerFromModule(await import('#builtin/cursor' as string), '@confab/plugin-cursor')],
+  ['opencode', async () => providerFromModule(await import('#builtin/opencode' as string), '@confab/plugin-opencode')],
 ]);
 
 /** Built-in names are reserved: a plugin cannot replace a provider that ships with confab. */

@@ -50,7 +50,7 @@ describe('every command', () => {
 
 describe('errors are one line with a non-zero exit', () => {
   it('unknown provider', async () => {
-    oneLineError(await sandbox().run(['list', '--provider', 'nope']), 'unknown provider "nope" (known: claude-code, codex, cursor)');
+    oneLineError(await sandbox().run(['list', '--provider', 'nope']), 'unknown provider "nope" (known: claude-code, codex, cursor, opencode)');
     oneLineError(await sandbox().run(['save', '--all', '-p', 'nope']), 'unknown provider "nope"');
   });
 
@@ -242,6 +242,7 @@ describe('behaviour', () => {
         { provider: 'claude-code', detected: true, hooksInstalled: true, runningDaemons: 0 },
         { provider: 'codex', detected: false, hooksInstalled: false, runningDaemons: 0 },
         { provider: 'cursor', detected: false, hooksInstalled: false, runningDaemons: 0 },
+        { provider: 'opencode', detected: false, hooksInstalled: false, runningDaemons: 0 },
       ],
       daemons: { running: 0, stale: 0 },
     });

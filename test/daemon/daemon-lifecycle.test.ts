@@ -7,6 +7,7 @@ import { BackendError } from '../../src/backend/errors.js';
 import { Daemon, type DaemonOptions, type PathWatcher, type SyncSession } from '../../src/daemon/daemon.js';
 import type { SyncReport, SyncTrigger } from '../../src/extension/hook-types.js';
 import { appendInboxEvent } from '../../src/daemon/inbox.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import { readPending, recordPending } from '../../src/daemon/pending.js';
 import { silentLogger } from '../../src/log.js';
 import { getInboxPathForProvider, getStatePathForProvider, newStateForProvider, saveState } from '../../src/daemon/state-store.js';
@@ -125,6 +126,93 @@ describe('Daemon lifecycle', () => {
     writeFileSync(transcript, '{}\n');
     daemon.stop('signal');
     const exit = await run;
+    expect(exit.reason).toBe('signal');
+    expect(engines[0]?.calls).toEqual(['final']);
+  });
+
+  it('refresh: a provider writes the transcript from its database while the daemon waits, and again before every cycle (the final one too)', async () => {
+    const refreshed: string[] = [];
+    let writeAt = 3;
+    const { daemon, engines, transcript } = setup({ transcript: false, timing: { transcriptPollMs: 5, transcriptWaitMs: 10_000, parentCheckMs: 50, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+    daemon.hooks.refresh.tap('db', (session) => {
+      refreshed.push(engines[0]?.calls.at(-1) ?? 'waiting');
+      expect(session).toEqual({ provider: 'test-agent', externalId: 'sess-1', transcriptPath: transcript, cwd: join(home(), 'proj') });
+      if (--writeAt === 0) writeFileSync(transcript, '{}\n');
+    });
+    const run = daemon.run();
+    await waitFor(() => engines[0]?.calls.includes('startup'));
+    daemon.stop('signal');
+    await run;
+    expect(engines[0]?.calls).toEqual(['startup', 'final']);
+    // Three looks while waiting (the third writes the file), then one before each cycle.
+    expect(refreshed).toEqual(['waiting', 'waiting', 'waiting', 'waiting', 'startup']);
+  });
+
+  it('a refresh that fails is logged and retried, and the daemon goes on', async () => {
+    let fail = true;
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (m: string) => void warnings.push(m), child: () => log };
+    const { daemon, engines } = setup({ log });
+    daemon.hooks.refresh.tap('db', () => {
+      if (fail) throw new Error('opencode db not found at /x/opencode.db');
+    });
+    const run = daemon.run();
+    await waitFor(() => engines[0]?.calls.includes('startup'));
+    fail = false;
+    daemon.stop('signal');
+    await run;
+    expect(engines[0]?.calls).toEqual(['startup', 'final']);
+    // Once per distinct failure, not once per look.
+    expect(warnings.filter((w) => w.includes('refresh failed'))).toEqual(['refresh failed: opencode db not found at /x/opencode.db']);
+  });
+
+  it('an unbounded wait for the transcript ends when the agent process exits', async () => {
+    const agent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const { daemon, engines } = setup({ transcript: false, parentPid: agent.pid!, timing: { transcriptPollMs: 10, transcriptWaitMs: Infinity, parentCheckMs: 20, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+      const run = daemon.run();
+      await new Promise((r) => setTimeout(r, 100));
+      agent.kill('SIGKILL');
+      const exit = await run;
+      expect(exit.reason).toBe('parent-exited');
+      expect(engines).toHaveLength(0);
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
+
+  it('the agent exits while the daemon waits for a transcript its provider writes: what was finished last is written and synced', async () => {
+    const agent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const { daemon, engines, transcript } = setup({ transcript: false, parentPid: agent.pid!, timing: { transcriptPollMs: 10, transcriptWaitMs: Infinity, parentCheckMs: 20, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+      let looks = 0;
+      daemon.hooks.refresh.tap('db', () => {
+        looks++;
+        // The session's one message is finished as the agent exits (gone as the daemon sees it).
+        if (!isProcessAlive(agent.pid!)) writeFileSync(transcript, '{}\n');
+      });
+      const run = daemon.run();
+      await waitFor(() => looks >= 2);
+      agent.kill('SIGKILL');
+      const exit = await run;
+      expect(exit.reason).toBe('parent-exited');
+      // Seen at the stop, or at a look just before it: either way the final cycle syncs it.
+      expect(engines[0]?.calls.at(-1)).toBe('final');
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
+
+  it('a stop that arrives while the provider writes the transcript: the provider writes once more before the daemon decides', async () => {
+    const { daemon, engines, transcript } = setup({ transcript: false, timing: { transcriptPollMs: 10, transcriptWaitMs: Infinity, parentCheckMs: 20, shutdownTimeoutMs: 2000, watchDebounceMs: 5 } });
+    let looks = 0;
+    daemon.hooks.refresh.tap('db', () => {
+      looks++;
+      // A session-end lands during the second look; the message it finished is there for the next.
+      if (looks === 2) daemon.stop('signal');
+      if (looks === 3) writeFileSync(transcript, '{}\n');
+    });
+    const exit = await daemon.run();
     expect(exit.reason).toBe('signal');
     expect(engines[0]?.calls).toEqual(['final']);
   });

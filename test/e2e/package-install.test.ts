@@ -4,6 +4,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInPackageCache } from '../../src/cli/executable.js';
 import { commandProgram } from '../../src/provider/hook-commands.js';
+import { sqliteBackend } from '../../plugins/opencode/src/sqlite.js';
+import { buildSessionTree, OpencodeDb, ROOT_ID } from '../../plugins/opencode/test/fixtures.js';
 import { storedFile } from '../helpers/local-store.js';
 import { REPO_ROOT, Sandbox, waitFor, type RunResult } from '../helpers/sandbox.js';
 
@@ -123,6 +125,7 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
     // Nothing resolves back into the repository: its providers are inside the package.
     expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'claude-code', 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'cursor', 'dist', 'hooks-json.js'))).toBe(true);
+    expect(existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'plugins', 'opencode', 'dist', 'opencode-db.js'))).toBe(true);
     expect(existsSync(join(prefix, 'lib', 'node_modules', '@confab'))).toBe(false);
   });
 
@@ -164,6 +167,39 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
     expect(Object.keys(hooks.hooks).sort()).toEqual(['postToolUse', 'preToolUse', 'sessionEnd', 'sessionStart']);
     expect((await sbx.exec('confab', ['hooks', 'remove', '--provider', 'cursor'], { cwd: work, env, timeoutMs: 60_000 })).code).toBe(0);
     expect(existsSync(join(cursorDir, 'hooks.json'))).toBe(false);
+  });
+
+  it('`confab hooks add --provider opencode` installs its OpenCode plugin, and the package reads an OpenCode database with the SQLite it brought', async () => {
+    const configDir = sbx.dir('installed-opencode-config');
+    const db = join(sbx.dir('installed-opencode-data'), 'opencode.db');
+    const oc = new OpencodeDb(db);
+    try {
+      buildSessionTree(oc, work);
+    } finally {
+      oc.close();
+    }
+    const env = { ...userEnv(), CONFAB_OPENCODE_CONFIG_DIR: configDir, CONFAB_OPENCODE_DB: db };
+    const res = await sbx.exec('confab', ['hooks', 'add', '--provider', 'opencode'], { cwd: work, env, timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const plugin = readFileSync(join(configDir, 'plugins', 'confab-sync.ts'), 'utf8');
+    const program = JSON.parse(/^const CONFAB = (".*")$/m.exec(plugin)?.[1] ?? '""') as string;
+    expect(existsSync(program), program).toBe(true);
+    expect(realpathSync(program).startsWith(REPO_ROOT), program).toBe(false);
+    // node:sqlite where the runtime has it; else better-sqlite3, an optional native dependency
+    // that an offline install cannot always build (no prebuilt binary, no Node headers): then
+    // `list` says so in one line rather than failing.
+    const addon = existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'));
+    if (sqliteBackend() === 'node:sqlite' || addon) {
+      const list = await sbx.exec('confab', ['list', '--provider', 'opencode', '--json'], { cwd: work, env, timeoutMs: 60_000 });
+      expect(list.code, list.stderr).toBe(0);
+      expect((JSON.parse(list.stdout) as { sessions: { id: string }[] }).sessions.map((x) => x.id)).toEqual([ROOT_ID]);
+    } else {
+      const list = await sbx.exec('confab', ['list', '--provider', 'opencode'], { cwd: work, env, timeoutMs: 60_000 });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stderr).toMatch(/^warning: could not read OpenCode's sessions: reading SQLite needs node:sqlite \(Node 22\.13\+\) or the better-sqlite3 package: /m);
+    }
+    expect((await sbx.exec('confab', ['hooks', 'remove', '--provider', 'opencode'], { cwd: work, env, timeoutMs: 60_000 })).code).toBe(0);
+    expect(existsSync(join(configDir, 'plugins'))).toBe(false);
   });
 
   it('exports the daemon API from the package entry, with the Go CLI semantics', async () => {

@@ -112,7 +112,7 @@ describe('a provider from a plugin listed in the project config', () => {
     const res = await sbx.run(['hook', 'session-start', '--provider', 'my-agent'], { input: JSON.stringify({ session_id: 'x', transcript_path: '/tmp/x.jsonl', cwd: sbx.dir('elsewhere') }) });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ continue: true });
-    expect(res.stderr).toBe('confab: unknown provider "my-agent" (known: claude-code, codex, cursor)\n');
+    expect(res.stderr).toBe('confab: unknown provider "my-agent" (known: claude-code, codex, cursor, opencode)\n');
   });
 
   it('a plugin that fails to load: one line naming it on the hook stderr, no daemon', async () => {
@@ -181,6 +181,7 @@ export default class Hello extends Command {
       ['@confab/plugin-claude-code', 'builtin', ['claude-code']],
       ['@confab/plugin-codex', 'builtin', ['codex']],
       ['@confab/plugin-cursor', 'builtin', ['cursor']],
+      ['@confab/plugin-opencode', 'builtin', ['opencode']],
       ['confab-plugin-hello', 'oclif-link', ['hello-agent']],
     ]);
     expect(plugins.find((p) => p.name === 'confab-plugin-hello')).toMatchObject({ from: dir, entry: join(dir, 'index.js'), commands: ['hello'], apply: false });
@@ -204,6 +205,6 @@ export default class Hello extends Command {
   it('without plugins, `confab plugins` lists the built-in providers', async () => {
     const res = await sandbox().run(['plugins', '--json']);
     expect(res.code).toBe(0);
-    expect((JSON.parse(res.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name)).toEqual(['@confab/plugin-claude-code', '@confab/plugin-codex', '@confab/plugin-cursor']);
+    expect((JSON.parse(res.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name)).toEqual(['@confab/plugin-claude-code', '@confab/plugin-codex', '@confab/plugin-cursor', '@confab/plugin-opencode']);
   });
 });
