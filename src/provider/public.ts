@@ -10,3 +10,6 @@ export * from './processes.js';
 export * from './payload-checks.js';
 export * from './hook-commands.js';
 export * from './file-edit.js';
+export { githubCommands, hasSessionLink, linkShellCommand, mayTouchGithub, prLinkLine, type GithubCommands, type LinkedCommand, type LinkEdit } from '../github/shell-link.js';
+export { githubRepoUrl, pullRequestUrlIn } from '../github/urls.js';
+export * from './tool-calls.js';
