@@ -230,7 +230,7 @@ export async function recordLinks(target: SessionTarget, urls: readonly string[]
  * note and one log line.
  */
 export async function postToolUseLink(ctx: LinkHookContext, call: ToolCall): Promise<void> {
-  const urls = await linksOfToolCall(call, ctx.input.cwd, ctx.log);
+  const urls = await linksOfToolCall(call, call.cwd || ctx.input.cwd, ctx.log);
   if (urls.length === 0) return;
   try {
     const target = await sessionTarget(ctx, { askBackend: true });

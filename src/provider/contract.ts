@@ -52,6 +52,8 @@ export interface ToolCall {
   command?: string;
   /** A tool that opens a pull request (the GitHub MCP server's `create_pull_request`): its body. */
   pullRequestBody?: string;
+  /** The directory a shell command runs in, when the agent says (default: the session input's cwd). */
+  cwd?: string;
   /** post-tool-use: the tool's output as text, where a pull request URL is looked for. */
   output?: string;
   /** post-tool-use: false when the agent reports that the call failed. */

@@ -228,3 +228,42 @@ describe('GitHub linking problems never block the agent', () => {
     expect(log).not.toContain(srv.alice.trim());
   });
 });
+
+describe('a Cursor session links its commit and pull request (the embedded store)', () => {
+  it('records both from postToolUse, in the Shell call’s own cwd', async () => {
+    const sbx = sandbox();
+    const cursorDir = sbx.dir('cursor');
+    sbx.env.CONFAB_CURSOR_DIR = cursorDir;
+    const { repo, path } = await project(sbx);
+    const workspace = sbx.dir('workspace');
+    const id = 'c0ffee00-1111-4222-8333-444455556666';
+    const base = { session_id: id, conversation_id: id, model: 'm', cursor_version: '2.1.0', workspace_roots: [workspace] };
+    const start = await sbx.run(['hook', 'session-start', '--provider', 'cursor'], { input: JSON.stringify({ ...base, hook_event_name: 'sessionStart', transcript_path: null }) });
+    expect(start.code, start.stderr).toBe(0);
+    const transcript = join(cursorDir, 'projects', workspace.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, ''), 'agent-transcripts', id, `${id}.jsonl`);
+    mkdirSync(join(transcript, '..'), { recursive: true });
+    writeFileSync(transcript, `${JSON.stringify({ role: 'user', message: { content: [{ type: 'text', text: 'ship it' }] } })}\n`);
+    const stored = () => withLocalStore(sbx, async (s) => (await s.listSessions()).find((x) => x.external_id === id));
+    await waitFor(async () => (await stored())?.session_id, { what: 'the session on the backend', timeoutMs: 20_000 });
+
+    const shell = async (command: string) => {
+      const res = await sbx.exec('/bin/sh', ['-c', command], { cwd: repo, env: { ...GIT_ENV, PATH: path } });
+      const post = await sbx.run(['hook', 'post-tool-use', '--provider', 'cursor'], {
+        input: JSON.stringify({ ...base, hook_event_name: 'postToolUse', cwd: workspace, tool_name: 'Shell', tool_use_id: 't', tool_input: { command, cwd: repo, timeout: 30000 }, tool_output: { output: res.stdout, exitCode: res.code }, duration: 10 }),
+      });
+      expect(post.code).toBe(0);
+      expect(JSON.parse(post.stdout)).toEqual({});
+      expect(post.stderr).toBe('');
+    };
+    await shell('git add README.md && git commit -q -m readme');
+    await shell('gh pr create --fill');
+    const sha = (await sbx.exec('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
+    expect((await stored())?.github_links?.map((l) => [l.link_type, l.url]).sort()).toEqual([
+      ['commit', `https://github.com/octo/widget/commit/${sha}`],
+      ['pull_request', PR_URL],
+    ]);
+
+    await sbx.run(['hook', 'session-end', '--provider', 'cursor'], { input: JSON.stringify({ ...base, hook_event_name: 'sessionEnd', transcript_path: transcript, reason: 'completed' }) });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to finish', timeoutMs: 20_000 });
+  });
+});

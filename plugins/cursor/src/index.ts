@@ -50,7 +50,14 @@ export const cursor = defineProvider({
     if (event !== 'post-tool-use' || name !== 'Shell' || !isPlainObject(toolInput) || typeof toolInput.command !== 'string') return undefined;
     const output = isPlainObject(out) && typeof out.output === 'string' ? out.output : '';
     const exitCode = isPlainObject(out) ? out.exitCode : undefined;
-    return { command: toolInput.command, output, ...(typeof exitCode === 'number' && exitCode !== 0 ? { succeeded: false } : {}) };
+    // The Shell call's own cwd, else the payload's: the session's cwd is only the first workspace root.
+    const cwd = [toolInput.cwd, input.payload.cwd].find((c): c is string => typeof c === 'string' && c !== '');
+    return {
+      command: toolInput.command,
+      output,
+      ...(cwd ? { cwd } : {}),
+      ...(typeof exitCode === 'number' && exitCode !== 0 ? { succeeded: false } : {}),
+    };
   },
 
   async preToolUse(input, ctx) {
