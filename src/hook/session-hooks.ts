@@ -4,7 +4,7 @@ import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
 import { resumePendingSessions } from '../daemon/resume.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
-import { mayTouchGithub } from '../github/shell-link.js';
+import { githubCommands, mayTouchGithub } from '../github/shell-link.js';
 import type * as ToolLinks from '../github/tool-links.js';
 import type { HookAnswer, Provider, SessionHookInput, ToolCall } from '../provider/contract.js';
 import { sessionSettings } from './plugin-providers.js';
@@ -157,7 +157,11 @@ function linkableCall(ctx: HookContext, event: 'pre-tool-use' | 'post-tool-use')
   const call = ctx.provider.toolCall?.(event, ctx.input);
   if (!call) return undefined;
   if (call.pullRequestBody !== undefined) return call;
-  return call.command !== undefined && mayTouchGithub(call.command) ? call : undefined;
+  // The regular expression rules out most lines at once; the scanner the rest (`echo "git commit"`).
+  if (call.command === undefined || !mayTouchGithub(call.command)) return undefined;
+  const found = githubCommands(call.command);
+  // Before the call only commits and PRs need the link; after it, a push links the commit too.
+  return found.commit || found.prCreate || (found.push && event === 'post-tool-use') ? call : undefined;
 }
 
 // Kept out of the hook bundle (see scripts/bundle-hook.mjs): loaded only for linkable calls.

@@ -267,3 +267,32 @@ describe('a Cursor session links its commit and pull request (the embedded store
     await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to finish', timeoutMs: 20_000 });
   });
 });
+
+describe('the hook path of a tool call with nothing to link', () => {
+  it('loads nothing beyond the hook bundle; a linkable call loads the linking module', async () => {
+    const sbx = sandbox();
+    const call = (event: 'PreToolUse' | 'PostToolUse', command: string) =>
+      JSON.stringify({
+        session_id: SESSION_ID,
+        transcript_path: join(sbx.claudeDir, 'projects', '-w', `${SESSION_ID}.jsonl`),
+        cwd: sbx.root,
+        hook_event_name: event,
+        tool_name: 'Bash',
+        tool_input: { command },
+        ...(event === 'PostToolUse' ? { tool_response: { stdout: 'https://github.com/o/r/pull/1', stderr: '' } } : {}),
+      });
+    // Node's own module tracing lists every CommonJS and ES module the process loads.
+    const loaded = async (event: 'PreToolUse' | 'PostToolUse', command: string) => {
+      const res = await sbx.run(['hook', event === 'PreToolUse' ? 'pre-tool-use' : 'post-tool-use'], { input: call(event, command), env: { NODE_DEBUG: 'module,esm' } });
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '')).toEqual({ continue: true, stopReason: '', suppressOutput: false });
+      return [...new Set([...res.stderr.matchAll(/\/dist\/[\w./-]+\.(?:c?js)/g)].map((m) => m[0]))];
+    };
+    for (const event of ['PreToolUse', 'PostToolUse'] as const) {
+      for (const command of ['npm test 2>&1 | tail -5', 'git status && git log --oneline -3', 'echo "git commit -m x"']) {
+        expect(await loaded(event, command), `${event} ${command}`).toEqual(['/dist/hook.cjs']);
+      }
+    }
+    expect(await loaded('PostToolUse', 'gh pr create --fill')).toContain('/dist/github/tool-links.js');
+  });
+});
