@@ -4,13 +4,14 @@
  * repository whose origin is on github.com ends with both links on its backend — the embedded
  * store and `confab serve` over HTTP.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredGithubLink, StoredSession } from '../../src/backend/store.js';
-import type { FileStore } from '../../src/store/file-store.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
 import { withLocalStore } from '../helpers/local-store.js';
+import { useE2eBackends, waitForBackendSessionId } from '../helpers/e2e-backends.js';
 import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 import { startServer, type Server } from '../serve/api-helpers.js';
 
@@ -31,34 +32,19 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-interface Backend {
-  name: string;
-  /** Point the sandbox at the backend; returns a reader of what it stored. */
-  setup(sbx: Sandbox): Promise<<T>(fn: (store: FileStore) => Promise<T>) => Promise<T>>;
-  /** The base of the session pages, for a backend that has them. */
-  web(): string | undefined;
-}
+const BACKENDS = useE2eBackends();
 
-const BACKENDS: Backend[] = [
-  { name: 'the embedded store', setup: async (sbx) => (fn) => withLocalStore(sbx, fn), web: () => undefined },
-  {
-    name: 'confab serve over HTTP',
-    setup: async (sbx) => {
-      const srv = await startServer();
-      server = srv;
-      const login = await sbx.run(['login', '--backend-url', srv.base, '--api-key', '-'], { input: srv.alice });
-      expect(login.code, login.stderr).toBe(0);
-      return (fn) => fn(srv.store);
-    },
-    web: () => server?.base,
-  },
-];
+/** Run a program the agent's tool would run (git, the shell), to completion; it reads no stdin. */
+function run(sbx: Sandbox, cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(cmd, args, { cwd, env: { ...sbx.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
 
 /** A git repository with a github.com origin (credentials in its URL, as some CI setups have) and a stand-in `gh`. */
 async function project(sbx: Sandbox): Promise<{ repo: string; path: string }> {
   const repo = sbx.dir('widget');
   const git = async (...args: string[]) => {
-    const res = await sbx.exec('git', args, { cwd: repo, env: GIT_ENV });
+    const res = run(sbx, 'git', args, repo, GIT_ENV);
     expect(res.code, res.stderr).toBe(0);
   };
   await git('init', '-q');
@@ -80,17 +66,7 @@ describe.each(BACKENDS)('a Claude Code session links its commit and pull request
     const start = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
     expect(start.code, start.stderr).toBe(0);
     session.appendMain(5);
-    const statePath = join(sbx.confabDir, 'sync', 'claude-code', `${SESSION_ID}.json`);
-    const backendId = await waitFor(
-      () => {
-        try {
-          return (JSON.parse(readFileSync(statePath, 'utf8')) as { confab_session_id?: string }).confab_session_id;
-        } catch {
-          return undefined;
-        }
-      },
-      { what: 'the daemon to register the session', timeoutMs: 20_000 },
-    );
+    const backendId = await waitForBackendSessionId(sbx, 'claude-code', SESSION_ID);
 
     const toolPayload = (event: 'PreToolUse' | 'PostToolUse', tool: Record<string, unknown>) =>
       JSON.stringify({ session_id: SESSION_ID, transcript_path: session.transcriptPath, cwd: repo, permission_mode: 'default', hook_event_name: event, tool_use_id: 'toolu_01', ...tool });
@@ -102,7 +78,7 @@ describe.each(BACKENDS)('a Claude Code session links its commit and pull request
     };
     /** Claude Code's Bash tool: run the line, answer what its PostToolUse carries. */
     const bash = async (command: string) => {
-      const res = await sbx.exec('/bin/sh', ['-c', command], { cwd: repo, env: { ...GIT_ENV, PATH: path } });
+      const res = run(sbx, '/bin/sh', ['-c', command], repo, { ...GIT_ENV, PATH: path });
       expect(res.code, res.stderr).toBe(0);
       return { stdout: res.stdout.trimEnd(), stderr: res.stderr.trimEnd(), interrupted: false, isImage: false, noOutputExpected: false };
     };
@@ -124,8 +100,8 @@ describe.each(BACKENDS)('a Claude Code session links its commit and pull request
     }
     const committed = await bash(commit);
     expect(await hook('PostToolUse', { tool_name: 'Bash', tool_input: { command: commit }, tool_response: committed })).toEqual({ continue: true, stopReason: '', suppressOutput: false });
-    const sha = (await sbx.exec('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
-    if (web) expect((await sbx.exec('git', ['log', '-1', '--format=%B'], { cwd: repo })).stdout).toContain(`Confab-Link: ${web}/sessions/${backendId}`);
+    const sha = run(sbx, 'git', ['rev-parse', 'HEAD'], repo).stdout.trim();
+    if (web) expect(run(sbx, 'git', ['log', '-1', '--format=%B'], repo).stdout).toContain(`Confab-Link: ${web}/sessions/${backendId}`);
 
     // gh pr create: the PR URL is in the Bash tool's output.
     const pr = 'gh pr create --title "Add the readme" --body "Adds it."';
@@ -247,7 +223,7 @@ describe('a Cursor session links its commit and pull request (the embedded store
     await waitFor(async () => (await stored())?.session_id, { what: 'the session on the backend', timeoutMs: 20_000 });
 
     const shell = async (command: string) => {
-      const res = await sbx.exec('/bin/sh', ['-c', command], { cwd: repo, env: { ...GIT_ENV, PATH: path } });
+      const res = run(sbx, '/bin/sh', ['-c', command], repo, { ...GIT_ENV, PATH: path });
       const post = await sbx.run(['hook', 'post-tool-use', '--provider', 'cursor'], {
         input: JSON.stringify({ ...base, hook_event_name: 'postToolUse', cwd: workspace, tool_name: 'Shell', tool_use_id: 't', tool_input: { command, cwd: repo, timeout: 30000 }, tool_output: { output: res.stdout, exitCode: res.code }, duration: 10 }),
       });
@@ -257,7 +233,7 @@ describe('a Cursor session links its commit and pull request (the embedded store
     };
     await shell('git add README.md && git commit -q -m readme');
     await shell('gh pr create --fill');
-    const sha = (await sbx.exec('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
+    const sha = run(sbx, 'git', ['rev-parse', 'HEAD'], repo).stdout.trim();
     expect((await stored())?.github_links?.map((l) => [l.link_type, l.url]).sort()).toEqual([
       ['commit', `https://github.com/octo/widget/commit/${sha}`],
       ['pull_request', PR_URL],
