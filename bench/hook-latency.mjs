@@ -41,6 +41,20 @@ const waitSync = (check, ms) => {
 const sessionIdFor = (i) => `0b4c7f5e-1f0e-4a7e-9a39-${String(i).padStart(12, '0')}`;
 const transcriptFor = (i) => join(project, `${sessionIdFor(i)}.jsonl`);
 const payload = (i, event) => JSON.stringify({ session_id: sessionIdFor(i), transcript_path: transcriptFor(i), cwd: '/work/app', hook_event_name: event });
+/** A Bash call that cannot commit, push or open a PR (as Claude Code 2.1.332 sends it): no GitHub linking to do. */
+const BASH_COMMAND = 'npm test -- --reporter=dot 2>&1 | tail -20';
+const toolPayload = (event) =>
+  JSON.stringify({
+    session_id: sessionIdFor(0),
+    transcript_path: transcriptFor(0),
+    cwd: '/work/app',
+    permission_mode: 'default',
+    hook_event_name: event,
+    tool_name: 'Bash',
+    tool_input: { command: BASH_COMMAND, description: 'Run the tests' },
+    tool_use_id: 'toolu_01Bench000000000000000001',
+    ...(event === 'PostToolUse' ? { tool_response: { stdout: ' 212 passed (212)\n', stderr: '', interrupted: false, isImage: false, noOutputExpected: false } } : {}),
+  });
 let daemonPid;
 const spawned = [];
 
@@ -53,7 +67,15 @@ const cases = [
     cmd: process.execPath,
     args: [bin, 'hook', 'pre-tool-use'],
     env,
-    input: JSON.stringify({ session_id: sessionIdFor(0), transcript_path: transcriptFor(0), cwd: '/work/app', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } }),
+    input: toolPayload('PreToolUse'),
+  },
+  // PostToolUse of the same non-linking call: the payload carries the tool's output too.
+  {
+    name: 'confab hook post-tool-use (fast path only)',
+    cmd: process.execPath,
+    args: [bin, 'hook', 'post-tool-use'],
+    env,
+    input: toolPayload('PostToolUse'),
   },
   {
     name: 'confab hook session-start (spawns a daemon)',
@@ -95,7 +117,7 @@ try {
   ]);
   publish(
     'hook-latency',
-    `### Hook latency (\`bench/hook-latency.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. The fast path alone (a tool hook) targets at most 1.5× \`node -e 0\`; each session-start is a new session and spawns its daemon, each session-end stops a running one: target at most 2×.\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
+    `### Hook latency (\`bench/hook-latency.mjs\`)\n\n${machineLine()}; ${runs} interleaved runs each. The fast path alone (a PreToolUse/PostToolUse for a Bash call with no GitHub linking to do) targets at most 1.5× \`node -e 0\`; each session-start is a new session and spawns its daemon, each session-end stops a running one: target at most 2×.\n\n${table(['command', 'median', 'p95', 'vs node -e 0'], rows)}\n`,
   );
 } finally {
   for (const pid of spawned) if (isAlive(pid)) process.kill(pid, 'SIGKILL');

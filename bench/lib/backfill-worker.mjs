@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 
 const [transcript, kind, target, apiKey] = process.argv.slice(2);
 const { SyncEngine } = await import('../../dist/sync/engine.js');
-const { createSyncHooks } = await import('../../dist/sync/sync-hooks.js');
+const { createSyncHooks } = await import('../../dist/extension/daemon-hooks.js');
 const backend =
   kind === 'http'
     ? new (await import('../../dist/backend/http.js')).HttpBackend({ url: target, apiKey })

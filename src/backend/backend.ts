@@ -8,6 +8,7 @@ import type {
   ChunkRequest,
   ChunkResponse,
   EventRequest,
+  CreateGithubLinkRequest,
   InitRequest,
   InitResponse,
   RemoteFile,
@@ -59,6 +60,11 @@ export interface Backend {
   event(req: EventRequest, opts?: RequestOptions): Promise<void>;
   /** Definitive answers only; throws on transient failures so the caller probes again later. */
   capabilities(opts?: RequestOptions): Promise<Capabilities>;
+  /**
+   * Link a backend session (by its backend id) to a commit or pull request. Repeating a link
+   * is fine: a backend that answers 409 (already linked) counts as success.
+   */
+  recordGithubLink(sessionId: string, req: CreateGithubLinkRequest, opts?: RequestOptions): Promise<void>;
   /** Best-effort summary link onto an earlier session (by external id, any provider). */
   updateSummary(externalId: string, summary: string, opts?: RequestOptions): Promise<void>;
 

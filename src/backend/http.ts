@@ -1,7 +1,7 @@
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { isBackendError } from './errors.js';
 import { HttpTransport, type HttpCall, type HttpResult, type Sleep } from './http-transport.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse, RemoteFile } from '../format/wire.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, CreateGithubLinkRequest, InitRequest, InitResponse, RemoteFile } from '../format/wire.js';
 
 /**
  * confab-web's budgets: ~2.78 uploads/s per user (burst 2000), 30,000 chunks per file, and a
@@ -133,6 +133,23 @@ export class HttpBackend implements Backend {
       signal: opts.signal,
     });
     this.object(where, value);
+  }
+
+  /**
+   * Not under the zstd decoder on the server: always sent uncompressed. 409 means the link
+   * exists already: success.
+   */
+  async recordGithubLink(sessionId: string, req: CreateGithubLinkRequest, opts: RequestOptions = {}): Promise<void> {
+    const call: HttpCall = {
+      method: 'POST',
+      path: `/api/v1/sessions/${encodeURIComponent(sessionId)}/github-links`,
+      json: req,
+      compress: false,
+      accept: [409],
+      signal: opts.signal,
+    };
+    const result = await this.http.request(call);
+    if (result.status !== 409) this.object(call, this.http.parseJson(call, result));
   }
 
   /**

@@ -3,7 +3,7 @@ import { FileStore } from '../store/file-store.js';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { BackendError, kindForStatus } from './errors.js';
 import { StoreError, type SessionStore, type StoredSession } from '../store/session-store.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, CreateGithubLinkRequest, InitRequest, InitResponse } from '../format/wire.js';
 
 /** The one owner of the embedded store's sessions when used directly (no API keys). */
 export const LOCAL_OWNER = 'local';
@@ -94,6 +94,14 @@ export class LocalBackend implements Backend {
 
   async capabilities(): Promise<Capabilities> {
     return { workflow_files: true, workflow_journal: true, opencode_subagents: true };
+  }
+
+  /** The store upserts: a repeated link updates the one it has. */
+  recordGithubLink(sessionId: string, req: CreateGithubLinkRequest, opts?: RequestOptions): Promise<void> {
+    return this.call(opts, async () => {
+      this.checkSize(req, MAX_SMALL_REQUEST_BYTES);
+      await this.store.recordGithubLink(this.owner, sessionId, req);
+    });
   }
 
   updateSummary(externalId: string, summary: string, opts?: RequestOptions): Promise<void> {

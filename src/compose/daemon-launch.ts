@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.js';
-import { resolveSettings, type BindingTarget, type Settings } from '../config/settings.js';
-import { canonicalConfigDir } from '../config/user-config.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
+import { bindingTarget } from '../daemon/binding.js';
 import { createFileLogger, type Logger } from '../log.js';
 import type { LoadedPlugin } from '../plugin/load.js';
 import { describePlugin } from '../config/plugin-spec.js';
@@ -98,19 +98,7 @@ export async function createDaemonForLaunch(
   return daemon;
 }
 
-/**
- * The agent config dir whose backend binding a session uses: the launch's `config_dir` (set
- * by the Go CLI's hooks), else the one its transcript path tells. Undefined (the top-level
- * backend) when the agent has no bindings, the dir is unknown, or it is the default one.
- */
-export function bindingTarget(launch: LaunchInput, provider: Provider, settings: Settings): BindingTarget | undefined {
-  const dirs = provider.configDirs;
-  if (!dirs || Object.keys(settings.user.bindings?.[provider.name] ?? {}).length === 0) return undefined;
-  const configDir = launch.config_dir || (launch.transcript_path ? dirs.ofTranscript(launch.transcript_path) : undefined);
-  if (!configDir) return undefined;
-  const target = { provider: provider.name, configDir, defaultConfigDir: dirs.default() };
-  return canonicalConfigDir(configDir) === canonicalConfigDir(target.defaultConfigDir) ? undefined : target;
-}
+export { bindingTarget } from '../daemon/binding.js';
 
 /**
  * Tap a session's hooks the way every upload of it is tapped — by the background daemon and

@@ -103,3 +103,12 @@ export interface RemoteFile {
   last_synced_line: number;
   updated_at?: string;
 }
+
+/** `POST /api/v1/sessions/{id}/github-links`: link a session to a commit or pull request. */
+export interface CreateGithubLinkRequest {
+  /** `https://github.com/<o>/<r>/pull/<n>` or `…/commit/<sha>`. */
+  url: string;
+  title?: string;
+  /** `cli_hook` from hooks, `manual` from a person. */
+  source: 'cli_hook' | 'manual';
+}

@@ -4,7 +4,7 @@ import { logDir } from '../paths.js';
 import type { HookAnswer, HookEvent, Provider } from '../provider/contract.js';
 import { getProvider, UnknownProviderError } from '../provider/registry.js';
 import { findPluginProvider, payloadCwd } from './plugin-providers.js';
-import { onPreToolUse, onSessionEnd, onSessionStart, onUserPromptSubmit, type HookContext } from './session-hooks.js';
+import { onPostToolUse, onPreToolUse, onSessionEnd, onSessionStart, onUserPromptSubmit, type HookContext } from './session-hooks.js';
 
 /** Where a hook reads its payload and writes its answer; real hooks use fds 0/1/2. */
 export interface HookIO {
@@ -26,6 +26,7 @@ const HANDLERS: Partial<Record<HookEvent, (ctx: HookContext) => Promise<HookAnsw
   'user-prompt-submit': onUserPromptSubmit,
   'session-end': onSessionEnd,
   'pre-tool-use': onPreToolUse,
+  'post-tool-use': onPostToolUse,
 };
 
 /** Events that start daemons validate the transcript path: a daemon uploads whatever file it is given. */

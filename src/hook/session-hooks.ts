@@ -2,10 +2,11 @@ import { ensureDaemon } from '../daemon/spawn.js';
 import { recordPending } from '../daemon/pending.js';
 import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
 import { resumePendingSessions } from '../daemon/resume.js';
-import { loadStateForProvider } from '../daemon/state-store.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
-import type { HookAnswer, Provider, SessionHookInput } from '../provider/contract.js';
+import { githubCommands, mayTouchGithub } from '../github/shell-link.js';
+import type * as ToolLinks from '../github/tool-links.js';
+import type { HookAnswer, Provider, SessionHookInput, ToolCall } from '../provider/contract.js';
 import { sessionSettings } from './plugin-providers.js';
 
 export interface HookContext {
@@ -147,24 +148,41 @@ export async function onSessionEnd(ctx: HookContext): Promise<HookAnswer> {
 }
 
 /**
- * The session's page on its backend, for links from commits and pull requests: known once
- * the daemon registered the session (its state records the backend's id), and only for a
- * backend with web pages (confab-web, `confab serve`), not the embedded store.
+ * The tool call, when it may link the session to GitHub: a shell command that may commit,
+ * push or open a PR, or a tool that opens one. Decided from the payload alone, so the many
+ * tool calls that cannot are answered without loading anything more.
  */
-async function sessionWebUrl(ctx: HookContext): Promise<string | undefined> {
+function linkableCall(ctx: HookContext, event: 'pre-tool-use' | 'post-tool-use'): ToolCall | undefined {
   if (process.env.CONFAB_DISABLE_LINK_FROM_GITHUB) return undefined;
-  const root = ctx.provider.resolveRoot ? await ctx.provider.resolveRoot(ctx.input).catch(() => ctx.input) : ctx.input;
-  const state = await loadStateForProvider(ctx.provider, root.sessionId);
-  if (!state?.confabSessionId) {
-    ctx.log.info('no backend session yet: tool call not linked', { session: root.sessionId });
-    return undefined;
-  }
-  const { backend } = await sessionSettings(root.cwd || state.cwd);
-  return backend.kind === 'http' ? `${backend.url}/sessions/${encodeURIComponent(state.confabSessionId)}` : undefined;
+  const call = ctx.provider.toolCall?.(event, ctx.input);
+  if (!call) return undefined;
+  if (call.pullRequestBody !== undefined) return call;
+  // The regular expression rules out most lines at once; the scanner the rest (`echo "git commit"`).
+  if (call.command === undefined || !mayTouchGithub(call.command)) return undefined;
+  const found = githubCommands(call.command);
+  // Before the call only commits and PRs need the link; after it, a push links the commit too.
+  return found.commit || found.prCreate || (found.push && event === 'post-tool-use') ? call : undefined;
 }
 
-/** PreToolUse: the provider may rewrite the call (Cursor adds session links to commits and PRs). */
+// Kept out of the hook bundle (see scripts/bundle-hook.mjs): loaded only for linkable calls.
+const toolLinks = (): Promise<typeof ToolLinks> => import('../github/tool-links.js');
+
+/**
+ * PreToolUse: a provider that rewrites calls does so itself (Cursor adds the session's link to
+ * commits and PRs); for the others, confab refuses a commit or PR that lacks the link, saying
+ * how to add it.
+ */
 export async function onPreToolUse(ctx: HookContext): Promise<HookAnswer> {
-  if (!ctx.provider.preToolUse) return {};
-  return ctx.provider.preToolUse(ctx.input, { sessionUrl: () => sessionWebUrl(ctx) });
+  if (ctx.provider.preToolUse) {
+    return ctx.provider.preToolUse(ctx.input, { sessionUrl: async () => (await toolLinks()).sessionWebUrl(ctx) });
+  }
+  const call = linkableCall(ctx, 'pre-tool-use');
+  return call ? (await toolLinks()).preToolUseLink(ctx, call) : {};
+}
+
+/** PostToolUse: record the commit or pull request the call made on the session's backend. */
+export async function onPostToolUse(ctx: HookContext): Promise<HookAnswer> {
+  const call = linkableCall(ctx, 'post-tool-use');
+  if (call) await (await toolLinks()).postToolUseLink(ctx, call);
+  return {};
 }

@@ -43,6 +43,25 @@ export interface HookAnswer {
   systemMessage?: string;
   /** pre-tool-use: the tool input to run instead, for agents that let a hook rewrite it (Cursor). */
   updatedToolInput?: Record<string, unknown>;
+  /** pre-tool-use: refuse the call, telling the agent why and how to run it instead. */
+  denyToolUse?: string;
+}
+
+/**
+ * A tool call as confab's GitHub linking reads it, in agent-neutral terms (see
+ * `Provider.toolCall`): a shell command, or a tool that opens a pull request itself.
+ */
+export interface ToolCall {
+  /** The command line a shell tool runs (Claude Code's and Codex's `Bash`, Cursor's `Shell`). */
+  command?: string;
+  /** A tool that opens a pull request (the GitHub MCP server's `create_pull_request`): its body. */
+  pullRequestBody?: string;
+  /** The directory a shell command runs in, when the agent says (default: the session input's cwd). */
+  cwd?: string;
+  /** post-tool-use: the tool's output as text, where a pull request URL is looked for. */
+  output?: string;
+  /** post-tool-use: false when the agent reports that the call failed. */
+  succeeded?: boolean;
 }
 
 /** What `preToolUse` may ask of confab. */
@@ -156,6 +175,13 @@ export interface Provider {
    * (e.g. `updatedToolInput` to run a rewritten command). Default: nothing to say.
    */
   preToolUse?(input: SessionHookInput, ctx: ToolUseContext): Promise<HookAnswer>;
+  /**
+   * pre-tool-use / post-tool-use: what the tool call runs, for linking the session to the
+   * commits and pull requests it makes; undefined for a tool that cannot make any. Must be
+   * cheap: it runs at every tool call. Without it (or with `preToolUse`, which takes over
+   * pre-tool-use), confab links nothing for this agent on that event.
+   */
+  toolCall?(event: 'pre-tool-use' | 'post-tool-use', input: SessionHookInput): ToolCall | undefined;
   /** Decide whether a hook should start a daemon for this input (e.g. user sessions only). */
   shouldSpawn?(input: SessionHookInput): boolean | Promise<boolean>;
   /** The agent process to watch; 0 disables parent monitoring. */

@@ -13,3 +13,6 @@ export * from './file-edit.js';
 export * from './git-remote.js';
 export { writeFileAtomic, type AsyncAtomicWriteOptions } from '../fs/private-files.js';
 export { isProcessAlive } from '../process/liveness.js';
+export { githubCommands, hasSessionLink, linkShellCommand, mayTouchGithub, prLinkLine, type GithubCommands, type LinkedCommand, type LinkEdit } from '../github/shell-link.js';
+export { githubRepoUrl, pullRequestUrlIn } from '../github/urls.js';
+export * from './tool-calls.js';

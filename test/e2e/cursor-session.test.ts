@@ -1,18 +1,11 @@
 import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StoredEvent, StoredSession } from '../../src/store/session-store.js';
-import type { FileStore } from '../../src/store/file-store.js';
-import { withLocalStore } from '../helpers/local-store.js';
-import { useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
-import { startServer, type Server } from '../serve/api-helpers.js';
+import { useE2eBackends, waitForBackendSessionId } from '../helpers/e2e-backends.js';
+import { useSandbox, waitFor } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
-let server: Server | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 const SESSION_ID = '3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f';
 const SUB_ID = 'b7e1d2c3-0000-4000-8000-00000000cafe';
@@ -47,25 +40,7 @@ const startPayload = {
   transcript_path: null,
 };
 
-interface Backend {
-  name: string;
-  /** Point the sandbox at the backend; returns a reader of what it stored. */
-  setup(sbx: Sandbox): Promise<<T>(fn: (store: FileStore) => Promise<T>) => Promise<T>>;
-}
-
-const BACKENDS: Backend[] = [
-  { name: 'the embedded store', setup: async (sbx) => (fn) => withLocalStore(sbx, fn) },
-  {
-    name: 'confab serve over HTTP',
-    setup: async (sbx) => {
-      const srv = await startServer();
-      server = srv;
-      const login = await sbx.run(['login', '--backend-url', srv.base, '--api-key', '-'], { input: srv.alice });
-      expect(login.code, login.stderr).toBe(0);
-      return (fn) => fn(srv.store);
-    },
-  },
-];
+const BACKENDS = useE2eBackends();
 
 describe.each(BACKENDS)('a Cursor session end to end through the real hook commands ($name)', (backend) => {
   it('arrives exactly once with its sub-agent, metadata and session end', async () => {
@@ -147,23 +122,13 @@ describe.each(BACKENDS)('Cursor commit and PR links ($name)', (backend) => {
 
     await sbx.run(['hook', 'session-start', '--provider', 'cursor'], { input: JSON.stringify(startPayload) });
     append(transcriptPath(cursorDir), [line('user', 'commit it')]);
-    const statePath = join(sbx.confabDir, 'sync', 'cursor', `${SESSION_ID}.json`);
-    const backendId = await waitFor(
-      () => {
-        try {
-          return (JSON.parse(readFileSync(statePath, 'utf8')) as { confab_session_id?: string }).confab_session_id;
-        } catch {
-          return undefined;
-        }
-      },
-      { what: 'the daemon to register the session', timeoutMs: 20_000 },
-    );
+    const backendId = await waitForBackendSessionId(sbx, 'cursor', SESSION_ID);
 
     const answer = await preToolUse();
     if (backend.name === 'the embedded store') {
       expect(answer).toEqual({});
     } else {
-      const url = `${server?.base ?? ''}/sessions/${backendId}`;
+      const url = `${backend.web() ?? ''}/sessions/${backendId}`;
       expect(answer).toEqual({
         permission: 'allow',
         updated_input: { command: `git add -A && git commit -m "it's done" --trailer 'Confab-Link: ${url}' && git push | tail -1`, cwd: WORKSPACE, timeout: 30000 },

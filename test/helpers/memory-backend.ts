@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from '../../src/backend/backend.js';
 import { BackendError } from '../../src/backend/errors.js';
-import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../../src/format/wire.js';
+import type { Capabilities, ChunkRequest, ChunkResponse, CreateGithubLinkRequest, EventRequest, InitRequest, InitResponse } from '../../src/format/wire.js';
 import type { Clock } from '../../src/sync/clock.js';
 
 export type FaultOp = 'init' | 'chunk' | 'event' | 'capabilities' | 'summary';
@@ -83,6 +83,7 @@ export class MemoryBackend implements Backend {
   readonly log: Array<{ op: FaultOp; req: unknown; outcome: string }> = [];
   readonly stats = { init: 0, chunk: 0, event: 0, capabilities: 0, rateLimited: 0, continuityErrors: 0, maxBodyBytes: 0 };
   readonly summaries: Array<{ externalId: string; summary: string }> = [];
+  readonly githubLinks: Array<{ sessionId: string } & CreateGithubLinkRequest> = [];
   capabilitiesAnswer: Capabilities | 'not-found' | 'error';
   private readonly clock: Clock | undefined;
   private readonly bucket: (TokenBucket & { tokens: number; at: number }) | undefined;
@@ -256,6 +257,11 @@ export class MemoryBackend implements Backend {
       if (a === 'error') throw new BackendError('server', 'HTTP 503: unavailable', { status: 503 });
       return { ...a };
     });
+  }
+
+  async recordGithubLink(sessionId: string, req: CreateGithubLinkRequest, _opts?: RequestOptions): Promise<void> {
+    if (!this.sessions.has(sessionId)) throw new BackendError('not-found', 'HTTP 404: Session not found', { status: 404 });
+    this.githubLinks.push({ sessionId, ...req });
   }
 
   async updateSummary(externalId: string, summary: string, _opts?: RequestOptions): Promise<void> {

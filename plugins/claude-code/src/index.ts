@@ -10,7 +10,7 @@
  *
  * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
  */
-import { defineProvider, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab-cli/provider';
+import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab-cli/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
 import { claudeDir, configDirOfTranscript } from './claude-dir.js';
@@ -53,6 +53,26 @@ function applyClaudeCode(ctx: ProviderApplyContext): void {
   ctx.hooks.chunk.tapPromise(NAME, async (req, chunkCtx) => (await load()).chunk(req, chunkCtx));
 }
 
+/** The tools confab's hooks are installed for: the shell, and the GitHub MCP server's PR tool. */
+const CLAUDE_TOOLS = { shell: ['Bash'], pullRequest: ['mcp__github__create_pull_request'] };
+
+/**
+ * Claude Code's hook answer. A refused tool call is a PreToolUse `deny` with the reason
+ * shown to the model; nothing else ever carries a permission decision, so Claude Code's own
+ * permission rules keep deciding on every call confab lets through.
+ */
+export function claudeHookResponse(event: HookEvent, answer: HookAnswer): Record<string, unknown> {
+  return {
+    continue: true,
+    stopReason: '',
+    suppressOutput: answer.suppressOutput ?? false,
+    ...(answer.systemMessage ? { systemMessage: answer.systemMessage } : {}),
+    ...(event === 'pre-tool-use' && answer.denyToolUse
+      ? { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: answer.denyToolUse } }
+      : {}),
+  };
+}
+
 export const claudeCode = defineProvider({
   name: NAME,
   displayName: 'Claude Code',
@@ -62,13 +82,10 @@ export const claudeCode = defineProvider({
 
   configDirs: { default: claudeDir, ofTranscript: configDirOfTranscript },
 
-  hookResponse(_event, answer) {
-    return {
-      continue: true,
-      stopReason: '',
-      suppressOutput: answer.suppressOutput ?? false,
-      ...(answer.systemMessage ? { systemMessage: answer.systemMessage } : {}),
-    };
+  hookResponse: claudeHookResponse,
+
+  toolCall(_event, input) {
+    return toolCallFromPayload(input.payload, CLAUDE_TOOLS);
   },
 
   /**

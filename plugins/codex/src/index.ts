@@ -6,7 +6,7 @@
  * rollout trees, config.toml editing, process lookup, git, the daemon's taps — is loaded
  * with `import()` on first use.
  */
-import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
+import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
 import type { CodexDaemonTaps } from './daemon-taps.js';
 import { parseHookInput } from './hook-payload.js';
 
@@ -23,13 +23,22 @@ const NAME = 'codex';
  */
 export const CODEX_EVENTS: readonly HookEvent[] = ['session-start', 'session-end', 'user-prompt-submit', 'pre-tool-use', 'post-tool-use'];
 
-/** Codex's hook output: `{"continue":true,"stopReason"?,"systemMessage"?,"suppressOutput"?}`. */
-export function codexHookResponse(_event: HookEvent, answer: HookAnswer): Record<string, unknown> {
+/**
+ * Codex's hook output: `{"continue":true,"stopReason"?,"systemMessage"?,"suppressOutput"?}`,
+ * and for a refused tool call Claude Code's PreToolUse `deny` shape, which Codex reads too.
+ */
+export function codexHookResponse(event: HookEvent, answer: HookAnswer): Record<string, unknown> {
   const out: Record<string, unknown> = { continue: true };
   if (answer.suppressOutput) out.suppressOutput = true;
   if (answer.systemMessage) out.systemMessage = answer.systemMessage;
+  if (event === 'pre-tool-use' && answer.denyToolUse) {
+    out.hookSpecificOutput = { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: answer.denyToolUse };
+  }
   return out;
 }
+
+/** Codex reports its shell tool as `Bash`; its output arrives as a bare string. */
+const CODEX_TOOLS = { shell: ['Bash'] };
 
 /** Tap a daemon's hooks; the work is loaded on the first call of any tap. */
 function applyCodex(ctx: ProviderApplyContext): void {
@@ -47,6 +56,10 @@ export const codex = defineProvider({
 
   parseHookInput,
   hookResponse: codexHookResponse,
+
+  toolCall(_event, input) {
+    return toolCallFromPayload(input.payload, CODEX_TOOLS);
+  },
 
   async resolveRoot(input) {
     return (await import('./resolve-root.js')).resolveRootInput(input);

@@ -5,12 +5,12 @@
  * so it only holds what a hook needs at once (payload validation, the answer). hooks.json
  * editing, process lookup, transcript reading and the daemon's taps load with `import()`.
  */
-import { defineProvider, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
+import { defineProvider, isPlainObject, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
 import { parseHookInput } from './hook-payload.js';
 
 export { parseHookInput, parseCursorHookPayload, checkTranscriptPath, type CursorHookPayload } from './hook-payload.js';
 export { cursorDir, projectsDir, hooksPath, projectDirName, transcriptPathFor, CURSOR_DIR_ENV } from './cursor-dir.js';
-export { linkShellCommand, prLinkLine, type LinkedCommand, type LinkEdit } from './shell-link.js';
+export { linkShellCommand, prLinkLine, type LinkedCommand, type LinkEdit } from 'confab-cli/provider';
 
 const NAME = 'cursor';
 
@@ -43,6 +43,22 @@ export const cursor = defineProvider({
 
   parseHookInput,
   hookResponse: cursorHookResponse,
+
+  /** After a Shell call: its command, output and exit code (Cursor rewrites commands itself before). */
+  toolCall(event, input) {
+    const { tool_name: name, tool_input: toolInput, tool_output: out } = input.payload;
+    if (event !== 'post-tool-use' || name !== 'Shell' || !isPlainObject(toolInput) || typeof toolInput.command !== 'string') return undefined;
+    const output = isPlainObject(out) && typeof out.output === 'string' ? out.output : '';
+    const exitCode = isPlainObject(out) ? out.exitCode : undefined;
+    // The Shell call's own cwd, else the payload's: the session's cwd is only the first workspace root.
+    const cwd = [toolInput.cwd, input.payload.cwd].find((c): c is string => typeof c === 'string' && c !== '');
+    return {
+      command: toolInput.command,
+      output,
+      ...(cwd ? { cwd } : {}),
+      ...(typeof exitCode === 'number' && exitCode !== 0 ? { succeeded: false } : {}),
+    };
+  },
 
   async preToolUse(input, ctx) {
     const command = (input.payload.tool_input as { command?: unknown } | null | undefined)?.command;

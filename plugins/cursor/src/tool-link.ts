@@ -1,10 +1,4 @@
-import { isPlainObject, type HookAnswer, type SessionHookInput, type ToolUseContext } from 'confab-cli/provider';
-import { linkShellCommand } from './shell-link.js';
-
-/** Could this command commit or open a PR? A cheap test before anything is loaded or read. */
-export function mayLink(command: string): boolean {
-  return /\bgit\b[\s\S]*\bcommit\b|\bgh\b[\s\S]*\bpr\b[\s\S]*\bcreate\b/.test(command);
-}
+import { isPlainObject, linkShellCommand, mayTouchGithub, type HookAnswer, type SessionHookInput, type ToolUseContext } from 'confab-cli/provider';
 
 /**
  * preToolUse for Cursor's Shell tool: when the command commits or opens a PR and the session
@@ -14,7 +8,7 @@ export function mayLink(command: string): boolean {
 export async function cursorPreToolUse(input: SessionHookInput, ctx: ToolUseContext): Promise<HookAnswer> {
   const toolInput = input.payload.tool_input;
   if (input.payload.tool_name !== 'Shell' || !isPlainObject(toolInput) || typeof toolInput.command !== 'string') return {};
-  if (!mayLink(toolInput.command)) return {};
+  if (!mayTouchGithub(toolInput.command)) return {};
   const url = await ctx.sessionUrl();
   if (!url) return {};
   const linked = linkShellCommand(toolInput.command, url);

@@ -1,11 +1,12 @@
 import { scanShell, singleQuote, type SimpleCommand, type Word } from './shell-scan.js';
 
 /**
- * Linking a Cursor session to the commits and pull requests it makes. Cursor lets a
- * preToolUse hook replace a Shell call's input, so instead of refusing the command and asking
- * the agent to add the link (what confab does for other agents), the command itself is
- * edited: every `git commit` gets a `Confab-Link: <url>` trailer and every `gh pr create`
- * a link line at the end of its body.
+ * Linking an agent session to the commits and pull requests its shell commands make: which
+ * top-level commands of a line commit, push or open a PR (read with the shell scanner, so
+ * `echo "git commit"` or `git commit-tree` is neither), and the line with the session link
+ * added. Agents that let a hook replace a command (Cursor) run the edited line; for the others
+ * it is the example in the reason the call is refused with. Every `git commit` gets a
+ * `Confab-Link: <url>` trailer and every `gh pr create` a link line at the end of its body.
  *
  * Each edit is made to the simple command it concerns — never at the end of the whole line,
  * where `git commit -m x && git push` would hand the trailer to `git push` — and text is only
@@ -23,6 +24,11 @@ export interface LinkedCommand {
 
 /** `# confab-linked-1a2b`: a marker an agent may leave to say the link is already there. */
 const MARKER = /# confab-linked-[0-9a-f]{4}(?![0-9a-f])/;
+
+/** Does the command line already carry the session link (the URL, or a `# confab-linked-xxxx` marker)? */
+export function hasSessionLink(command: string, url: string): boolean {
+  return (url !== '' && command.includes(url)) || MARKER.test(command);
+}
 
 /** Words that may come before the program in a simple command. */
 const PREFIX_WORDS = new Set(['!', '{', 'if', 'then', 'elif', 'else', 'do', 'while', 'until', 'time', 'command', 'nohup']);
@@ -63,12 +69,6 @@ function afterGlobalOptions(words: Word[], withArgs: ReadonlySet<string>): numbe
     i += withArgs.has(v) ? 2 : 1;
   }
   return -1;
-}
-
-function isGitCommit(words: Word[]): boolean {
-  if (programName(words[0]) !== 'git') return false;
-  const at = afterGlobalOptions(words, GIT_OPTION_ARGS);
-  return at !== -1 && words[at]?.value === 'commit';
 }
 
 /** Index of the first argument after `gh … pr create`, or -1. */
@@ -141,6 +141,85 @@ function prEdit(cmd: SimpleCommand, args: Word[], url: string): { insertion: Ins
   return { insertion: { at: doc.bodyEnd, text: `\n${hereDocText(line, doc.quoted)}\n` }, edit: 'pr-body-heredoc' };
 }
 
+/** What a command line does that GitHub linking cares about. */
+export interface GithubCommands {
+  /** A top-level `git commit`. */
+  commit: boolean;
+  /** A top-level `git push`. */
+  push: boolean;
+  /** A top-level `gh pr create`. */
+  prCreate: boolean;
+  /**
+   * The directory the first `git commit`/`git push` runs in, relative to the command's own
+   * working directory: `git -C dir`, or a literal `cd dir` earlier on the line. `''` when it
+   * runs where the command starts; undefined when that cannot be told (`cd "$x"`, `cd -`).
+   */
+  gitDir?: string;
+}
+
+/** Cheap test before the line is scanned: can it commit, push or open a PR at all? */
+export function mayTouchGithub(command: string): boolean {
+  return /\bgit\b[\s\S]*\b(?:commit|push)\b|\bgh\b[\s\S]*\bpr\b[\s\S]*\bcreate\b/.test(command);
+}
+
+function joinDir(base: string | undefined, dir: string | undefined): string | undefined {
+  if (base === undefined || dir === undefined) return undefined;
+  if (dir === '') return base;
+  if (dir.startsWith('/') || base === '') return dir;
+  return `${base}/${dir}`;
+}
+
+/** `git … -C dir …` before the subcommand: the (last) dir, `''` for none, undefined when it expands. */
+function gitOptionDir(words: Word[]): string | undefined {
+  let dir: string | undefined = '';
+  let i = 1;
+  while (i < words.length) {
+    const v = words[i]?.value;
+    if (v === undefined || !v.startsWith('-')) break;
+    if (v === '-C') dir = joinDir(dir, words[i + 1]?.value);
+    i += GIT_OPTION_ARGS.has(v) ? 2 : 1;
+  }
+  return dir;
+}
+
+function gitSubcommand(words: Word[]): string | undefined {
+  if (programName(words[0]) !== 'git') return undefined;
+  const at = afterGlobalOptions(words, GIT_OPTION_ARGS);
+  return at === -1 ? undefined : words[at]?.value;
+}
+
+/**
+ * The top-level commits, pushes and PR creations of a shell command line. Nothing is found
+ * in a line that cannot be parsed with confidence (an open quote or here-document).
+ */
+export function githubCommands(command: string): GithubCommands {
+  const found: GithubCommands = { commit: false, push: false, prCreate: false };
+  const { commands, complete } = scanShell(command);
+  if (!complete) return found;
+  // Where the commands run, relative to the line's start, as literal `cd`s move it.
+  let cwd: string | undefined = '';
+  for (const cmd of commands) {
+    const words = programWords(cmd);
+    if (programName(words[0]) === 'cd') {
+      const target = words[1]?.value;
+      cwd = words.length === 2 && target !== undefined && target !== '-' && !target.startsWith('~') ? joinDir(cwd, target) : undefined;
+      continue;
+    }
+    const sub = gitSubcommand(words);
+    if (sub === 'commit' || sub === 'push') {
+      if (!found.commit && !found.push) {
+        const dir = gitOptionDir(words);
+        found.gitDir = dir !== undefined && dir.startsWith('/') ? dir : joinDir(cwd, dir);
+      }
+      found[sub] = true;
+    } else if (ghPrCreateArgs(words) !== -1) {
+      found.prCreate = true;
+    }
+  }
+  if (found.gitDir === undefined) delete found.gitDir;
+  return found;
+}
+
 /**
  * Add the session link to every `git commit` and `gh pr create` in a shell command line.
  * The command comes back unchanged when it already holds the URL or a `# confab-linked-xxxx`
@@ -149,14 +228,14 @@ function prEdit(cmd: SimpleCommand, args: Word[], url: string): { insertion: Ins
  */
 export function linkShellCommand(command: string, url: string): LinkedCommand {
   const unchanged: LinkedCommand = { command, edits: [] };
-  if (url === '' || command.includes(url) || MARKER.test(command)) return unchanged;
+  if (url === '' || hasSessionLink(command, url)) return unchanged;
   const { commands, complete } = scanShell(command);
   if (!complete) return unchanged;
   const insertions: Insertion[] = [];
   const edits: LinkEdit[] = [];
   for (const cmd of commands) {
     const words = programWords(cmd);
-    if (isGitCommit(words)) {
+    if (gitSubcommand(words) === 'commit') {
       insertions.push({ at: cmd.end, text: ` --trailer ${singleQuote(`Confab-Link: ${url}`)}` });
       edits.push('commit-trailer');
       continue;

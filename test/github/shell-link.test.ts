@@ -7,8 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { linkShellCommand, prLinkLine } from '../src/shell-link.js';
-import { scanShell } from '../src/shell-scan.js';
+import { linkShellCommand, prLinkLine } from '../../src/github/shell-link.js';
+import { scanShell } from '../../src/github/shell-scan.js';
 
 const URL = 'https://confab.example/sessions/abc-123';
 const TRAILER = `Confab-Link: ${URL}`;
