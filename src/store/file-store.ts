@@ -448,28 +448,47 @@ export class FileStore implements SessionStore {
     }
   }
 
-  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
-    this.assertOpen();
+  /** Validate a chunk and load its session for a write: 404 unknown, 403 another owner's. */
+  private async chunkSession(owner: string, req: ChunkRequest): Promise<{ v: ValidChunk; pre: SessionMeta }> {
     const v = validateChunk(req);
     const pre = await this.ownedMeta(owner, v.session_id);
     if (v.metadata.codex_rollout && pre.provider !== 'codex') {
       throw new StoreError(400, 'codex_rollout metadata is only supported for codex sessions');
     }
+    return { v, pre };
+  }
+
+  /** The file a chunk appends to (undefined: a new one), after every refusal the session's state gives. */
+  private chunkTarget(meta: SessionMeta, v: ValidChunk): FileMeta | undefined {
+    const file = meta.files.find((f) => f.file_name === v.file_name);
+    if (!file) this.checkNewFile(meta, v);
+    else if (file.file_type !== v.file_type) {
+      throw new StoreError(400, `file_type of ${v.file_name} is ${file.file_type} (got ${v.file_type})`);
+    }
+    const expected = (file?.last_synced_line ?? 0) + 1;
+    if (v.first_line !== expected) {
+      throw new StoreError(400, `first_line must be ${expected} (got ${v.first_line}) - chunks must be contiguous`);
+    }
+    const limit = this.opts.chunkLimit === undefined ? DEFAULT_CHUNK_LIMIT : this.opts.chunkLimit;
+    if (limit !== false && file && file.chunk_count >= limit) {
+      throw new StoreError(400, `File has too many chunks (limit: ${limit}). Consider starting a new session.`);
+    }
+    return file;
+  }
+
+  async checkChunk(owner: string, req: ChunkRequest): Promise<string> {
+    this.assertOpen();
+    const { v, pre } = await this.chunkSession(owner, req);
+    this.chunkTarget(pre, v);
+    return pre.session_id;
+  }
+
+  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
+    this.assertOpen();
+    const { v, pre } = await this.chunkSession(owner, req);
     return this.withSession(pre.session_id, async () => {
       const meta = await this.ownedMeta(owner, pre.session_id);
-      let file = meta.files.find((f) => f.file_name === v.file_name);
-      if (!file) this.checkNewFile(meta, v);
-      else if (file.file_type !== v.file_type) {
-        throw new StoreError(400, `file_type of ${v.file_name} is ${file.file_type} (got ${v.file_type})`);
-      }
-      const expected = (file?.last_synced_line ?? 0) + 1;
-      if (v.first_line !== expected) {
-        throw new StoreError(400, `first_line must be ${expected} (got ${v.first_line}) - chunks must be contiguous`);
-      }
-      const limit = this.opts.chunkLimit === undefined ? DEFAULT_CHUNK_LIMIT : this.opts.chunkLimit;
-      if (limit !== false && file && file.chunk_count >= limit) {
-        throw new StoreError(400, `File has too many chunks (limit: ${limit}). Consider starting a new session.`);
-      }
+      let file = this.chunkTarget(meta, v);
       const now = Date.now();
       if (!file) {
         file = {
