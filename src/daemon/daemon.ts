@@ -106,7 +106,10 @@ export interface DaemonOptions {
   handleSignals?: boolean;
   /** Create a file watcher that triggers syncs; omit to rely on the interval alone. */
   watch?: (onChange: () => void) => PathWatcher;
-  /** Keep the state file in ~/.confab/sync (the background daemon does; a one-shot sync does not). See daemon-modes.ts. */
+  /**
+   * Own the session's state file in ~/.confab/sync, its ready marker and its inbox (the
+   * background daemon does; library callers do not). Ignored with `drain`. See daemon-modes.ts.
+   */
   manageState?: boolean;
   timing?: Partial<DaemonTiming>;
   random?: () => number;
