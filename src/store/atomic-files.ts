@@ -57,8 +57,11 @@ export async function writeNewFile(path: string, text: string): Promise<void> {
 
 const tempNameFor = (path: string) => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 
-/** Replace `path` with `text` by rename: readers see the old file or the new one, whole. */
-export async function replaceFile(path: string, dir: string, text: string): Promise<void> {
+/**
+ * Replace `path` with `text` by rename: readers see the old file or the new one, whole.
+ * `onRenamed` runs once the new file is visible, before the rename is made durable.
+ */
+export async function replaceFile(path: string, dir: string, text: string, onRenamed?: () => void): Promise<void> {
   const tmp = tempNameFor(path);
   try {
     await writeNewFile(tmp, text);
@@ -67,6 +70,7 @@ export async function replaceFile(path: string, dir: string, text: string): Prom
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+  onRenamed?.();
   await fsyncDir(dir);
 }
 

@@ -7,7 +7,7 @@ import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitRespon
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
 import { errno, fsyncDir, publishFileOnce, readRange, replaceFile, writeAll, writeNewFile } from './atomic-files.js';
-import { appendLines, readLinesAfter } from './line-index.js';
+import { appendLines, discardUncommitted, readLinesAfter } from './line-index.js';
 import { FileLock, KeyedMutex, LockTimeoutError, sweepDeadLockLeftovers } from './lock.js';
 import { currentProcess, isAlive } from './process-identity.js';
 import {
@@ -176,12 +176,13 @@ export class FileStore implements SessionStore {
     return meta;
   }
 
-  private async commitMeta(meta: SessionMeta): Promise<void> {
+  /** `onRenamed` runs once the new meta is visible: from then on the write is committed, durable or not. */
+  private async commitMeta(meta: SessionMeta, onRenamed?: () => void): Promise<void> {
     const dir = this.sessionPath(meta.session_id);
     const path = join(dir, 'meta.json');
     meta.revision++;
     this.fault('meta', path);
-    await replaceFile(path, dir, `${JSON.stringify(meta)}\n`);
+    await replaceFile(path, dir, `${JSON.stringify(meta)}\n`, onRenamed);
   }
 
   /** Run `fn` holding the session in this process and across processes. */
@@ -291,11 +292,20 @@ export class FileStore implements SessionStore {
       const meta = await this.ownedMeta(owner, pre.session_id);
       const now = Date.now();
       const file = chunkTarget(meta, v, this.opts.chunkLimit) ?? addFile(meta, v, now);
+      const base = join(this.sessionPath(meta.session_id), 'files', String(file.seq));
+      const before = { bytes: file.bytes, index_entries: file.index_entries };
+      let committed = false;
       try {
-        await appendLines(join(this.sessionPath(meta.session_id), 'files', String(file.seq)), file, v.first_line, v.lines, (op, path) => this.fault(op, path));
+        await appendLines(base, file, v.first_line, v.lines, (op, path) => this.fault(op, path));
         applyChunk(meta, file, v, now);
-        await this.commitMeta(meta);
+        await this.commitMeta(meta, () => {
+          committed = true;
+        });
       } catch (err) {
+        // Lines written but never committed are invisible; on a full disk their space is what a
+        // pending record, a log line or another session needs, so give it back now rather than
+        // at this file's next append.
+        if (!committed) await discardUncommitted(base, before);
         throw storageError(err);
       }
       return { last_synced_line: v.last_line };

@@ -1,5 +1,5 @@
 import { constants as fsConstants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreError } from '../backend/store.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
@@ -92,6 +92,12 @@ export async function appendLines(base: string, file: LineExtent, firstLine: num
   file.bytes = end;
   file.index_entries += entries.length;
   file.index_last_offset = lastIndexed;
+}
+
+/** Cut a file's data and index back to the given committed extent (best effort: readers ignore a tail anyway). */
+export async function discardUncommitted(base: string, at: Pick<LineExtent, 'bytes' | 'index_entries'>): Promise<void> {
+  await truncate(`${base}.jsonl`, at.bytes).catch(() => undefined);
+  await truncate(`${base}.idx`, at.index_entries * INDEX_ENTRY_BYTES).catch(() => undefined);
 }
 
 /** The committed lines after line `afterLine` (0 = all), each followed by `\n`. */
