@@ -27,23 +27,11 @@ interface CodexRollout {
   [key: string]: string | undefined;
 }
 
-export interface SessionMeta {
+/** The stored session as `meta.json` keeps it, with the layout and commit counters it needs. */
+export interface SessionMeta extends Omit<StoredSession, 'git_info' | 'files' | 'github_links' | 'codex_rollouts'> {
   format: number;
-  session_id: string;
-  owner: string;
-  provider: string;
-  external_id: string;
-  transcript_path: string;
-  cwd?: string;
+  /** As the client sent it (validated on the way in). */
   git_info?: unknown;
-  hostname?: string;
-  username?: string;
-  summary?: string;
-  first_user_message?: string;
-  first_seen: string;
-  last_sync_at: string;
-  last_message_at?: string;
-  model?: string;
   codex_rollouts?: Record<string, CodexRollout>;
   github_links: StoredGithubLink[];
   files: FileMeta[];
