@@ -185,6 +185,20 @@ export class FileStore implements SessionStore {
     await replaceFile(path, dir, `${JSON.stringify(meta)}\n`, onRenamed);
   }
 
+  /**
+   * Whether meta.json moved past `revision`: a rename can take effect and still report a
+   * failure, and then the bytes it commits must stay. Unreadable counts as moved (keeping an
+   * uncommitted tail is harmless: readers ignore it and the next append cuts it).
+   */
+  private async committedSince(id: string, revision: number): Promise<boolean> {
+    try {
+      const onDisk = JSON.parse(await readFile(join(this.sessionPath(id), 'meta.json'), 'utf8')) as { revision?: unknown };
+      return typeof onDisk.revision !== 'number' || onDisk.revision > revision;
+    } catch {
+      return true;
+    }
+  }
+
   /** Run `fn` holding the session in this process and across processes. */
   private async withSession<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const dir = this.sessionPath(id);
@@ -293,7 +307,7 @@ export class FileStore implements SessionStore {
       const now = Date.now();
       const file = chunkTarget(meta, v, this.opts.chunkLimit) ?? addFile(meta, v, now);
       const base = join(this.sessionPath(meta.session_id), 'files', String(file.seq));
-      const before = { bytes: file.bytes, index_entries: file.index_entries };
+      const before = { bytes: file.bytes, index_entries: file.index_entries, revision: meta.revision };
       let committed = false;
       try {
         await appendLines(base, file, v.first_line, v.lines, (op, path) => this.fault(op, path));
@@ -305,7 +319,7 @@ export class FileStore implements SessionStore {
         // Lines written but never committed are invisible; on a full disk their space is what a
         // pending record, a log line or another session needs, so give it back now rather than
         // at this file's next append.
-        if (!committed) await discardUncommitted(base, before);
+        if (!committed && !(await this.committedSince(meta.session_id, before.revision))) await discardUncommitted(base, before);
         throw storageError(err);
       }
       return { last_synced_line: v.last_line };
