@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Modules the hook path imports dynamically, and only when needed: they stay ESM files in
 // dist/ (with their npm dependencies) instead of being inlined into every hook's bundle.
-const LAZY_MODULES = ['compose/wiring.js', 'config/project-config.js', 'plugin/load.js', 'github/tool-links.js'];
+const LAZY_MODULES = ['compose/wiring.js', 'config/project-config.js', 'plugin/load.js', 'hook/github-links.js'];
 
 // Modules the built-in plugins load with `import()` (git, settings editing, the daemon's
 // taps…) stay out of the bundle and are imported from the plugin's build, which ships in

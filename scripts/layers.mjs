@@ -7,6 +7,7 @@ export const LAYERS = [
   ['fs'],
   ['log.ts', 'paths.ts', 'version.ts'],
   ['format'],
+  ['github'],
   ['extension'],
   ['store'],
   ['backend'],

@@ -1,4 +1,4 @@
-import ky from 'ky';
+import ky, { isHTTPError } from 'ky';
 import { scrubSecrets } from '../log.js';
 import { confabVersion } from '../version.js';
 import { BackendError, kindForStatus, type BackendErrorKind } from './errors.js';
@@ -117,7 +117,7 @@ function describeCause(err: unknown): string {
 
 /**
  * One HTTP exchange with a confab backend: headers, zstd request bodies, an overall timeout
- * that covers the body, a response-size cap, 429 retries with back-off, and failures mapped
+ * that covers the body, a response-size cap, 429 retries with back-off (ky's retry), and failures mapped
  * to `BackendError` kinds with one-line messages that never contain the API key.
  */
 export class HttpTransport {
@@ -179,16 +179,14 @@ export class HttpTransport {
         headers['Content-Encoding'] = 'zstd';
       }
     }
-    const retries = call.retryRateLimit === false ? 0 : this.retries;
-    for (let attempt = 0; ; attempt++) {
-      const result = await this.once(call, headers, body);
-      if (result.status !== 429 || (call.accept ?? []).includes(429)) return this.check(call, result);
-      if (attempt >= retries) {
-        throw this.fail('rate-limited', call, `rate limited: gave up after ${retries} retries`, { status: 429, retryAfterMs: result.retryAfterMs });
-      }
-      const backoff = Math.min(RATE_LIMIT_BASE_DELAY_MS * 2 ** attempt, RATE_LIMIT_MAX_DELAY_MS) * (0.8 + 0.4 * this.random());
-      await this.sleep(Math.ceil(result.retryAfterMs ?? backoff), call.signal);
-    }
+    const result = await this.exchange(call, headers, body);
+    return this.check(call, result);
+  }
+
+  /** How long to wait before retry number `retryCount` of a 429: the server's Retry-After, else back-off with jitter. */
+  private rateLimitWait(response: Response, retryCount: number): number {
+    const backoff = Math.min(RATE_LIMIT_BASE_DELAY_MS * 2 ** (retryCount - 1), RATE_LIMIT_MAX_DELAY_MS) * (0.8 + 0.4 * this.random());
+    return Math.ceil(parseRetryAfter(response.headers.get('retry-after')) ?? backoff);
   }
 
   private check(call: HttpCall, result: HttpResult & { retryAfterMs?: number }): HttpResult {
@@ -199,10 +197,16 @@ export class HttpTransport {
     throw this.statusError(call, result, result.retryAfterMs);
   }
 
-  private async once(call: HttpCall, headers: Record<string, string>, body: Uint8Array | string | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+  /**
+   * The exchange, 429s retried by ky (the same body re-sent; network errors and 5xx are left
+   * to the caller's next cycle, as confab-web asks). Each attempt has its own timeout, which
+   * covers reading the body; the waits between attempts go through `sleep`.
+   */
+  private async exchange(call: HttpCall, headers: Record<string, string>, body: Uint8Array | string | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
     const timeoutMs = call.timeoutMs ?? this.timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const retries = call.retryRateLimit === false ? 0 : this.retries;
+    const accept429 = (call.accept ?? []).includes(429);
+    let timeout = AbortSignal.timeout(timeoutMs);
     let url = `${this.baseUrl}${call.path}`;
     if (call.query) url += `?${new URLSearchParams(call.query).toString()}`;
     const onAbort = (err: unknown): never => {
@@ -216,12 +220,40 @@ export class HttpTransport {
         method: call.method,
         headers,
         body,
-        signal,
         timeout: false,
-        retry: 0,
-        throwHttpErrors: false,
+        // A 429 is thrown only so that ky retries it; every other status is answered below.
+        throwHttpErrors: (status) => status === 429 && !accept429,
+        retry: {
+          limit: retries,
+          methods: ['get', 'post', 'patch'],
+          statusCodes: [429],
+          // Retry-After is read with confab's own rules (1–3600 s or a date) when waiting.
+          afterStatusCodes: [],
+          shouldRetry: ({ error }) => (isHTTPError(error) ? undefined : false),
+          delay: () => 0,
+        },
+        hooks: {
+          beforeRequest: [
+            (request) => {
+              timeout = AbortSignal.timeout(timeoutMs);
+              return new Request(request, { signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout });
+            },
+          ],
+          beforeRetry: [
+            async ({ error, retryCount }) => {
+              if (!isHTTPError(error)) return;
+              await error.response.body?.cancel().catch(() => undefined);
+              await this.sleep(this.rateLimitWait(error.response, retryCount), call.signal);
+            },
+          ],
+        },
       });
     } catch (err) {
+      if (isHTTPError(err) && err.response.status === 429) {
+        await err.response.body?.cancel().catch(() => undefined);
+        const retryAfterMs = parseRetryAfter(err.response.headers.get('retry-after'));
+        throw this.fail('rate-limited', call, `rate limited: gave up after ${retries} retries`, { status: 429, retryAfterMs });
+      }
       return onAbort(err);
     }
     const cap = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;

@@ -14,14 +14,14 @@ import type {
   SyncTrigger,
   TrackedFileSpec,
 } from '../extension/hook-types.js';
-import { consumeInbox, lastSessionEnd, readInboxEvents } from './inbox.js';
+import { chooseDaemonMode, errText, type DaemonMode } from './daemon-modes.js';
 import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
 import { isProcessAlive, isSameProcessAlive } from '../process/liveness.js';
-import { earlySignals, releaseEarlySignals, removeReadyMarker } from './readiness.js';
+import { earlySignals, releaseEarlySignals } from './readiness.js';
 import type { State } from '../format/state.js';
 import { markSessionDeleted } from './deleted.js';
 import { readPending, recordPending, removePending } from './pending.js';
-import { getInboxPathForProvider, newStateForProvider, removeStateIfOwned, saveState } from './state-store.js';
+import { getInboxPathForProvider, newStateForProvider } from './state-store.js';
 
 export { DEFAULT_SYNC_INTERVAL_MS };
 
@@ -109,7 +109,10 @@ export interface DaemonOptions {
   handleSignals?: boolean;
   /** Create a file watcher that triggers syncs; omit to rely on the interval alone. */
   watch?: (onChange: () => void) => PathWatcher;
-  /** Keep the state file in ~/.confab/sync (the background daemon does; a one-shot sync does not). */
+  /**
+   * Own the session's state file in ~/.confab/sync, its ready marker and its inbox (the
+   * background daemon does; library callers do not). Ignored with `drain`. See daemon-modes.ts.
+   */
   manageState?: boolean;
   timing?: Partial<DaemonTiming>;
   random?: () => number;
@@ -160,7 +163,7 @@ class StopSignal {
  * is gone. Then it reads its inbox, does a final sync (capped), sends `session_end`, removes
  * its state and inbox, and resolves `run()`. Network errors never stop it.
  *
- * Every extension point is in `hooks`, declared here in one place.
+ * Every extension point is in `hooks`, declared in one place: `extension/daemon-hooks.ts`.
  */
 export class Daemon {
   readonly hooks: DaemonHooks;
@@ -168,6 +171,8 @@ export class Daemon {
   private readonly opts: DaemonOptions;
   private readonly timing: DaemonTiming;
   private readonly log: Logger;
+  /** How this daemon's run differs by what it serves (daemon-modes.ts). */
+  private readonly mode: DaemonMode;
   private readonly stopSignal = new StopSignal();
   private engine: SyncSession | undefined;
   private state: State | undefined;
@@ -197,6 +202,7 @@ export class Daemon {
     this.opts = options ?? defaultDaemonOptions(this);
     this.timing = { ...DEFAULT_DAEMON_TIMING, ...this.opts.timing };
     this.log = this.opts.log ?? silentLogger;
+    this.mode = chooseDaemonMode(this.opts, { provider: this.config.provider, externalId: this.config.externalId, log: this.log });
   }
 
   /** Ask the daemon to shut down (idempotent). `run()` resolves once it has. */
@@ -220,8 +226,7 @@ export class Daemon {
       if (!(await this.waitForTranscript().finally(stopWaitMonitor))) {
         const reason = this.stopSignal.reason ?? 'transcript-missing';
         this.log.warn('transcript never appeared; stopping without syncing', { reason });
-        await this.removeSpawnerState();
-        if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
+        await this.mode.abandon();
         return { reason, pending: false, sessionEndSent: false };
       }
       this.saveOwnState();
@@ -315,25 +320,13 @@ export class Daemon {
     }
   }
 
-  /** The spawner wrote a state naming us; if we never start syncing, leave nothing behind. */
-  private async removeSpawnerState(): Promise<void> {
-    if (!this.opts.manageState) return;
-    await removeStateIfOwned(this.config.provider, this.config.externalId, process.pid).catch((err) => {
-      this.log.warn(`could not remove state: ${errText(err)}`);
-    });
-  }
-
   private saveOwnState(): void {
     const { provider, externalId, transcriptPath, cwd, parentPid } = this.config;
     this.state = newStateForProvider(provider, externalId, transcriptPath, cwd, parentPid);
     // Already asked to stop (a short session): the session was handed over by the stopper;
     // claiming it again would make a resumed session's hook think we still serve it.
-    if (!this.opts.manageState || this.stopSignal.reason) return;
-    try {
-      saveState(this.state);
-    } catch (err) {
-      this.log.warn('could not save state', { error: errText(err) });
-    }
+    if (this.stopSignal.reason) return;
+    this.mode.saveState(this.state);
   }
 
   private monitorParent(): () => void {
@@ -385,12 +378,12 @@ export class Daemon {
 
   private async loop(): Promise<void> {
     let trigger: SyncTrigger = 'startup';
-    const drainDeadline = this.opts.drain ? Date.now() + this.opts.drain.maxMs : Infinity;
+    const done = this.mode.startCycles();
     while (!this.stopSignal.reason) {
       this.wantSync = false;
       const report = await this.runCycle(trigger);
-      if (this.opts.drain && report?.complete) this.stop('drained');
-      else if (Date.now() >= drainDeadline) this.stop('drain-timeout');
+      const finished = done(report);
+      if (finished) this.stop(finished);
       if (this.stopSignal.reason) break;
       if (!this.wantSync) {
         await this.stopSignal.sleep(this.nextDelay(report), (poke) => {
@@ -451,13 +444,7 @@ export class Daemon {
     this.log.info('session initialized on backend', { ext: this.config.externalId.slice(0, 8), sess: sess.slice(0, 8) });
     if (this.state && sess && this.state.confabSessionId !== sess) {
       this.state.confabSessionId = sess;
-      if (this.opts.manageState) {
-        try {
-          saveState(this.state);
-        } catch (err) {
-          this.log.warn('could not save state', { error: errText(err) });
-        }
-      }
+      this.mode.saveState(this.state);
     }
   }
 
@@ -511,28 +498,18 @@ export class Daemon {
     await this.cycle;
 
     const inboxPath = this.state?.inboxPath ?? getInboxPathForProvider(this.config.provider, this.config.externalId);
-    let sessionEnd: ReturnType<typeof lastSessionEnd> = this.opts.drain?.sessionEnd;
-    if (!this.opts.drain) try {
-      // Consume the inbox now, so a new daemon for the same session (a resumed session starts
-      // again under the same id) gets a fresh one while this one does its final sync.
-      const { events, skipped } = this.opts.manageState ? consumeInbox(inboxPath) : readInboxEvents(inboxPath);
-      if (skipped) this.log.warn('skipped unreadable inbox lines', { skipped });
-      for (const event of events) {
-        try {
-          this.hooks.inboxEvent.call(event);
-        } catch (err) {
-          this.log.warn(`an inboxEvent tap threw: ${errText(err)}`);
-        }
+    const sessionEnd = this.mode.sessionEnd(inboxPath, (event) => {
+      try {
+        this.hooks.inboxEvent.call(event);
+      } catch (err) {
+        this.log.warn(`an inboxEvent tap threw: ${errText(err)}`);
       }
-      sessionEnd = lastSessionEnd(events);
-    } catch (err) {
-      this.log.warn(`could not read inbox: ${errText(err)}`);
-    }
+    });
 
     // A session_end an earlier daemon of this session still owed (it stopped before the
     // backend took it, and the session resumed at once): sent before ours, since clearing
     // the pending record below would otherwise drop it.
-    const earlier = this.opts.manageState ? this.sessionEndOwedByPredecessor(sessionEnd) : undefined;
+    const earlier = this.mode.owedByPredecessor(sessionEnd);
     let earlierSent = false;
     let pending = true;
     let sessionEndSent = false;
@@ -571,20 +548,12 @@ export class Daemon {
     } catch (err) {
       this.log.warn(`a shutdown tap threw: ${errText(err)}`);
     }
-    if (this.opts.manageState && this.state) {
-      try {
-        // Only if it still names us: a successor may already own the session.
-        if (this.state.loadedFrom) await removeStateIfOwned(this.config.provider, this.config.externalId, process.pid);
-      } catch (err) {
-        this.log.warn(`could not remove state: ${errText(err)}`);
-      }
-    }
-    if (this.opts.manageState) removeReadyMarker(this.config.provider, this.config.externalId, process.pid);
+    await this.mode.release(this.state);
     // One event slot per record: an earlier event not delivered goes first (ours, if it was
     // not delivered either, is then lost: both failing at once is the one case left).
     if (earlier && !earlierSent) this.settlePending(reason, pending, earlier, false);
     else this.settlePending(reason, pending, sessionEnd, sessionEndSent);
-    if (reason === 'session-deleted' && (this.opts.manageState || this.opts.drain)) {
+    if (reason === 'session-deleted' && this.mode.marksDeleted) {
       try {
         markSessionDeleted(this.config.provider, this.config.externalId);
       } catch (err) {
@@ -595,28 +564,14 @@ export class Daemon {
     return { reason, pending, sessionEndSent };
   }
 
-  /** The session_end of a pending record left by an earlier daemon that is gone, unless it is ours. */
-  private sessionEndOwedByPredecessor(own: InboxEvent | undefined): InboxEvent | undefined {
-    let rec: ReturnType<typeof readPending>;
-    try {
-      rec = readPending(this.config.provider, this.config.externalId);
-    } catch {
-      return undefined;
-    }
-    const event = rec?.session_end;
-    if (!rec || !event?.hook_input) return undefined;
-    if (rec.daemon_pid && (rec.daemon_pid === process.pid || isSameProcessAlive(rec.daemon_pid, rec.daemon_start_time))) return undefined;
-    if (own && own.timestamp === event.timestamp && JSON.stringify(own.hook_input) === JSON.stringify(event.hook_input)) return undefined;
-    return event;
-  }
-
   /**
    * A session must never be silently dropped: lines still not on the backend (or a
    * session_end not yet delivered) leave a pending record that the next hook of any session
    * resumes; a session that is complete clears its record.
    */
   private settlePending(reason: ShutdownReason, pending: boolean, sessionEnd: InboxEvent | undefined, sessionEndSent: boolean): void {
-    if (!this.opts.manageState && !this.opts.drain) return;
+    const keep = this.mode.pending;
+    if (!keep) return;
     const { provider, externalId, transcriptPath, cwd } = this.config;
     try {
       const owedEvent = Boolean(sessionEnd?.hook_input) && !sessionEndSent;
@@ -635,7 +590,7 @@ export class Daemon {
           reason,
           ...(owedEvent && sessionEnd ? { session_end: sessionEnd } : {}),
           ...(this.lastError ? { last_error: this.lastError } : {}),
-          attempts: (previous?.attempts ?? 0) + (this.opts.drain ? 1 : 0),
+          attempts: (previous?.attempts ?? 0) + keep.attempt,
         });
         this.log.warn('session recorded as pending: it will be resumed by a later hook', { reason, lines_pending: pending, session_end_owed: owedEvent });
       } else {
@@ -645,8 +600,4 @@ export class Daemon {
       this.log.error(`could not record the session's pending state: ${errText(err)}`);
     }
   }
-}
-
-function errText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
 }

@@ -5,7 +5,7 @@ import { resumePendingSessions } from '../daemon/resume.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
 import { githubCommands, mayTouchGithub } from '../github/shell-link.js';
-import type * as ToolLinks from '../github/tool-links.js';
+import type * as ToolLinks from './github-links.js';
 import type { HookAnswer, Provider, SessionHookInput, ToolCall } from '../provider/contract.js';
 import { sessionSettings } from './plugin-providers.js';
 
@@ -165,7 +165,7 @@ function linkableCall(ctx: HookContext, event: 'pre-tool-use' | 'post-tool-use')
 }
 
 // Kept out of the hook bundle (see scripts/bundle-hook.mjs): loaded only for linkable calls.
-const toolLinks = (): Promise<typeof ToolLinks> => import('../github/tool-links.js');
+const toolLinks = (): Promise<typeof ToolLinks> => import('./github-links.js');
 
 /**
  * PreToolUse: a provider that rewrites calls does so itself (Cursor adds the session's link to

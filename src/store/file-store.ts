@@ -1,32 +1,29 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  StoreError,
-  type GithubLinkRequest,
-  type SessionStore,
-  type StoredEvent,
-  type StoredFile,
-  type StoredGithubLink,
-  type StoredSession,
-} from './session-store.js';
-import type { ChunkRequest, ChunkResponse, EventRequest, GitInfo, InitRequest, InitResponse } from '../format/wire.js';
+import { StoreError, type GithubLinkRequest, type SessionStore, type StoredEvent, type StoredGithubLink, type StoredSession } from './session-store.js';
+import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
+import { errno, fsyncDir, publishFileOnce, readRange, replaceFile, writeAll, writeNewFile } from './atomic-files.js';
+import { appendLines, discardUncommitted, readLinesAfter } from './line-index.js';
 import { FileLock, KeyedMutex, LockTimeoutError, sweepDeadLockLeftovers } from '../fs/lock.js';
 import { currentProcess, isAlive } from '../process/liveness.js';
-import { FUTURE_TOLERANCE_MS, newestLineTime, prLinksInLines, unwrapCursorQuery } from './transcript-metadata.js';
 import {
-  DEFAULT_CHUNK_LIMIT,
-  isUuid,
-  validateChunk,
-  validateEvent,
-  validateGithubLink,
-  validateInit,
-  validateSummary,
-  type ValidChunk,
-} from './validate.js';
+  addFile,
+  applyChunk,
+  checkChunkForSession,
+  chunkTarget,
+  iso,
+  isSessionMeta,
+  mergeReinit,
+  newSessionMeta,
+  toStoredSession,
+  upsertGithubLink,
+  type SessionMeta,
+} from './session-meta.js';
+import { isUuid, validateChunk, validateEvent, validateGithubLink, validateInit, validateSummary, type ValidChunk } from './validate.js';
 
 /**
  * The embedded session store: confab-web's semantics on the local disk, safe against a kill
@@ -43,13 +40,13 @@ import {
  * A byte of a data file counts only below the length meta.json commits for it; an append
  * writes past that length, fsyncs, then commits a new meta.json by rename. A kill before the
  * rename leaves an uncommitted tail that readers never see and the next append truncates.
+ *
+ * Its layers: atomic-files.ts (files that appear whole or not at all), line-index.ts (a file's
+ * lines and their index), session-meta.ts (confab-web's rules for merging requests into a
+ * session's metadata); this class adds the layout, locking, caching and commits.
  */
 
 const STORE_FORMAT = 1;
-/** An index entry at least every this many bytes of a file. */
-const INDEX_STRIDE = 64 * 1024;
-const INDEX_ENTRY_BYTES = 16;
-const MAX_STORAGE_KEY_BYTES = 1024;
 
 export interface FileStoreOptions {
   /** Chunks per file refused beyond (confab-web: 30,000); false = no limit. */
@@ -62,51 +59,7 @@ export interface FileStoreOptions {
   ioFault?: (op: 'data' | 'index' | 'meta' | 'events' | 'create', path: string) => void;
 }
 
-interface FileMeta {
-  file_name: string;
-  file_type: string;
-  seq: number;
-  last_synced_line: number;
-  chunk_count: number;
-  bytes: number;
-  index_entries: number;
-  /** Byte offset of the last index entry (0 = the implicit entry for line 1). */
-  index_last_offset: number;
-  updated_at: string;
-}
-
-interface CodexRollout {
-  [key: string]: string | undefined;
-}
-
-interface SessionMeta {
-  format: number;
-  session_id: string;
-  owner: string;
-  provider: string;
-  external_id: string;
-  transcript_path: string;
-  cwd?: string;
-  git_info?: unknown;
-  hostname?: string;
-  username?: string;
-  summary?: string;
-  first_user_message?: string;
-  first_seen: string;
-  last_sync_at: string;
-  last_message_at?: string;
-  model?: string;
-  codex_rollouts?: Record<string, CodexRollout>;
-  github_links: StoredGithubLink[];
-  files: FileMeta[];
-  next_seq: number;
-  events: { count: number; bytes: number };
-  revision: number;
-}
-
-const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 const notFound = () => new StoreError(404, 'Session not found');
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Failures while writing become 507 with nothing committed; the caller may retry later. */
 function storageError(err: unknown): StoreError {
@@ -115,79 +68,6 @@ function storageError(err: unknown): StoreError {
   if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError(507, 'Insufficient storage: no space left on device');
   if (err instanceof LockTimeoutError) return new StoreError(503, 'Storage temporarily unavailable');
   return new StoreError(507, `Insufficient storage: write failed${code ? ` (${code})` : ''}`);
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch (err) {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF'].includes(errno(err) ?? '')) throw err;
-  } finally {
-    await fh?.close();
-  }
-}
-
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    off += bytesWritten;
-  }
-}
-
-async function readRange(fh: FileHandle, start: number, end: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(end - start);
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
-    if (bytesRead === 0) throw new StoreError(500, 'stored file is shorter than its committed length');
-    off += bytesRead;
-  }
-  return buf;
-}
-
-function toStoredSession(meta: SessionMeta): StoredSession {
-  const files: StoredFile[] = meta.files.map((f) => ({
-    file_name: f.file_name,
-    file_type: f.file_type,
-    last_synced_line: f.last_synced_line,
-    chunk_count: f.chunk_count,
-    bytes: f.bytes,
-    updated_at: f.updated_at,
-  }));
-  const s: StoredSession = {
-    session_id: meta.session_id,
-    owner: meta.owner,
-    provider: meta.provider,
-    external_id: meta.external_id,
-    transcript_path: meta.transcript_path,
-    first_seen: meta.first_seen,
-    last_sync_at: meta.last_sync_at,
-    files,
-    github_links: meta.github_links.map((l) => ({ ...l })),
-  };
-  if (meta.cwd !== undefined) s.cwd = meta.cwd;
-  if (meta.git_info !== undefined) s.git_info = meta.git_info as GitInfo;
-  if (meta.hostname !== undefined) s.hostname = meta.hostname;
-  if (meta.username !== undefined) s.username = meta.username;
-  if (meta.summary !== undefined) s.summary = meta.summary;
-  if (meta.first_user_message !== undefined) s.first_user_message = meta.first_user_message;
-  if (meta.last_message_at !== undefined) s.last_message_at = meta.last_message_at;
-  if (meta.model !== undefined) s.model = meta.model;
-  if (meta.codex_rollouts !== undefined) {
-    s.codex_rollouts = Object.fromEntries(
-      Object.entries(meta.codex_rollouts).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).filter((e): e is [string, string] => e[1] !== undefined))]),
-    );
-  }
-  return s;
-}
-
-function isSessionMeta(v: unknown): v is SessionMeta {
-  const m = v as SessionMeta;
-  return !!m && typeof m === 'object' && typeof m.session_id === 'string' && typeof m.owner === 'string' && Array.isArray(m.files);
 }
 
 export class FileStore implements SessionStore {
@@ -228,24 +108,9 @@ export class FileStore implements SessionStore {
       } catch (err) {
         if (errno(err) !== 'ENOENT' || attempt > 2) throw err;
       }
-      // First open: publish a complete file with link(2), so a racing opener reads it whole or not at all.
-      const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      // First open: publish a complete file, so a racing opener reads it whole or not at all.
       const body = `${JSON.stringify({ format: STORE_FORMAT, id_salt: randomBytes(32).toString('hex'), created_at: new Date().toISOString() })}\n`;
-      const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      try {
-        await link(tmp, path);
-        await fsyncDir(dir);
-      } catch (err) {
-        if (errno(err) !== 'EEXIST') throw err;
-      } finally {
-        await unlink(tmp).catch(() => undefined);
-      }
+      await publishFileOnce(path, dir, body);
     }
   }
 
@@ -317,29 +182,21 @@ export class FileStore implements SessionStore {
     const path = join(dir, 'meta.json');
     meta.revision++;
     this.fault('meta', path);
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
-      try {
-        await fh.writeFile(`${JSON.stringify(meta)}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    onRenamed?.();
-    await fsyncDir(dir);
+    await replaceFile(path, dir, `${JSON.stringify(meta)}\n`, onRenamed);
   }
 
-  /** Cut a file's data and index back to their committed lengths (best effort: readers ignore a tail anyway). */
-  private async discardUncommitted(sessionId: string, at: { seq: number; bytes: number; index_entries: number }): Promise<void> {
-    const base = join(this.sessionPath(sessionId), 'files', String(at.seq));
-    await truncate(`${base}.jsonl`, at.bytes).catch(() => undefined);
-    await truncate(`${base}.idx`, at.index_entries * INDEX_ENTRY_BYTES).catch(() => undefined);
+  /**
+   * Whether meta.json moved past `revision`: a rename can take effect and still report a
+   * failure, and then the bytes it commits must stay. Unreadable counts as moved (keeping an
+   * uncommitted tail is harmless: readers ignore it and the next append cuts it).
+   */
+  private async committedSince(id: string, revision: number): Promise<boolean> {
+    try {
+      const onDisk = JSON.parse(await readFile(join(this.sessionPath(id), 'meta.json'), 'utf8')) as { revision?: unknown };
+      return typeof onDisk.revision !== 'number' || onDisk.revision > revision;
+    } catch {
+      return true;
+    }
   }
 
   /** Run `fn` holding the session in this process and across processes. */
@@ -380,37 +237,13 @@ export class FileStore implements SessionStore {
     const id = this.sessionIdFor(owner, v.provider, v.external_id);
     const now = iso(Date.now());
     if (!(await this.readMeta(id))) {
-      const meta: SessionMeta = {
-        format: STORE_FORMAT,
-        session_id: id,
-        owner,
-        provider: v.provider,
-        external_id: v.external_id,
-        transcript_path: v.transcript_path,
-        first_seen: now,
-        last_sync_at: now,
-        github_links: [],
-        files: [],
-        next_seq: 1,
-        events: { count: 0, bytes: 0 },
-        revision: 0,
-      };
-      if (v.cwd) meta.cwd = v.cwd;
-      if (v.hostname) meta.hostname = v.hostname;
-      if (v.username) meta.username = v.username;
-      if (v.git_info !== undefined) meta.git_info = v.git_info;
+      const meta = newSessionMeta(STORE_FORMAT, id, owner, v, now);
       if (await this.createSession(meta)) return { session_id: id, provider: v.provider, files: {} };
     }
     return this.withSession(id, async () => {
       const meta = await this.readMeta(id, true);
       if (!meta) throw notFound();
-      meta.transcript_path = v.transcript_path;
-      // An empty cwd or a missing git_info on a re-init keeps what is stored (confab-web blanks cwd).
-      if (v.cwd) meta.cwd = v.cwd;
-      if (v.git_info !== undefined) meta.git_info = v.git_info;
-      if (v.hostname) meta.hostname = v.hostname;
-      if (v.username) meta.username = v.username;
-      meta.last_sync_at = now;
+      mergeReinit(meta, v, now);
       try {
         await this.commitMeta(meta);
       } catch (err) {
@@ -432,13 +265,7 @@ export class FileStore implements SessionStore {
       this.fault('create', tmp);
       await mkdir(tmp, { mode: PRIVATE_DIR_MODE });
       await mkdir(join(tmp, 'files'), { mode: PRIVATE_DIR_MODE });
-      const fh = await open(join(tmp, 'meta.json'), 'wx', PRIVATE_FILE_MODE);
-      try {
-        await fh.writeFile(`${JSON.stringify(meta)}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeNewFile(join(tmp, 'meta.json'), `${JSON.stringify(meta)}\n`);
       await fsyncDir(tmp);
       try {
         await rename(tmp, this.sessionPath(meta.session_id));
@@ -457,53 +284,34 @@ export class FileStore implements SessionStore {
     }
   }
 
-  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
-    this.assertOpen();
+  /** Validate a chunk and load its session for a write: 404 unknown, 403 another owner's. */
+  private async chunkSession(owner: string, req: ChunkRequest): Promise<{ v: ValidChunk; pre: SessionMeta }> {
     const v = validateChunk(req);
     const pre = await this.ownedMeta(owner, v.session_id);
-    if (v.metadata.codex_rollout && pre.provider !== 'codex') {
-      throw new StoreError(400, 'codex_rollout metadata is only supported for codex sessions');
-    }
+    checkChunkForSession(pre, v);
+    return { v, pre };
+  }
+
+  async checkChunk(owner: string, req: ChunkRequest): Promise<string> {
+    this.assertOpen();
+    const { v, pre } = await this.chunkSession(owner, req);
+    chunkTarget(pre, v, this.opts.chunkLimit);
+    return pre.session_id;
+  }
+
+  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
+    this.assertOpen();
+    const { v, pre } = await this.chunkSession(owner, req);
     return this.withSession(pre.session_id, async () => {
       const meta = await this.ownedMeta(owner, pre.session_id);
-      let file = meta.files.find((f) => f.file_name === v.file_name);
-      if (!file) this.checkNewFile(meta, v);
-      else if (file.file_type !== v.file_type) {
-        throw new StoreError(400, `file_type of ${v.file_name} is ${file.file_type} (got ${v.file_type})`);
-      }
-      const expected = (file?.last_synced_line ?? 0) + 1;
-      if (v.first_line !== expected) {
-        throw new StoreError(400, `first_line must be ${expected} (got ${v.first_line}) - chunks must be contiguous`);
-      }
-      const limit = this.opts.chunkLimit === undefined ? DEFAULT_CHUNK_LIMIT : this.opts.chunkLimit;
-      if (limit !== false && file && file.chunk_count >= limit) {
-        throw new StoreError(400, `File has too many chunks (limit: ${limit}). Consider starting a new session.`);
-      }
       const now = Date.now();
-      if (!file) {
-        file = {
-          file_name: v.file_name,
-          file_type: v.file_type,
-          seq: meta.next_seq++,
-          last_synced_line: 0,
-          chunk_count: 0,
-          bytes: 0,
-          index_entries: 0,
-          index_last_offset: 0,
-          updated_at: iso(now),
-        };
-        meta.files.push(file);
-      }
-      const before = { seq: file.seq, bytes: file.bytes, index_entries: file.index_entries };
+      const file = chunkTarget(meta, v, this.opts.chunkLimit) ?? addFile(meta, v, now);
+      const base = join(this.sessionPath(meta.session_id), 'files', String(file.seq));
+      const before = { bytes: file.bytes, index_entries: file.index_entries, revision: meta.revision };
       let committed = false;
       try {
-        await this.appendLines(meta.session_id, file, v);
-        if (v.file_type === 'transcript') this.applyTranscriptMetadata(meta, v, now);
-        if (v.metadata.codex_rollout) this.upsertCodexRollout(meta, v.metadata.codex_rollout);
-        file.last_synced_line = v.last_line;
-        file.chunk_count++;
-        file.updated_at = iso(now);
-        meta.last_sync_at = iso(now);
+        await appendLines(base, file, v.first_line, v.lines, (op, path) => this.fault(op, path));
+        applyChunk(meta, file, v, now);
         await this.commitMeta(meta, () => {
           committed = true;
         });
@@ -511,140 +319,11 @@ export class FileStore implements SessionStore {
         // Lines written but never committed are invisible; on a full disk their space is what a
         // pending record, a log line or another session needs, so give it back now rather than
         // at this file's next append.
-        if (!committed) await this.discardUncommitted(meta.session_id, before);
+        if (!committed && !(await this.committedSince(meta.session_id, before.revision))) await discardUncommitted(base, before);
         throw storageError(err);
       }
       return { last_synced_line: v.last_line };
     });
-  }
-
-  private checkNewFile(meta: SessionMeta, v: ValidChunk): void {
-    for (const f of meta.files) {
-      if (f.file_name.startsWith(`${v.file_name}/`) || v.file_name.startsWith(`${f.file_name}/`)) {
-        throw new StoreError(400, `file_name ${v.file_name} conflicts with file ${f.file_name} of this session (one is a directory of the other)`);
-      }
-    }
-    if (v.file_type === 'transcript') {
-      const other = meta.files.find((f) => f.file_type === 'transcript');
-      if (other) throw new StoreError(400, `session already has a transcript file (${other.file_name}); other files must be agent files`);
-    }
-    const key = `${meta.owner}/${meta.provider}/${meta.external_id}/chunks/${v.file_name}/chunk_00000000_00000000.jsonl`;
-    if (Buffer.byteLength(key) > MAX_STORAGE_KEY_BYTES) {
-      throw new StoreError(400, `file_name is too long for this session (its storage key would exceed ${MAX_STORAGE_KEY_BYTES} bytes)`);
-    }
-  }
-
-  /** Write the lines past the committed end, with their index entries, durably. Commits nothing. */
-  private async appendLines(sessionId: string, file: FileMeta, v: ValidChunk): Promise<void> {
-    const base = join(this.sessionPath(sessionId), 'files', String(file.seq));
-    const payload = Buffer.from(`${v.lines.join('\n')}\n`, 'utf8');
-    this.fault('data', `${base}.jsonl`);
-    const data = await open(`${base}.jsonl`, fsConstants.O_RDWR | fsConstants.O_CREAT, PRIVATE_FILE_MODE);
-    try {
-      const size = (await data.stat()).size;
-      if (size < file.bytes) throw new StoreError(500, `stored file ${base}.jsonl is shorter than its committed length`);
-      // A tail past the committed length is a write that never committed: discard it.
-      if (size > file.bytes) await data.truncate(file.bytes);
-      try {
-        await writeAll(data, payload, file.bytes);
-        await data.datasync();
-      } catch (err) {
-        // Give back what the failed write took: on a full disk, the space a pending record,
-        // a log line or another session needs.
-        await data.truncate(file.bytes).catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      await data.close();
-    }
-
-    const entries: Buffer[] = [];
-    let lastIndexed = file.index_last_offset;
-    const end = file.bytes + payload.length;
-    if (end - lastIndexed > INDEX_STRIDE) {
-      let pos = 0;
-      let line = v.first_line;
-      while (pos < payload.length) {
-        const at = file.bytes + pos;
-        if (at - lastIndexed >= INDEX_STRIDE) {
-          const e = Buffer.alloc(INDEX_ENTRY_BYTES);
-          e.writeBigUInt64LE(BigInt(line), 0);
-          e.writeBigUInt64LE(BigInt(at), 8);
-          entries.push(e);
-          lastIndexed = at;
-        }
-        pos = payload.indexOf(10, pos) + 1;
-        line++;
-      }
-    }
-    if (entries.length > 0 || file.index_entries > 0) {
-      this.fault('index', `${base}.idx`);
-      const idx = await open(`${base}.idx`, fsConstants.O_RDWR | fsConstants.O_CREAT, PRIVATE_FILE_MODE);
-      try {
-        const committed = file.index_entries * INDEX_ENTRY_BYTES;
-        if ((await idx.stat()).size !== committed) await idx.truncate(committed);
-        if (entries.length > 0) {
-          await writeAll(idx, Buffer.concat(entries), committed);
-          await idx.datasync();
-        }
-      } finally {
-        await idx.close();
-      }
-    }
-    // A file created by this write must have its directory entry durable before the commit.
-    if (file.bytes === 0 || (file.index_entries === 0 && entries.length > 0)) await fsyncDir(join(this.sessionPath(sessionId), 'files'));
-    file.bytes = end;
-    file.index_entries += entries.length;
-    file.index_last_offset = lastIndexed;
-  }
-
-  private applyTranscriptMetadata(meta: SessionMeta, v: ValidChunk, now: number): void {
-    const m = v.metadata;
-    if (m.summary !== undefined) meta.summary = m.summary;
-    if (meta.first_user_message === undefined && m.first_user_message !== undefined) {
-      const fum = meta.provider === 'cursor' ? unwrapCursorQuery(m.first_user_message) : m.first_user_message;
-      if (fum !== undefined) meta.first_user_message = fum;
-    }
-    if (m.git_info !== undefined) meta.git_info = m.git_info;
-    if (meta.provider === 'cursor' && m.model && meta.model === undefined) meta.model = m.model;
-    const limit = now + FUTURE_TOLERANCE_MS;
-    if (m.created_at !== undefined && m.created_at <= limit && m.created_at < Date.parse(meta.first_seen)) {
-      meta.first_seen = iso(m.created_at);
-    }
-    let newest = newestLineTime(meta.provider, v.lines, now);
-    if (m.latest_message_at !== undefined && m.latest_message_at <= limit && (newest === undefined || m.latest_message_at > newest)) {
-      newest = m.latest_message_at;
-    }
-    if (newest !== undefined && (meta.last_message_at === undefined || newest > Date.parse(meta.last_message_at))) {
-      meta.last_message_at = iso(newest);
-    }
-    for (const pr of prLinksInLines(meta.provider, v.lines)) {
-      const exists = meta.github_links.some((l) => l.link_type === 'pull_request' && l.owner === pr.owner && l.repo === pr.repo && l.ref === pr.ref);
-      if (exists) continue;
-      meta.github_links.push({
-        id: randomUUID(),
-        session_id: meta.session_id,
-        link_type: 'pull_request',
-        url: pr.url,
-        owner: pr.owner,
-        repo: pr.repo,
-        ref: pr.ref,
-        title: pr.title,
-        source: 'transcript',
-        created_at: iso(now),
-      });
-    }
-  }
-
-  private upsertCodexRollout(meta: SessionMeta, r: Record<string, string | undefined>): void {
-    const rollouts = (meta.codex_rollouts ??= {});
-    const key = r.thread_uuid!.toLowerCase();
-    const stored = (rollouts[key] ??= {});
-    for (const [k, val] of Object.entries(r)) {
-      if (!val) continue;
-      if (k === 'parent_thread_uuid' && stored.parent_thread_uuid) continue;
-      stored[k] = val;
-    }
   }
 
   async recordEvent(owner: string, req: EventRequest): Promise<void> {
@@ -704,27 +383,7 @@ export class FileStore implements SessionStore {
     });
     return this.withSession(pre.session_id, async () => {
       const meta = await this.ownedMeta(owner, pre.session_id);
-      let link = meta.github_links.find((l) => l.link_type === v.link_type && l.owner === v.owner && l.repo === v.repo && l.ref === v.ref);
-      if (link) {
-        link.url = v.url;
-        link.source = v.source;
-        if (v.title !== undefined) link.title = v.title;
-        else delete link.title;
-      } else {
-        link = {
-          id: randomUUID(),
-          session_id: meta.session_id,
-          link_type: v.link_type,
-          url: v.url,
-          owner: v.owner,
-          repo: v.repo,
-          ref: v.ref,
-          source: v.source,
-          created_at: iso(Date.now()),
-        };
-        if (v.title !== undefined) link.title = v.title;
-        meta.github_links.push(link);
-      }
+      const link = upsertGithubLink(meta, v, Date.now());
       try {
         await this.commitMeta(meta);
       } catch (err) {
@@ -762,54 +421,7 @@ export class FileStore implements SessionStore {
     if (!file) throw new StoreError(404, 'File not found');
     if (!Number.isSafeInteger(afterLine) || afterLine < 0) throw new StoreError(400, 'line_offset must be non-negative');
     if (afterLine >= file.last_synced_line || file.bytes === 0) return Buffer.alloc(0);
-    const base = join(this.sessionPath(meta.session_id), 'files', String(file.seq));
-    const data = await open(`${base}.jsonl`, 'r');
-    try {
-      const start = afterLine === 0 ? 0 : await this.offsetOfLine(data, base, file, afterLine + 1);
-      return await readRange(data, start, file.bytes);
-    } finally {
-      await data.close();
-    }
-  }
-
-  /** Byte offset where line `target` starts: nearest index entry at or before it, then a short scan. */
-  private async offsetOfLine(data: FileHandle, base: string, file: FileMeta, target: number): Promise<number> {
-    let line = 1;
-    let offset = 0;
-    if (file.index_entries > 0) {
-      const idx = await open(`${base}.idx`, 'r');
-      try {
-        const entry = Buffer.alloc(INDEX_ENTRY_BYTES);
-        let lo = 0;
-        let hi = file.index_entries - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >> 1;
-          await idx.read(entry, 0, INDEX_ENTRY_BYTES, mid * INDEX_ENTRY_BYTES);
-          const l = Number(entry.readBigUInt64LE(0));
-          if (l <= target) {
-            line = l;
-            offset = Number(entry.readBigUInt64LE(8));
-            lo = mid + 1;
-          } else hi = mid - 1;
-        }
-      } finally {
-        await idx.close();
-      }
-    }
-    const block = Buffer.allocUnsafe(64 * 1024);
-    while (line < target) {
-      const { bytesRead } = await data.read(block, 0, Math.min(block.length, file.bytes - offset), offset);
-      if (bytesRead === 0) throw new StoreError(500, 'stored file is shorter than its committed length');
-      let pos = 0;
-      while (line < target) {
-        const nl = block.indexOf(10, pos);
-        if (nl === -1 || nl >= bytesRead) break;
-        pos = nl + 1;
-        line++;
-      }
-      offset += line < target ? bytesRead : pos;
-    }
-    return offset;
+    return readLinesAfter(join(this.sessionPath(meta.session_id), 'files', String(file.seq)), file, afterLine);
   }
 
   async listEvents(sessionId: string): Promise<StoredEvent[]> {

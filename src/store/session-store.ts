@@ -15,6 +15,8 @@ import type { ChunkRequest, ChunkResponse, EventRequest, FileType, GitInfo, Init
 export interface SessionStore {
   init(owner: string, req: InitRequest): Promise<InitResponse>;
   appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse>;
+  /** Every refusal `appendChunk` would give for `req` now, without storing it; the session's id. */
+  checkChunk(owner: string, req: ChunkRequest): Promise<string>;
   recordEvent(owner: string, req: EventRequest): Promise<void>;
   /** PATCH …/summary: every session of `owner` with this external id, any provider. */
   updateSummary(owner: string, externalId: string, summary: string): Promise<void>;

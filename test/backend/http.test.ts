@@ -157,6 +157,29 @@ describe('HttpBackend: 429', () => {
     });
   });
 
+  it('retries only 429 within a request: 5xx and timeouts are left to the next cycle', async () => {
+    for (const status of [500, 502, 503, 504]) {
+      stub.requests.length = 0;
+      stub.handler = () => text('unavailable', status);
+      expect((await caught(backend().capabilities())).kind).toBe('server');
+      expect(stub.requests).toHaveLength(1);
+    }
+    stub.requests.length = 0;
+    stub.handler = () => ({ hang: true });
+    expect((await caught(backend({ timeoutMs: 200 }).capabilities())).kind).toBe('timeout');
+    expect(stub.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('bounds a retried attempt by the timeout too', async () => {
+    let n = 0;
+    stub.handler = () => (++n === 1 ? text('Rate limit exceeded.', 429) : n === 2 ? { hang: true } : json({ last_synced_line: 1 }));
+    const b = backend({ timeoutMs: 300 });
+    expect((await caught(b.chunk(chunk(['{}'])))).message).toBe('POST /api/v1/sync/chunk: timed out after 300 ms');
+    expect(stub.requests).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+  });
+
   it('parses Retry-After as seconds (1–3600) or an HTTP date', () => {
     expect(parseRetryAfter('5')).toBe(5000);
     expect(parseRetryAfter('0')).toBeUndefined();

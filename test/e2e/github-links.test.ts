@@ -269,6 +269,6 @@ describe('the hook path of a tool call with nothing to link', () => {
         expect(await loaded(event, command), `${event} ${command}`).toEqual(['/dist/hook.cjs']);
       }
     }
-    expect(await loaded('PostToolUse', 'gh pr create --fill')).toContain('/dist/github/tool-links.js');
+    expect(await loaded('PostToolUse', 'gh pr create --fill')).toContain('/dist/hook/github-links.js');
   });
 });

@@ -57,12 +57,18 @@ export class MemoryStore implements SessionStore {
     return { session_id: s.meta.session_id, provider: s.meta.provider, files };
   }
 
-  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
+  async checkChunk(owner: string, req: ChunkRequest): Promise<string> {
     const s = this.sessions.get(req.session_id);
     if (!s || s.meta.owner !== owner) throw new StoreError(404, 'Session not found');
-    let f = s.files.get(req.file_name);
-    const last = f?.meta.last_synced_line ?? 0;
+    const last = s.files.get(req.file_name)?.meta.last_synced_line ?? 0;
     if (req.first_line !== last + 1) throw new StoreError(400, `first_line must be ${last + 1} (got ${req.first_line}) - chunks must be contiguous`);
+    return req.session_id;
+  }
+
+  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
+    await this.checkChunk(owner, req);
+    const s = this.sessions.get(req.session_id)!;
+    let f = s.files.get(req.file_name);
     const now = this.nowIso();
     if (!f) {
       f = { meta: { file_name: req.file_name, file_type: req.file_type, last_synced_line: 0, chunk_count: 0, bytes: 0, updated_at: now }, lines: [] };

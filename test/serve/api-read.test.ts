@@ -125,6 +125,16 @@ describe('faults (rule 25)', () => {
     expect(s.violations.map((v) => [v.rule, v.message])).toEqual([[24, 'line 8 was re-sent with different content']]);
   });
 
+  it('a lost update refuses what the store would refuse, with the store\'s answer', async () => {
+    s.faults.add('/api/v1/sync/chunk', { type: 'lost-update' }, 2);
+    const before = await s.snapshot();
+    const gap = await next(9, 'x');
+    expect([gap.status, gap.json()]).toEqual([400, { error: 'first_line must be 7 (got 9) - chunks must be contiguous' }]);
+    const wrongType = await s.call('POST', '/api/v1/sync/chunk', { json: { session_id: id, file_name: 'sub/t.jsonl', file_type: 'agent', first_line: 7, lines: ['x'] } });
+    expect([wrongType.status, wrongType.json()]).toEqual([400, { error: 'file_type of sub/t.jsonl is transcript (got agent)' }]);
+    expect(await s.snapshot()).toBe(before);
+  });
+
   it('a dropped connection after the store: the client sees a reset, the chunk is kept', async () => {
     s.faults.add('/api/v1/sync/chunk', { type: 'drop-after-store' });
     await expect(next(7, 'dropped')).rejects.toThrow(/socket hang up|ECONNRESET/);

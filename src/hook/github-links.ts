@@ -16,8 +16,8 @@ import { bindingTarget } from '../daemon/binding.js';
 import { loadStateForProvider } from '../daemon/state-store.js';
 import type { Logger } from '../log.js';
 import type { HookAnswer, Provider, SessionHookInput, ToolCall } from '../provider/contract.js';
-import { githubCommands, hasSessionLink, linkShellCommand, prLinkLine } from './shell-link.js';
-import { commitUrl, githubRepoUrl, pullRequestUrlIn } from './urls.js';
+import { githubCommands, hasSessionLink, linkShellCommand, prLinkLine } from '../github/shell-link.js';
+import { commitUrl, githubRepoUrl, pullRequestUrlIn } from '../github/urls.js';
 
 export interface LinkHookContext {
   provider: Provider;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBackend } from '../../src/backend/http.js';
 import { githubCommands, hasSessionLink, mayTouchGithub, prLinkLine } from '../../src/github/shell-link.js';
-import { headCommitUrl, linkingDisabled, linksOfToolCall, pullRequestDenyReason, recordLinks, shellDenyReason } from '../../src/github/tool-links.js';
+import { headCommitUrl, linkingDisabled, linksOfToolCall, pullRequestDenyReason, recordLinks, shellDenyReason } from '../../src/hook/github-links.js';
 import { commitUrl, githubRepoUrl, pullRequestUrlIn } from '../../src/github/urls.js';
 import { silentLogger } from '../../src/log.js';
 import { toolCallFromPayload } from '../../src/provider/tool-calls.js';
