@@ -24,6 +24,8 @@ import Status from './status.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
+import IndexRebuild from './index/rebuild.js';
+import Search from './search.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   demo: Demo,
@@ -50,4 +52,6 @@ export const COMMANDS: Record<string, Command.Class> = {
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,
+  'index:rebuild': IndexRebuild,
+  search: Search,
 };

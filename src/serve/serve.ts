@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger, type Logger } from '../log.js';
 import { storeDir } from '../paths.js';
+import { indexingStoreFor } from '../search/indexing-store.js';
 import { FileStore } from '../store/file-store.js';
 import { confabVersion } from '../version.js';
 import { createApiServer, isLoopbackHost } from './api.js';
@@ -64,8 +65,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
   }
   const store = await FileStore.open(dir);
+  // What the API stores is indexed for search as it is committed.
+  const indexed = indexingStoreFor(store, dir, log);
   const app = createApiServer({
-    store,
+    store: indexed,
     keys,
     version: confabVersion(),
     logger: log,
@@ -86,7 +89,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   try {
     await app.listen({ host, port });
   } catch (err) {
-    await store.close();
+    await indexed.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new ServeError(code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (try --port)` : `cannot listen on ${host}:${port}: ${code ?? (err as Error).message}`);
   }
@@ -100,7 +103,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     exposed: !isLoopbackHost(host),
     async close() {
       await app.close();
-      await store.close();
+      await indexed.close();
     },
   };
 }
