@@ -19,6 +19,7 @@ import Logout from './logout.js';
 import Save from './save.js';
 import SessionDownload from './session/download.js';
 import SessionListFiles from './session/list-files.js';
+import SessionShow from './session/show.js';
 import Setup from './setup.js';
 import Status from './status.js';
 import SyncStatus from './sync/status.js';
@@ -47,6 +48,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   save: Save,
   'session:download': SessionDownload,
   'session:list-files': SessionListFiles,
+  'session:show': SessionShow,
   setup: Setup,
   status: Status,
   'sync:status': SyncStatus,

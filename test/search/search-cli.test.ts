@@ -121,3 +121,22 @@ for (const backend of ['node:sqlite', 'better-sqlite3'] as const) {
     }
   });
 }
+
+it('confab session show opens a search hit at its address', async () => {
+  const sb = sandbox();
+  const storeDir = join(sb.confabDir, 'store');
+  const id = await seedStore(storeDir);
+  const env = { CONFAB_STORE_DIR: storeDir };
+  const hit = (JSON.parse((await sb.run(['search', 'from-subagent', '--role', 'tool', '--json'], { env })).stdout) as { hits: { address: string }[] }).hits[0]!;
+  const line = Number(hit.address.split(':').pop());
+  const stored = readFileSync(join(CC, '958a0291-14d6-41d4-abad-e3757ff1ad70/subagents/agent-aa8934ac9a2623aee.jsonl'), 'utf8').split('\n')[line - 1];
+  const shown = await sb.run(['session', 'show', hit.address], { env });
+  expect(shown.stderr).toBe('');
+  expect(shown.stdout).toBe(`${stored}\n`);
+  const around = await sb.run(['session', 'show', hit.address, '--context', '1', '--json'], { env });
+  expect(JSON.parse(around.stdout)).toMatchObject({ session_id: id, file_name: 'subagents/agent-aa.jsonl', first_line: line - 1 });
+  expect((JSON.parse(around.stdout) as { lines: string[] }).lines[1]).toBe(stored);
+  const past = await sb.run(['session', 'show', `${id}:main.jsonl:9999`], { env });
+  expect(past.code).toBe(1);
+  expect(past.stderr).toBe(`Error: main.jsonl of session ${id} has 65 lines, not 9999\n`);
+});
