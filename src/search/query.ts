@@ -69,6 +69,8 @@ export interface SearchOptions extends SearchFilters {
   offset?: number;
   /** Only sessions of this owner (`confab serve` with several keys). */
   owner?: string;
+  /** Only this session (by store session id). */
+  sessionId?: string;
 }
 
 export interface SearchHit {
@@ -102,6 +104,10 @@ function filterSql(f: SearchOptions, params: SqlValue[]): string {
   if (f.provider) {
     where.push('s.provider = ?');
     params.push(f.provider);
+  }
+  if (f.sessionId !== undefined) {
+    where.push('s.session_id = ?');
+    params.push(f.sessionId);
   }
   if (f.owner !== undefined) {
     where.push('s.owner = ?');

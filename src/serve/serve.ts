@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { silentLogger, type Logger } from '../log.js';
 import { storeDir } from '../paths.js';
 import { indexingStoreFor } from '../search/indexing-store.js';
+import { viewerSearchIndex } from '../search/viewer-index.js';
 import { FileStore } from '../store/file-store.js';
 import { confabVersion } from '../version.js';
 import { createApiServer, isLoopbackHost } from './api.js';
@@ -33,6 +34,8 @@ export interface RunningServer {
   keys: KeyRing;
   /** Non-loopback binding: everyone who can reach the address can try keys. */
   exposed: boolean;
+  /** Settles when the viewer's search index has caught up with the store (it scans until then). */
+  searchReady: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,8 +79,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
     trustProxy: opts.trustProxy === true,
   });
+  const searchIndex = viewerSearchIndex(store, dir, log);
   await registerViewer(app, {
     store,
+    searchIndex,
     secureCookies: Boolean(https),
     trustProxy: opts.trustProxy === true,
     verifyKey: async (key) => {
@@ -101,6 +106,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     store,
     keys,
     exposed: !isLoopbackHost(host),
+    searchReady: searchIndex.ready,
     async close() {
       await app.close();
       await indexed.close();

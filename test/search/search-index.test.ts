@@ -8,6 +8,7 @@ import { createRedactor } from '../../src/redact/index.js';
 import { indexPathFor, SearchIndex } from '../../src/search/index-db.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
 import { QuerySyntaxError, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
+import { bestHits, rankSessions, snippetRange } from '../../src/search/session-search.js';
 import { indexStore } from '../../src/search/open-index.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { REPO_ROOT } from '../helpers/sandbox.js';
@@ -219,5 +220,34 @@ describe('the search index', () => {
     expect(errors.length).toBeGreaterThan(0);
     expect((await store.readFile(init.session_id, 't')).toString()).toBe('{"a":1}\n');
     await indexing.close();
+  });
+});
+
+describe('search by session (the viewer list)', () => {
+  it('ranks sessions by their best line and gives the best hit of each', async () => {
+    const line = (text: string) => JSON.stringify({ type: 'user', timestamp: '2026-11-01T10:00:00Z', message: { role: 'user', content: text } });
+    const filler = 'we looked at the build output and the linter and the formatter and the docs and the changelog for a while';
+    const ids: string[] = [];
+    for (const [i, lines] of [
+      [line(`${filler} with a passing memoization remark`), line('nothing here')],
+      [line('memoization memoization memoization'), line(`${filler} memoization`)],
+      [line('no match at all')],
+    ].entries()) {
+      const s = await backend.init({ provider: 'claude-code', external_id: `s${i}`, transcript_path: `/s${i}` });
+      ids.push(s.session_id);
+      await upload(s.session_id, 't.jsonl', 'transcript', lines);
+    }
+    await flushIndex();
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    try {
+      expect(rankSessions(index.db, 'memoization')).toEqual([ids[1], ids[0]]);
+      expect(rankSessions(index.db, 'memoization', 'someone-else')).toEqual([]);
+      const hits = bestHits(index.db, 'memoization', [ids[1]!, ids[0]!]);
+      expect(hits.get(ids[1]!)?.line).toBe(1);
+      expect(hits.get(ids[0]!)?.line).toBe(1);
+      expect(snippetRange(hits.get(ids[1]!)!.snippet)).toEqual({ text: 'memoization memoization memoization', matchStart: 0, matchEnd: 11 });
+    } finally {
+      index.close();
+    }
   });
 });

@@ -7,9 +7,10 @@ import { LiveStreams } from './live.js';
 import { LoginSessions } from './login-sessions.js';
 import { renderErrorPage, renderListPage, renderLoginPage, renderSessionPage } from './pages.js';
 import { isSameOriginPost } from './same-origin.js';
+import { QuerySyntaxError, type ViewerSearchIndex } from '../../search/viewer-index.js';
 import { DEFAULT_SEARCH_BUDGET, searchSessions, type SearchBudget, type SearchResult } from './search.js';
 import { SECURITY_HEADERS } from './security-headers.js';
-import { mainFile, sessionRow } from './session-summary.js';
+import { mainFile, projectName, sessionRow, sessionTitle } from './session-summary.js';
 import { parseObject, splitLines } from './transcript-lines.js';
 import { renderLines } from './transcript-render.js';
 import { liveUrl, LOGIN_PATH, LOGOUT_PATH, safeNext, STATIC_PREFIX, UI_API } from './urls.js';
@@ -40,6 +41,8 @@ export interface ViewerOptions {
   loginTtlMs?: number;
   /** How often a live view checks the store for new lines (default 500 ms). */
   livePollMs?: number;
+  /** The search index: when it is ready, the list's search ranks every session from it instead of scanning. */
+  searchIndex?: ViewerSearchIndex;
   /** Transcript bytes and time one search may spend scanning content. */
   searchBudget?: Partial<SearchBudget>;
   /** Lines per transcript page (default 2000). */
@@ -224,7 +227,22 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const sessions = await store.listSessions(owner);
     let search: SearchResult | undefined;
     let matching: StoredSession[] = sessions;
-    if (q) {
+    let indexed;
+    try {
+      indexed = q ? opts.searchIndex?.search(owner, q, Math.max(0, intParam(query.offset, 0)), SESSIONS_PER_PAGE) : undefined;
+    } catch (err) {
+      if (err instanceof QuerySyntaxError) throw new ViewerHttpError(400, `Bad search: ${err.message}`);
+      throw err;
+    }
+    if (indexed) {
+      const byId = new Map(sessions.map((s) => [s.session_id, s]));
+      matching = indexed.sessionIds.map((id) => byId.get(id)).filter((s): s is StoredSession => s !== undefined);
+      // Titles and projects are matched too, after the content hits (as the scanning search does).
+      const ranked = new Set(indexed.sessionIds);
+      const lower = q.toLowerCase();
+      matching.push(...sessions.filter((s) => !ranked.has(s.session_id) && `${sessionTitle(s)}\n${projectName(s)}`.toLowerCase().includes(lower)));
+      search = { hits: indexed.hits, scanFrom: 0, scannedTo: sessions.length, total: sessions.length, bytesRead: 0, exhausted: false };
+    } else if (q) {
       search = await searchSessions(store, sessions, q, budget, intParam(query.scan_from, 0), now);
       const hits = search.hits;
       matching = sessions.filter((s) => hits.has(s.session_id));
