@@ -27,6 +27,7 @@ import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
 import IndexRebuild from './index/rebuild.js';
 import Search from './search.js';
+import Usage from './usage.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   demo: Demo,
@@ -56,4 +57,5 @@ export const COMMANDS: Record<string, Command.Class> = {
   'redaction-test': RedactionTest,
   'index:rebuild': IndexRebuild,
   search: Search,
+  usage: Usage,
 };
