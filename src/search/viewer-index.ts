@@ -5,6 +5,8 @@ import { indexPathFor, SearchIndex } from './index-db.js';
 import { QuerySyntaxError } from './query.js';
 import { updateIndex } from './rebuild.js';
 import { bestHits, rankSessions, snippetRange } from './session-search.js';
+import { configuredPrices } from '../usage/open-usage.js';
+import { usageReport, type UsageGroup, type UsageReport } from '../usage/report.js';
 
 /** One page of the viewer's search: every matching session, best first, and the best hit of those on the page. */
 export interface IndexedSessionSearch {
@@ -15,6 +17,8 @@ export interface IndexedSessionSearch {
 export interface ViewerSearchIndex {
   /** undefined while the index is not ready (the viewer scans instead); throws QuerySyntaxError on a bad query. */
   search(owner: string, query: string, offset: number, pageSize: number): IndexedSessionSearch | undefined;
+  /** Usage of the owner's sessions grouped these ways; undefined while the index is not ready. */
+  usage(owner: string, groups: readonly UsageGroup[]): Map<UsageGroup, UsageReport> | undefined;
 }
 
 /**
@@ -43,6 +47,16 @@ export function viewerSearchIndex(store: SessionStore, storeDir: string, log?: L
         const hits: IndexedSessionSearch['hits'] = new Map();
         for (const [id, h] of bestHits(index.db, query, page)) hits.set(id, { where: 'content', fileName: h.file_name, line: h.line, snippet: snippetRange(h.snippet) });
         return { sessionIds, hits };
+      } finally {
+        index.close();
+      }
+    },
+    usage(owner, groups) {
+      if (!ready || !existsSync(path)) return undefined;
+      const prices = configuredPrices();
+      const index = SearchIndex.open(path);
+      try {
+        return new Map(groups.map((g) => [g, usageReport(index.db, prices, g, { owner })]));
       } finally {
         index.close();
       }

@@ -96,6 +96,28 @@ describe.skipIf(!haveChromium)('the viewer searches the index', () => {
     expect(target?.text).toContain('from-subagent');
   });
 
+  it('the usage page renders its charts from the index, with the chart library served locally', async () => {
+    const requests: string[] = [];
+    const onRequest = (req: { url(): string }) => requests.push(req.url());
+    page.on('request', onRequest);
+    await page.goto(`${server.url}/usage`);
+    page.off('request', onRequest);
+    await page.waitForFunction(`window.Chart && window.Chart.getChart(document.getElementById('usage-daily')) && window.Chart.getChart(document.getElementById('usage-models'))`, { timeout: 20_000 });
+    const charts = (await page.evaluate(`(() => {
+      const daily = window.Chart.getChart(document.getElementById('usage-daily'));
+      const models = window.Chart.getChart(document.getElementById('usage-models'));
+      const canvas = document.getElementById('usage-daily');
+      return { labels: daily.data.labels, input: daily.data.datasets[0].data, output: daily.data.datasets[1].data, models: models.data.labels, drawn: canvas.width > 0 && canvas.height > 0 };
+    })()`)) as { labels: string[]; input: number[]; output: number[]; models: string[]; drawn: boolean };
+    // The recorded session: 7 responses of 25 input tokens, 220 output tokens in all (hand-counted).
+    expect(charts).toEqual({ labels: ['2026-11-25'], input: [175], output: [220], models: ['claude-opus-5-5'], drawn: true });
+    expect(requests.every((u) => u.startsWith(server.url))).toBe(true);
+    expect(requests.some((u) => u.includes('/chart.umd.min.js'))).toBe(true);
+    expect(await page.$eval('table.usage tr.total td:last-child', (td) => td.textContent)).toBe('no price');
+    await page.screenshot({ path: join(ARTIFACTS, '21-usage.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a bad query is a clear message, not a failure', async () => {
     const res = await page.goto(`${server.url}/?q=${encodeURIComponent('"unterminated')}`);
     expect(res?.status()).toBe(400);

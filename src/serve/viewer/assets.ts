@@ -123,6 +123,11 @@ img.inline-image { max-width: min(100%, 640px); max-height: 480px; border: 1px s
 @keyframes flash { from { background: var(--hit); } to { background: transparent; } }
 .window-nav { margin: 8px 0; font-size: 12.5px; display: flex; gap: 12px; }
 section:target, .anchor:target + * { outline: 2px solid var(--hit); outline-offset: 2px; }
+.charts { display: grid; grid-template-columns: 2fr 1fr; gap: 16px; margin: 12px 0; }
+.charts figure { margin: 0; min-width: 0; }
+.charts figcaption { font-size: 12.5px; color: var(--dim); }
+table.usage tr.total td { font-weight: 700; }
+.topbar a.nav { color: inherit; }
 `;
 
 export const VIEWER_JS = String.raw`
@@ -302,6 +307,27 @@ export const VIEWER_JS = String.raw`
     });
   }
 
+  // The usage page: its figures (a JSON element) drawn with the Chart.js the page loaded.
+  function setupUsageCharts() {
+    var el = document.getElementById('usage-data');
+    if (!el || !window.Chart) return;
+    var data;
+    try { data = JSON.parse(el.textContent); } catch (e) { return; }
+    var daily = document.getElementById('usage-daily');
+    var models = document.getElementById('usage-models');
+    var series = function (key, label) { return { label: label, data: data.daily.map(function (d) { return d[key]; }) }; };
+    if (daily) new window.Chart(daily, {
+      type: 'bar',
+      data: { labels: data.daily.map(function (d) { return d.day; }), datasets: [series('input', 'input'), series('output', 'output'), series('cache_creation', 'cache write'), series('cache_read', 'cache read')] },
+      options: { animation: false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true } } },
+    });
+    if (models) new window.Chart(models, {
+      type: 'doughnut',
+      data: { labels: data.models.map(function (m) { return m.model; }), datasets: [{ label: 'tokens', data: data.models.map(function (m) { return m.tokens; }) }] },
+      options: { animation: false, responsive: true },
+    });
+  }
+
   localizeTimes(document);
   var main = document.getElementById('transcript');
   if (main) { mergeTurns(main); placeResults(main); }
@@ -309,6 +335,7 @@ export const VIEWER_JS = String.raw`
   setupExpand();
   setupLive();
   setupSearchAsYouType();
+  setupUsageCharts();
 })();
 `;
 

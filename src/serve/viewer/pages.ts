@@ -17,7 +17,7 @@ interface LayoutOptions {
 
 export function layout(opts: LayoutOptions): string {
   const top = opts.owner
-    ? html`<nav class="topbar"><a class="brand" href="/">confab</a><form class="search" method="get" action="/"><input type="search" name="q" value="${opts.query ?? ''}" placeholder="Search titles and transcripts" aria-label="Search"><button type="submit">Search</button></form><div class="who"><span>${opts.owner}</span><form method="post" action="${LOGOUT_PATH}"><button type="submit" id="logout">Log out</button></form></div></nav>`
+    ? html`<nav class="topbar"><a class="brand" href="/">confab</a><form class="search" method="get" action="/"><input type="search" name="q" value="${opts.query ?? ''}" placeholder="Search titles and transcripts" aria-label="Search"><button type="submit">Search</button></form><a class="nav" href="/usage">Usage</a><div class="who"><span>${opts.owner}</span><form method="post" action="${LOGOUT_PATH}"><button type="submit" id="logout">Log out</button></form></div></nav>`
     : html`<nav class="topbar"><span class="brand">confab</span></nav>`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin"><link rel="icon" href="data:,">

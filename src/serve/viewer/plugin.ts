@@ -13,6 +13,7 @@ import { SECURITY_HEADERS } from './security-headers.js';
 import { mainFile, projectName, sessionRow, sessionTitle } from './session-summary.js';
 import { parseObject, splitLines } from './transcript-lines.js';
 import { renderLines } from './transcript-render.js';
+import { CHART_JS_PATH, chartLibrary, renderUsagePage } from './usage-page.js';
 import { liveUrl, LOGIN_PATH, LOGOUT_PATH, safeNext, STATIC_PREFIX, UI_API } from './urls.js';
 
 /** The store calls the viewer makes (any `SessionStore` has them). */
@@ -168,6 +169,8 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
   };
   scope.get(`${STATIC_PREFIX}/viewer.css`, { config: { viewerAccess: 'public' } }, asset(VIEWER_CSS, 'text/css; charset=utf-8', CSS_VERSION));
   scope.get(`${STATIC_PREFIX}/viewer.js`, { config: { viewerAccess: 'public' } }, asset(VIEWER_JS, 'text/javascript; charset=utf-8', JS_VERSION));
+  const charts = chartLibrary();
+  if (charts) scope.get(CHART_JS_PATH, { config: { viewerAccess: 'public' } }, asset(charts.body, 'text/javascript; charset=utf-8', charts.version));
 
   // ── login / logout ────────────────────────────────────────────────────────────────
   scope.get(LOGIN_PATH, { config: { viewerAccess: 'public' } }, async (request, reply) => {
@@ -257,6 +260,15 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const offset = Math.min(intParam(query.offset, 0), Math.max(0, sessions.length - 1));
     const rows = sessions.slice(offset, offset + SESSIONS_PER_PAGE).map(sessionRow);
     return sendPage(reply, renderListPage({ owner, rows, query: q, offset, pageSize: SESSIONS_PER_PAGE, total: sessions.length, search }));
+  });
+
+  scope.get('/usage', async (request, reply) => {
+    const owner = ownerOf(request);
+    const reports = opts.searchIndex?.usage(owner, ['daily', 'model', 'project']);
+    return sendPage(
+      reply,
+      renderUsagePage({ owner, daily: reports?.get('daily'), model: reports?.get('model'), project: reports?.get('project'), ...(charts ? { chartVersion: charts.version } : {}) }),
+    );
   });
 
   scope.get('/sessions/:id', async (request, reply) => {
