@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { formatBytes, truncate } from '../cli/format.js';
+import { truncate } from '../cli/format.js';
 import { storeDir } from '../paths.js';
-import { indexUnavailable, openStoreIndex, parseTimeBound } from '../search/open-index.js';
+import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound } from '../search/open-index.js';
 import { MATCH_END, MATCH_START, QuerySyntaxError, search, type SearchHit, type SearchOptions } from '../search/query.js';
 import { CommandError, ConfabCommand, useColor } from './confab-command.js';
 
@@ -46,9 +46,7 @@ export default class Search extends ConfabCommand {
       if (t === undefined) throw new CommandError(`invalid --${key} "${text}": use a duration (30m, 12h, 5d, 2w) or a date (2026-11-01)`, 2);
       opts[key] = t;
     }
-    const index = await openStoreIndex(flags.store ?? storeDir(), (p) => {
-      if (p.done === p.total || p.done % 100 === 0) process.stderr.write(`building the search index: ${p.done}/${p.total} sessions, ${formatBytes(p.bytes)}\n`);
-    });
+    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr);
     let hits: SearchHit[];
     try {
       hits = search(index.db, query, opts);

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { formatBytes, truncate } from '../cli/format.js';
+import { truncate } from '../cli/format.js';
 import { storeDir } from '../paths.js';
-import { indexUnavailable, openStoreIndex, parseTimeBound } from '../search/open-index.js';
+import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound } from '../search/open-index.js';
 import { configuredPrices } from '../usage/open-usage.js';
 import { PricingConfigError } from '../usage/pricing.js';
 import { USAGE_GROUPS, usageReport, type UsageGroup, type UsageReport, type UsageTotals } from '../usage/report.js';
@@ -37,9 +37,7 @@ export default class Usage extends ConfabCommand {
       if (err instanceof PricingConfigError) throw new CommandError(err.message);
       throw err;
     }
-    const index = await openStoreIndex(flags.store ?? storeDir(), (p) => {
-      if (p.done === p.total || p.done % 100 === 0) process.stderr.write(`building the search index: ${p.done}/${p.total} sessions, ${formatBytes(p.bytes)}\n`);
-    });
+    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr);
     let report: UsageReport;
     try {
       report = usageReport(index.db, prices, args.group as UsageGroup, since === undefined ? {} : { since });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { formatBytes } from '../cli/format.js';
 import { storeDir } from '../paths.js';
 import { sqliteBackend } from '../sqlite/database.js';
 import { FileStore } from '../store/file-store.js';
@@ -40,4 +41,9 @@ export function parseTimeBound(text: string, now = Date.now()): number | undefin
   if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined;
   const t = Date.parse(text.trim());
   return Number.isNaN(t) ? undefined : t;
+}
+
+/** Progress of a first index build, on stderr (a search or usage report run on a store with no index yet). */
+export function buildProgressOnStderr(p: IndexProgress): void {
+  if (p.done === p.total || p.done % 100 === 0) process.stderr.write(`building the search index: ${p.done}/${p.total} sessions, ${formatBytes(p.bytes)}\n`);
 }

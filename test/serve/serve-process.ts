@@ -13,6 +13,7 @@ export async function startServe(sbx: Sandbox, args: string[] = []): Promise<Ser
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b));
   child.stderr?.on('data', (b: Buffer) => (out += b));
-  const url = await waitFor(() => /confab serve: (\S+)/.exec(out)?.[1], { what: `confab serve to listen (${out})`, timeoutMs: 15_000 });
+  // The whole banner (its last line is the log's place): stdout reaches the pipe in pieces.
+  const url = await waitFor(() => (/\n {2}log: /.test(out) ? /confab serve: (\S+)/.exec(out)?.[1] : undefined), { what: `confab serve to listen (${out})`, timeoutMs: 15_000 });
   return { url, stop: () => child.kill('SIGTERM'), output: () => out };
 }
