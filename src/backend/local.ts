@@ -1,4 +1,6 @@
+import type { Logger } from '../log.js';
 import { storeDir } from '../paths.js';
+import { indexingStoreFor } from '../search/indexing-store.js';
 import { FileStore } from '../store/file-store.js';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { BackendError, kindForStatus } from './errors.js';
@@ -145,11 +147,14 @@ export class LocalBackend implements Backend {
   }
 }
 
-/** The embedded backend over the store in `dir` (default `~/.confab/store`, or CONFAB_STORE_DIR). */
-export async function openLocalBackend(dir: string = storeDir()): Promise<LocalBackend> {
+/**
+ * The embedded backend over the store in `dir` (default `~/.confab/store`, or CONFAB_STORE_DIR).
+ * What it stores is indexed for search as it is committed; index failures go to `log`.
+ */
+export async function openLocalBackend(dir: string = storeDir(), opts: { log?: Logger } = {}): Promise<LocalBackend> {
   try {
     const store = await FileStore.open(dir, { chunkLimit: false });
-    return new LocalBackend(store, dir);
+    return new LocalBackend(indexingStoreFor(store, dir, opts.log), dir);
   } catch (err) {
     throw toBackendError(err);
   }

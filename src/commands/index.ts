@@ -19,11 +19,15 @@ import Logout from './logout.js';
 import Save from './save.js';
 import SessionDownload from './session/download.js';
 import SessionListFiles from './session/list-files.js';
+import SessionShow from './session/show.js';
 import Setup from './setup.js';
 import Status from './status.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
+import IndexRebuild from './index/rebuild.js';
+import Search from './search.js';
+import Usage from './usage.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   demo: Demo,
@@ -45,9 +49,13 @@ export const COMMANDS: Record<string, Command.Class> = {
   save: Save,
   'session:download': SessionDownload,
   'session:list-files': SessionListFiles,
+  'session:show': SessionShow,
   setup: Setup,
   status: Status,
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,
+  'index:rebuild': IndexRebuild,
+  search: Search,
+  usage: Usage,
 };

@@ -15,8 +15,8 @@ import type { DaemonWiring } from './daemon-launch.js';
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
   return {
-    openBackend: async (settings) =>
-      settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(),
+    openBackend: async (settings, log) =>
+      settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(undefined, { log }),
     createEngine: (input) => new SyncEngine(input),
     // Secrets are redacted by default; only an explicit `enabled: false` turns it off.
     applySettings: (daemon, settings, log) => {

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger, type Logger } from '../log.js';
 import { storeDir } from '../paths.js';
+import { indexingStoreFor } from '../search/indexing-store.js';
+import { viewerSearchIndex } from './search-index.js';
 import { FileStore } from '../store/file-store.js';
 import { confabVersion } from '../version.js';
 import { createApiServer, isLoopbackHost } from './api.js';
@@ -36,6 +38,8 @@ export interface RunningServer {
   keys: KeyRing;
   /** Non-loopback binding: everyone who can reach the address can try keys. */
   exposed: boolean;
+  /** Settles when the viewer's search index has caught up with the store (it scans until then). */
+  searchReady: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,8 +72,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
   }
   const store = await FileStore.open(dir);
+  // What the API stores is indexed for search as it is committed.
+  const indexed = indexingStoreFor(store, dir, log);
   const app = createApiServer({
-    store,
+    store: indexed,
     keys,
     version: confabVersion(),
     logger: log,
@@ -77,8 +83,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
     trustProxy: opts.trustProxy === true,
   });
+  const searchIndex = viewerSearchIndex(store, dir, log);
   await registerViewer(app, {
     store,
+    searchIndex,
     secureCookies: Boolean(https),
     trustProxy: opts.trustProxy === true,
     verifyKey: async (key) => {
@@ -90,7 +98,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   try {
     await app.listen({ host, port });
   } catch (err) {
-    await store.close();
+    await indexed.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new ServeError(code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (try --port)` : `cannot listen on ${host}:${port}: ${code ?? (err as Error).message}`);
   }
@@ -102,9 +110,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     store,
     keys,
     exposed: !isLoopbackHost(host),
+    searchReady: searchIndex.ready,
     async close() {
       await app.close();
-      await store.close();
+      await indexed.close();
     },
   };
 }

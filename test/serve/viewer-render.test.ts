@@ -79,7 +79,10 @@ describe('transcript rendering', () => {
     const turn23 = /<section class="turn assistant" id="L23"[\s\S]*?<\/section>/.exec(out)?.[0] ?? '';
     expect(turn23).toContain('I will run the command first.');
     expect(turn23).toContain('<span class="tool-name">Bash</span> <span class="tool-brief">echo hello</span><span class="status ok"');
-    expect(turn23).toMatch(/<div class="result-slot"><div class="tool-result"><div class="k">result<\/div><pre>hello<\/pre>/);
+    // The result's own line (28) keeps its anchor inside the call it was folded into, as does the streamed tool_use line (24).
+    expect(turn23).toMatch(/<div class="result-slot"><span class="anchor" id="L28"><\/span><div class="tool-result"><div class="k">result<\/div><pre>hello<\/pre>/);
+    expect(turn23).toContain('<span class="anchor" id="L24"></span><div class="tool"');
+    expect(out).not.toContain('id="L24" data-msg');
     // The Agent call names its sub-agent file, linked, outside the collapsed details.
     expect(out).toContain(`<span class="tool-name">Agent</span> <span class="tool-brief">general-purpose: Run one command</span>`);
     expect(out).toContain(`</details><div class="agent">↳ sub-agent <a class="agent-link" href="/sessions/sid-1?file=${AGENT_FILE}">${AGENT_FILE}</a> <span class="dim">25 lines</span>`);

@@ -122,6 +122,12 @@ img.inline-image { max-width: min(100%, 640px); max-height: 480px; border: 1px s
 .transcript > section.new { animation: flash 1.6s ease-out; }
 @keyframes flash { from { background: var(--hit); } to { background: transparent; } }
 .window-nav { margin: 8px 0; font-size: 12.5px; display: flex; gap: 12px; }
+section:target, .anchor:target + * { outline: 2px solid var(--hit); outline-offset: 2px; }
+.charts { display: grid; grid-template-columns: 2fr 1fr; gap: 16px; margin: 12px 0; }
+.charts figure { margin: 0; min-width: 0; }
+.charts figcaption { font-size: 12.5px; color: var(--dim); }
+table.usage tr.total td { font-weight: 700; }
+.topbar a.nav { color: inherit; }
 `;
 
 export const VIEWER_JS = String.raw`
@@ -141,6 +147,17 @@ export const VIEWER_JS = String.raw`
     }
   }
 
+  // A line folded into another (a streamed message's next block, a tool result under its call)
+  // keeps its #L<n> anchor where its content went, so links to that line still land on it.
+  function keepAnchor(section, into, before) {
+    if (!section || !section.id || !into) return;
+    var a = document.createElement('span');
+    a.className = 'anchor';
+    a.id = section.id;
+    section.removeAttribute('id');
+    into.insertBefore(a, before);
+  }
+
   // A tool result that arrived in a later batch than its call goes under the call.
   function placeResults(root) {
     var results = root.querySelectorAll('.standalone-result[data-for]');
@@ -152,6 +169,7 @@ export const VIEWER_JS = String.raw`
       var slot = call.querySelector('.result-slot');
       if (!slot || slot.childElementCount > 0) continue;
       var body = r.querySelector('.tool-result');
+      keepAnchor(r.closest('section'), slot, null);
       if (body) slot.appendChild(body);
       var status = r.querySelector('summary .status');
       var old = call.querySelector('summary .status');
@@ -174,6 +192,7 @@ export const VIEWER_JS = String.raw`
       var from = s.querySelector(':scope > .body');
       var to = prev.querySelector(':scope > .body');
       if (!from || !to) continue;
+      keepAnchor(s, to, null);
       while (from.firstChild) to.appendChild(from.firstChild);
       s.remove();
     }
@@ -189,6 +208,8 @@ export const VIEWER_JS = String.raw`
     try { box.checked = localStorage.getItem('confab.showAll') === '1'; } catch (e) {}
     var target = location.hash.length > 1 ? document.getElementById(location.hash.slice(1)) : null;
     if (target && target.matches('#transcript > .line.meta')) box.checked = true;
+    // A line folded into a tool call: open the call so the line can be seen.
+    for (var d = target && target.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
     apply();
     if (target) target.scrollIntoView();
     box.addEventListener('change', function () {
@@ -260,12 +281,61 @@ export const VIEWER_JS = String.raw`
     es.addEventListener('gone', function () { es.close(); setStatus('off', 'session no longer available'); });
   }
 
+  // On the session list, results follow the search box as it is typed in.
+  function setupSearchAsYouType() {
+    var list = document.getElementById('list');
+    var input = document.querySelector('form.search input[name=q]');
+    if (!list || !input || !window.fetch || !window.DOMParser) return;
+    var timer = null;
+    var seq = 0;
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        var url = q ? '/?q=' + encodeURIComponent(q) : '/';
+        var mine = ++seq;
+        fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } }).then(function (res) { return res.text(); }).then(function (body) {
+          if (mine !== seq) return;
+          var fresh = new DOMParser().parseFromString(body, 'text/html').getElementById('list');
+          var current = document.getElementById('list');
+          if (!fresh || !current) return;
+          current.replaceWith(fresh);
+          localizeTimes(fresh);
+          history.replaceState(null, '', url);
+        }).catch(function () {});
+      }, 200);
+    });
+  }
+
+  // The usage page: its figures (a JSON element) drawn with the Chart.js the page loaded.
+  function setupUsageCharts() {
+    var el = document.getElementById('usage-data');
+    if (!el || !window.Chart) return;
+    var data;
+    try { data = JSON.parse(el.textContent); } catch (e) { return; }
+    var daily = document.getElementById('usage-daily');
+    var models = document.getElementById('usage-models');
+    var series = function (key, label) { return { label: label, data: data.daily.map(function (d) { return d[key]; }) }; };
+    if (daily) new window.Chart(daily, {
+      type: 'bar',
+      data: { labels: data.daily.map(function (d) { return d.day; }), datasets: [series('input', 'input'), series('output', 'output'), series('cache_creation', 'cache write'), series('cache_read', 'cache read')] },
+      options: { animation: false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true } } },
+    });
+    if (models) new window.Chart(models, {
+      type: 'doughnut',
+      data: { labels: data.models.map(function (m) { return m.model; }), datasets: [{ label: 'tokens', data: data.models.map(function (m) { return m.tokens; }) }] },
+      options: { animation: false, responsive: true },
+    });
+  }
+
   localizeTimes(document);
   var main = document.getElementById('transcript');
   if (main) { mergeTurns(main); placeResults(main); }
   setupShowAll();
   setupExpand();
   setupLive();
+  setupSearchAsYouType();
+  setupUsageCharts();
 })();
 `;
 

@@ -17,7 +17,7 @@ interface LayoutOptions {
 
 export function layout(opts: LayoutOptions): string {
   const top = opts.owner
-    ? html`<nav class="topbar"><a class="brand" href="/">confab</a><form class="search" method="get" action="/"><input type="search" name="q" value="${opts.query ?? ''}" placeholder="Search titles and transcripts" aria-label="Search"><button type="submit">Search</button></form><div class="who"><span>${opts.owner}</span><form method="post" action="${LOGOUT_PATH}"><button type="submit" id="logout">Log out</button></form></div></nav>`
+    ? html`<nav class="topbar"><a class="brand" href="/">confab</a><form class="search" method="get" action="/"><input type="search" name="q" value="${opts.query ?? ''}" placeholder="Search titles and transcripts" aria-label="Search"><button type="submit">Search</button></form><a class="nav" href="/usage">Usage</a><div class="who"><span>${opts.owner}</span><form method="post" action="${LOGOUT_PATH}"><button type="submit" id="logout">Log out</button></form></div></nav>`
     : html`<nav class="topbar"><span class="brand">confab</span></nav>`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin"><link rel="icon" href="data:,">
@@ -67,7 +67,7 @@ export function renderListPage(opts: ListPageOptions): string {
     title: query ? `Search: ${query}` : 'Sessions',
     owner: opts.owner,
     query,
-    body: html`<h1>${query ? 'Search' : 'Sessions'} <span class="dim count">${opts.total}</span></h1>${notices}${table}<div class="pager">${pager}</div>`,
+    body: html`<div id="list"><h1>${query ? 'Search' : 'Sessions'} <span class="dim count">${opts.total}</span></h1>${notices}${table}<div class="pager">${pager}</div></div>`,
   });
 }
 
@@ -79,8 +79,11 @@ function searchCoverage(s: SearchResult, query: string): SafeHtml {
   return html`${range}${more}${back}`;
 }
 
+const HIT_LINES_ABOVE = 20;
+
 function sessionRowHtml(r: SessionRow, hit: SearchHit | undefined): SafeHtml {
-  const href = hit?.fileName ? `${sessionHref(r.id, hit.fileName)}${hit.line ? `#L${hit.line}` : ''}` : sessionHref(r.id);
+  // A hit deep in a file opens the window of lines that holds it, a little above it.
+  const href = hit?.fileName ? `${sessionHref(r.id, hit.fileName, hit.line ? hit.line - HIT_LINES_ABOVE : undefined)}${hit.line ? `#L${hit.line}` : ''}` : sessionHref(r.id);
   const snippet = hit?.snippet
     ? html`<div class="snippet">${hit.fileName ? html`<span class="badge">${hit.fileName}${hit.line ? `:${hit.line}` : ''}</span> ` : ''}${text(hit.snippet.text.slice(0, hit.snippet.matchStart))}<mark class="hit">${text(hit.snippet.text.slice(hit.snippet.matchStart, hit.snippet.matchEnd))}</mark>${text(hit.snippet.text.slice(hit.snippet.matchEnd))}</div>`
     : '';

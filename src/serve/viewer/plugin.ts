@@ -7,11 +7,13 @@ import { LiveStreams } from './live.js';
 import { LoginSessions } from './login-sessions.js';
 import { renderErrorPage, renderListPage, renderLoginPage, renderSessionPage } from './pages.js';
 import { isSameOriginPost } from './same-origin.js';
+import { QuerySyntaxError, type ViewerSearchIndex } from '../search-index.js';
 import { DEFAULT_SEARCH_BUDGET, searchSessions, type SearchBudget, type SearchResult } from './search.js';
 import { SECURITY_HEADERS } from './security-headers.js';
-import { mainFile, sessionRow } from './session-summary.js';
+import { mainFile, projectName, sessionRow, sessionTitle } from './session-summary.js';
 import { parseObject, splitLines } from './transcript-lines.js';
 import { renderLines } from './transcript-render.js';
+import { CHART_JS_PATH, chartLibrary, renderUsagePage } from './usage-page.js';
 import { liveUrl, LOGIN_PATH, LOGOUT_PATH, safeNext, STATIC_PREFIX, UI_API } from './urls.js';
 
 /** The store calls the viewer makes (any `SessionStore` has them). */
@@ -40,6 +42,8 @@ export interface ViewerOptions {
   loginTtlMs?: number;
   /** How often a live view checks the store for new lines (default 500 ms). */
   livePollMs?: number;
+  /** The search index: when it is ready, the list's search ranks every session from it instead of scanning. */
+  searchIndex?: ViewerSearchIndex;
   /** Transcript bytes and time one search may spend scanning content. */
   searchBudget?: Partial<SearchBudget>;
   /** Lines per transcript page (default 2000). */
@@ -165,6 +169,8 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
   };
   scope.get(`${STATIC_PREFIX}/viewer.css`, { config: { viewerAccess: 'public' } }, asset(VIEWER_CSS, 'text/css; charset=utf-8', CSS_VERSION));
   scope.get(`${STATIC_PREFIX}/viewer.js`, { config: { viewerAccess: 'public' } }, asset(VIEWER_JS, 'text/javascript; charset=utf-8', JS_VERSION));
+  const charts = chartLibrary();
+  if (charts) scope.get(CHART_JS_PATH, { config: { viewerAccess: 'public' } }, asset(charts.body, 'text/javascript; charset=utf-8', charts.version));
 
   // ── login / logout ────────────────────────────────────────────────────────────────
   scope.get(LOGIN_PATH, { config: { viewerAccess: 'public' } }, async (request, reply) => {
@@ -224,7 +230,22 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const sessions = await store.listSessions(owner);
     let search: SearchResult | undefined;
     let matching: StoredSession[] = sessions;
-    if (q) {
+    let indexed;
+    try {
+      indexed = q ? opts.searchIndex?.search(owner, q, Math.max(0, intParam(query.offset, 0)), SESSIONS_PER_PAGE) : undefined;
+    } catch (err) {
+      if (err instanceof QuerySyntaxError) throw new ViewerHttpError(400, `Bad search: ${err.message}`);
+      throw err;
+    }
+    if (indexed) {
+      const byId = new Map(sessions.map((s) => [s.session_id, s]));
+      matching = indexed.sessionIds.map((id) => byId.get(id)).filter((s): s is StoredSession => s !== undefined);
+      // Titles and projects are matched too, after the content hits (as the scanning search does).
+      const ranked = new Set(indexed.sessionIds);
+      const lower = q.toLowerCase();
+      matching.push(...sessions.filter((s) => !ranked.has(s.session_id) && `${sessionTitle(s)}\n${projectName(s)}`.toLowerCase().includes(lower)));
+      search = { hits: indexed.hits, scanFrom: 0, scannedTo: sessions.length, total: sessions.length, bytesRead: 0, exhausted: false };
+    } else if (q) {
       search = await searchSessions(store, sessions, q, budget, intParam(query.scan_from, 0), now);
       const hits = search.hits;
       matching = sessions.filter((s) => hits.has(s.session_id));
@@ -239,6 +260,15 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     const offset = Math.min(intParam(query.offset, 0), Math.max(0, sessions.length - 1));
     const rows = sessions.slice(offset, offset + SESSIONS_PER_PAGE).map(sessionRow);
     return sendPage(reply, renderListPage({ owner, rows, query: q, offset, pageSize: SESSIONS_PER_PAGE, total: sessions.length, search }));
+  });
+
+  scope.get('/usage', async (request, reply) => {
+    const owner = ownerOf(request);
+    const reports = opts.searchIndex?.usage(owner, ['daily', 'model', 'project']);
+    return sendPage(
+      reply,
+      renderUsagePage({ owner, daily: reports?.get('daily'), model: reports?.get('model'), project: reports?.get('project'), ...(charts ? { chartVersion: charts.version } : {}) }),
+    );
   });
 
   scope.get('/sessions/:id', async (request, reply) => {

@@ -45,7 +45,8 @@ export function renderLines(lines: readonly TranscriptLine[], ctx: RenderContext
       const item = renderLine(line, ctx, results, placed);
       if (!item) continue;
       const prev = items[items.length - 1];
-      if (item.msgId && prev?.msgId === item.msgId) prev.body.push(...item.body);
+      // A folded line keeps its #L<n> anchor where its content went, so links to it still land.
+      if (item.msgId && prev?.msgId === item.msgId) prev.body.push(lineAnchor(item.n, ctx), ...item.body);
       else items.push(item);
     } catch {
       items.push(compactRow(line, ctx, 'unrenderable line'));
@@ -54,11 +55,22 @@ export function renderLines(lines: readonly TranscriptLine[], ctx: RenderContext
   return joinHtml(
     items.map(
       (it) =>
-        html`<section class="${it.cls}" id="L${it.n}"${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
+        html`<section class="${it.cls}"${anchoredLines.get(ctx)?.has(it.n) ? '' : trusted(` id="L${it.n}"`)}${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
     ),
   );
 }
 
+
+const anchoredLines = new WeakMap<RenderContext, Set<number>>();
+
+/** An anchor for line n inside another line's section (once per rendering). */
+function lineAnchor(n: number, ctx: RenderContext): SafeHtml | '' {
+  let done = anchoredLines.get(ctx);
+  if (!done) anchoredLines.set(ctx, (done = new Set()));
+  if (done.has(n)) return '';
+  done.add(n);
+  return html`<span class="anchor" id="L${n}"></span>`;
+}
 
 /** Tool results of the batch by tool_use_id, each with the sub-agent its line names. */
 function collectResults(lines: readonly TranscriptLine[]): Map<string, ToolResult> {
@@ -196,7 +208,7 @@ function toolCall(b: Record<string, unknown>, result: ToolResult | undefined, ct
   const input = rec(b.input);
   const status = result ? resultStatus(result.block) : html`<span class="status pending" title="no result yet">…</span>`;
   const inputHtml = input ? toolInput(input) : html`<pre>${text(clip(safeStringify(b.input)))}</pre>`;
-  const resultHtml = result ? resultBody(result.block) : '';
+  const resultHtml = result ? html`${lineAnchor(result.line.n, ctx)}${resultBody(result.block)}` : '';
   const agent = result?.agentId ? agentLink(result.agentId, ctx) : '';
   return html`<div class="tool" data-tool-id="${id}"><details><summary><span class="tool-name">${name}</span> <span class="tool-brief">${text(oneLine(toolBrief(name, input), 200))}</span>${status}</summary><div class="tool-input">${inputHtml}</div><div class="result-slot">${resultHtml}</div></details>${agent}</div>`;
 }

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// Search and usage over the index beside the store, beside today's linear scan (the viewer's
+// budgeted search with no budget), on synthetic stores of realistic Claude Code sessions
+// (bench/lib/transcript.mjs: prompts, replies with code, tool calls and outputs, images).
+// Figures: index build MB/s and peak RSS (in a child process), index size vs the store, query
+// p50/p95 for word, phrase and prefix queries with and without filters, the linear scan's time
+// for the same queries, `confab usage` time, and how long after a chunk is stored its lines are
+// searchable. Needs a build (`npm run build`). Usage:
+//   node bench/search.mjs [--sessions 1000,10000] [--lines 150] [--write]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machineLine, publish, table } from './lib/report.mjs';
+import { ordinaryLines } from './lib/transcript.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const SIZES = arg('sessions', '1000').split(',').map(Number);
+const LINES = Number(arg('lines', '150'));
+const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
+const { FileStore } = await import(dist('store/file-store.js'));
+const { indexPathFor, SearchIndex } = await import(dist('search/index-db.js'));
+const { IndexingStore } = await import(dist('search/indexing-store.js'));
+const { search } = await import(dist('search/query.js'));
+const { searchSessions } = await import(dist('serve/viewer/search.js'));
+const { usageReport } = await import(dist('usage/report.js'));
+const { PriceTable } = await import(dist('usage/pricing.js'));
+
+const PROJECTS = Array.from({ length: 20 }, (_, i) => `/home/dev/projects/service-${i}`);
+const RARE = (i) => `quasar${i.toString(36)}flux`;
+
+function dirBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+async function generate(storeDir, sessions) {
+  const store = await FileStore.open(storeDir, { chunkLimit: false });
+  for (let i = 0; i < sessions; i++) {
+    const init = await store.init('local', { provider: i % 5 === 4 ? 'codex' : 'claude-code', external_id: `bench-${i}`, transcript_path: `/gone/${i}.jsonl`, metadata: { cwd: PROJECTS[i % PROJECTS.length] } });
+    const lines = ordinaryLines(1000 + i, LINES);
+    // One rare word per session, so selective queries have exactly one answer.
+    lines.splice(LINES >> 1, 0, JSON.stringify({ type: 'user', timestamp: '2025-10-01T10:00:00Z', message: { role: 'user', content: `please look at the ${RARE(i)} module again` } }));
+    for (let at = 0; at < lines.length; at += 1000) {
+      await store.appendChunk('local', { session_id: init.session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: at + 1, lines: lines.slice(at, at + 1000) });
+    }
+  }
+  await store.close();
+}
+
+function buildInChild(storeDir) {
+  const script = `
+    const { indexStore } = await import(${JSON.stringify(dist('search/open-index.js'))});
+    const s = await indexStore(${JSON.stringify(storeDir)}, { fresh: true });
+    console.log(JSON.stringify({ ...s, maxRssKb: process.resourceUsage().maxRSS }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ms = (x) => (x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`);
+
+function timeQueries(db, q, opts, runs) {
+  const times = [];
+  let hits = 0;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    hits = search(db, q, opts).length;
+    times.push(performance.now() - t0);
+  }
+  return { p50: pct(times, 50), p95: pct(times, 95), hits };
+}
+
+async function scanTime(store, sessions, q) {
+  const t0 = performance.now();
+  const r = await searchSessions(store, sessions, q, { maxBytes: Number.MAX_SAFE_INTEGER, maxMs: Number.MAX_SAFE_INTEGER });
+  return { ms: performance.now() - t0, hits: r.hits.size };
+}
+
+async function lagAfterStore(storeDir) {
+  const inner = await FileStore.open(storeDir, { chunkLimit: false });
+  const store = new IndexingStore(inner, { path: indexPathFor(storeDir) });
+  const reader = SearchIndex.open(indexPathFor(storeDir));
+  const init = await store.init('local', { provider: 'claude-code', external_id: 'lag', transcript_path: '/lag.jsonl' });
+  const lags = [];
+  for (let i = 1; i <= 30; i++) {
+    const word = `lagword${i.toString(36)}x`;
+    await store.appendChunk('local', { session_id: init.session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: i, lines: [JSON.stringify({ type: 'user', message: { role: 'user', content: `marker ${word}` } })] });
+    const t0 = performance.now();
+    while (search(reader.db, word, {}).length === 0) await new Promise((r) => setTimeout(r, 1));
+    lags.push(performance.now() - t0);
+  }
+  reader.close();
+  await store.close();
+  return { p50: pct(lags, 50), p95: pct(lags, 95), max: Math.max(...lags) };
+}
+
+const sections = [];
+for (const n of SIZES) {
+  const root = mkdtempSync(join(tmpdir(), 'confab-bench-search-'));
+  const storeDir = join(root, 'store');
+  try {
+    const g0 = performance.now();
+    await generate(storeDir, n);
+    const genS = (performance.now() - g0) / 1000;
+    const storeBytes = dirBytes(join(storeDir, 'sessions'));
+    const build = buildInChild(storeDir);
+    const indexBytes = ['', '-wal'].reduce((a, s) => a + (statSync(`${indexPathFor(storeDir)}${s}`, { throwIfNoEntry: false })?.size ?? 0), 0);
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    const store = await FileStore.open(storeDir);
+    const sessions = await store.listSessions();
+    const queries = [
+      ['word (common)', 'retry', {}],
+      ['word (rare)', RARE(n >> 1), {}],
+      ['phrase', '"cache retry"', {}],
+      ['prefix', 'conf*', {}],
+      ['word + project + role', 'retry', { project: 'service-3', role: 'tool' }],
+      ['phrase + provider + since', '"update change"', { provider: 'codex', since: Date.parse('2025-10-01T00:00:00Z') }],
+      ['prefix + project', 'quasar*', { project: 'service-7' }],
+    ];
+    const rows = [];
+    for (const [label, q, opts] of queries) {
+      const t = timeQueries(index.db, q, { ...opts, limit: 20 }, 40);
+      const scanQ = q.replace(/["*]/g, '');
+      const scan = label.includes('+') ? undefined : await scanTime(store, sessions, scanQ);
+      rows.push([label, `\`${q}\``, ms(t.p50), ms(t.p95), scan ? ms(scan.ms) : '—', scan ? `${Math.round(scan.ms / t.p95)}×` : '']);
+    }
+    const u0 = performance.now();
+    for (let r = 0; r < 5; r++) usageReport(index.db, new PriceTable(), 'daily');
+    const usageMs = (performance.now() - u0) / 5;
+    const usageSessionMs = (() => {
+      const t0 = performance.now();
+      usageReport(index.db, new PriceTable(), 'session');
+      return performance.now() - t0;
+    })();
+    index.close();
+    await store.close();
+    const lag = await lagAfterStore(storeDir);
+    const mb = storeBytes / 1048576;
+    sections.push(
+      `#### ${n.toLocaleString('en-US')} sessions, ${mb.toFixed(0)} MB of transcript (${(mb / n).toFixed(2)} MB each, generated in ${genS.toFixed(0)} s)\n\n` +
+        table(
+          ['figure', 'value', 'target'],
+          [
+            ['index build', `${(build.elapsedMs / 1000).toFixed(1)} s, ${(mb / (build.elapsedMs / 1000)).toFixed(1)} MB/s`, '≥ 30 MB/s'],
+            ['peak RSS of the build', `${(build.maxRssKb / 1024).toFixed(0)} MB`, '< 300 MB'],
+            ['index size', `${(indexBytes / 1048576).toFixed(0)} MB = ${((indexBytes / storeBytes) * 100).toFixed(0)} % of the store`, '≤ 50 %'],
+            ['`confab usage` daily / by session (library, index open)', `${ms(usageMs)} / ${ms(usageSessionMs)}`, '< 1 s'],
+            ['stored → searchable (30 one-line chunks)', `p50 ${ms(lag.p50)}, p95 ${ms(lag.p95)}, max ${ms(lag.max)}`, '≤ 1 s'],
+          ],
+        ) +
+        '\n\n' +
+        table(['query', 'text', 'index p50', 'index p95', 'linear scan', 'scan / index p95'], rows),
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+publish(
+  'search',
+  `### Search index (\`bench/search.mjs\`)
+
+${machineLine()}, SQLite via ${process.getBuiltinModule?.('node:sqlite') ? 'node:sqlite' : 'better-sqlite3'}. Synthetic stores of Claude Code-shaped sessions (${LINES} lines each, one in five filed as Codex, 20 projects); queries take the first 20 hits, 40 runs each; the linear scan is the viewer's scanning search with no budget (what the viewer did before the index), one run. The build runs in its own process for its peak RSS.
+
+${sections.join('\n\n')}`,
+);

@@ -1,0 +1,126 @@
+import type { GithubLinkRequest, SessionStore, StoredEvent, StoredGithubLink, StoredSession } from '../store/session-store.js';
+import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
+import type { Logger } from '../log.js';
+import { indexPathFor, SearchIndex } from './index-db.js';
+
+export interface IndexingOptions {
+  /** The index file (see indexPathFor). */
+  path: string;
+  /** Told when an index update fails; the stored lines are unaffected and the next update (or a rebuild) catches up. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * A SessionStore that keeps the search index up to date: after the store commits a chunk (or
+ * new metadata), the session is re-indexed in the background. The store's answer never waits
+ * for the index and never fails because of it.
+ */
+export class IndexingStore implements SessionStore {
+  private readonly dirty = new Set<string>();
+  private running: Promise<void> | undefined;
+  private readonly opts: IndexingOptions;
+  private disabled = false;
+
+  constructor(
+    readonly inner: SessionStore,
+    opts: IndexingOptions,
+  ) {
+    this.opts = opts;
+  }
+
+  private schedule(sessionId: string): void {
+    if (this.disabled) return;
+    this.dirty.add(sessionId);
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+      if (this.dirty.size > 0) this.schedule(this.dirty.values().next().value!);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Let a burst of chunks to one session coalesce into one update.
+    await new Promise((r) => setImmediate(r));
+    let index: SearchIndex | undefined;
+    try {
+      index = SearchIndex.open(this.opts.path);
+      while (this.dirty.size > 0) {
+        const id = this.dirty.values().next().value!;
+        this.dirty.delete(id);
+        try {
+          await index.syncSession(this.inner, id);
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
+      }
+    } catch (err) {
+      this.dirty.clear();
+      if ((err as Error).name === 'SqliteUnavailableError') this.disabled = true;
+      this.opts.onError?.(err);
+    } finally {
+      index?.close();
+    }
+  }
+
+  /** Wait until every committed change seen so far is indexed (or its update failed). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async init(owner: string, req: InitRequest): Promise<InitResponse> {
+    const res = await this.inner.init(owner, req);
+    this.schedule(res.session_id);
+    return res;
+  }
+
+  async appendChunk(owner: string, req: ChunkRequest): Promise<ChunkResponse> {
+    const res = await this.inner.appendChunk(owner, req);
+    this.schedule(req.session_id.toLowerCase());
+    return res;
+  }
+
+  checkChunk(owner: string, req: ChunkRequest): Promise<string> {
+    return this.inner.checkChunk(owner, req);
+  }
+
+  recordEvent(owner: string, req: EventRequest): Promise<void> {
+    return this.inner.recordEvent(owner, req);
+  }
+
+  async updateSummary(owner: string, externalId: string, summary: string): Promise<void> {
+    await this.inner.updateSummary(owner, externalId, summary);
+    for (const s of await this.inner.listSessions(owner)) if (s.external_id === externalId) this.schedule(s.session_id);
+  }
+
+  recordGithubLink(owner: string, sessionId: string, req: GithubLinkRequest): Promise<StoredGithubLink> {
+    return this.inner.recordGithubLink(owner, sessionId, req);
+  }
+
+  listSessions(owner?: string): Promise<StoredSession[]> {
+    return this.inner.listSessions(owner);
+  }
+
+  getSession(sessionId: string, owner?: string): Promise<StoredSession | undefined> {
+    return this.inner.getSession(sessionId, owner);
+  }
+
+  readFile(sessionId: string, fileName: string, afterLine?: number): Promise<Buffer> {
+    return this.inner.readFile(sessionId, fileName, afterLine);
+  }
+
+  listEvents(sessionId: string): Promise<StoredEvent[]> {
+    return this.inner.listEvents(sessionId);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.inner.close();
+  }
+}
+
+/** The store in `dir`, indexing what it commits into the index beside it; failures are logged (never the lines). */
+export function indexingStoreFor(store: SessionStore, dir: string, log?: Logger): IndexingStore {
+  return new IndexingStore(store, {
+    path: indexPathFor(dir),
+    onError: (err) => log?.warn('search index update failed (a rebuild repairs it)', { error: err instanceof Error ? err.message : String(err) }),
+  });
+}

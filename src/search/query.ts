@@ -1,0 +1,169 @@
+import type { SqliteDatabase, SqlValue } from '../sqlite/database.js';
+import type { EntryRole } from './line-entries.js';
+
+/** A query people type: words, "quoted phrases", and prefix* terms, all required. */
+export class QuerySyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QuerySyntaxError';
+  }
+}
+
+/**
+ * Translate the typed query into FTS5 syntax. Every term is quoted, so punctuation in a word
+ * (`foo-bar`, `a.b`, `C++`) is never read as an FTS5 operator; a trailing `*` makes a prefix term.
+ */
+export function toFtsQuery(input: string): string {
+  const terms: string[] = [];
+  let i = 0;
+  const s = input.trim();
+  while (i < s.length) {
+    const c = s[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    let text: string;
+    if (c === '"') {
+      const end = s.indexOf('"', i + 1);
+      if (end === -1) throw new QuerySyntaxError(`unterminated phrase: ${s.slice(i)} (close it with ")`);
+      text = s.slice(i + 1, end);
+      i = end + 1;
+    } else {
+      let end = i;
+      while (end < s.length && !/\s/.test(s[end]!) && s[end] !== '"') end++;
+      text = s.slice(i, end);
+      i = end;
+    }
+    let prefix = false;
+    if (s[i] === '*') {
+      prefix = true;
+      i++;
+    } else if (text.endsWith('*')) {
+      prefix = true;
+      text = text.replace(/\*+$/, '');
+    }
+    if (!/[\p{L}\p{N}]/u.test(text)) {
+      if (text === '' && !prefix) throw new QuerySyntaxError('empty phrase ""');
+      throw new QuerySyntaxError(`"${text}${prefix ? '*' : ''}" has no letters or digits to search for`);
+    }
+    terms.push(`"${text.replace(/"/g, '""')}"${prefix ? '*' : ''}`);
+  }
+  if (terms.length === 0) throw new QuerySyntaxError('the query is empty: give words, "a phrase", or a prefix*');
+  return terms.join(' ');
+}
+
+export interface SearchFilters {
+  /** A project name (repository or directory name) or a directory path (the session's cwd or below it). */
+  project?: string;
+  provider?: string;
+  /** ms since the epoch, inclusive. */
+  since?: number;
+  /** ms since the epoch, exclusive. */
+  until?: number;
+  role?: EntryRole;
+}
+
+export interface SearchOptions extends SearchFilters {
+  limit?: number;
+  offset?: number;
+  /** Only sessions of this owner (`confab serve` with several keys). */
+  owner?: string;
+  /** Only this session (by store session id). */
+  sessionId?: string;
+}
+
+export interface SearchHit {
+  session_id: string;
+  external_id: string;
+  provider: string;
+  project?: string;
+  title?: string;
+  file_name: string;
+  line: number;
+  /** ISO time of the line, or of the session's last activity when the line has none. */
+  time?: string;
+  role: EntryRole;
+  tool?: string;
+  /** Text around the match; each match is between MATCH_START and MATCH_END. */
+  snippet: string;
+  /** `<session>:<file>:<line>`, which `confab session show` opens. */
+  address: string;
+}
+
+export const MATCH_START = '\u0002';
+export const MATCH_END = '\u0003';
+
+function filterSql(f: SearchOptions, params: SqlValue[]): string {
+  const where: string[] = [];
+  if (f.project) {
+    const p = f.project.replace(/\/+$/, '') || '/';
+    where.push("(s.project = ? OR s.cwd = ? OR s.cwd LIKE ? ESCAPE '\\')");
+    params.push(f.project, p, `${p.replace(/[\\%_]/g, (m) => `\\${m}`)}/%`);
+  }
+  if (f.provider) {
+    where.push('s.provider = ?');
+    params.push(f.provider);
+  }
+  if (f.sessionId !== undefined) {
+    where.push('s.session_id = ?');
+    params.push(f.sessionId);
+  }
+  if (f.owner !== undefined) {
+    where.push('s.owner = ?');
+    params.push(f.owner);
+  }
+  if (f.since !== undefined) {
+    where.push('COALESCE(e.time, s.last_activity) >= ?');
+    params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    where.push('COALESCE(e.time, s.last_activity) < ?');
+    params.push(f.until);
+  }
+  if (f.role) {
+    where.push('e.role = ?');
+    params.push(f.role);
+  }
+  return where.map((w) => ` AND ${w}`).join('');
+}
+
+/** Matches, best first (FTS5's bm25), then newest first among equals. */
+export function search(db: SqliteDatabase, query: string, opts: SearchOptions = {}): SearchHit[] {
+  const fts = toFtsQuery(query);
+  const params: SqlValue[] = [fts];
+  const filters = filterSql(opts, params);
+  params.push(Math.max(1, Math.min(opts.limit ?? 20, 1000)), Math.max(0, opts.offset ?? 0));
+  const rows = db.all(
+    `SELECT s.session_id, s.external_id, s.provider, s.project, s.title, f.file_name, e.line, e.role, e.tool,
+            COALESCE(e.time, s.last_activity) AS time,
+            snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
+       FROM entries_fts
+       JOIN entries e ON e.id = entries_fts.rowid
+       JOIN files f ON f.id = e.fid
+       JOIN sessions s ON s.id = f.sid
+      WHERE entries_fts MATCH ?${filters}
+      ORDER BY entries_fts.rank, time DESC
+      LIMIT ? OFFSET ?`,
+    ...params,
+  );
+  return rows.map((r) => {
+    const hit: SearchHit = {
+      session_id: String(r.session_id),
+      external_id: String(r.external_id),
+      provider: String(r.provider),
+      file_name: String(r.file_name),
+      line: Number(r.line),
+      role: r.role as EntryRole,
+      // Control characters (a terminal escape in a tool result) are never echoed; the match marks are kept.
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+      snippet: String(r.snippet).replace(/[\u0000-\u0001\u0004-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim(),
+      address: `${String(r.session_id)}:${String(r.file_name)}:${Number(r.line)}`,
+    };
+    if (r.project != null) hit.project = String(r.project);
+    if (r.title != null) hit.title = String(r.title);
+    if (r.tool != null) hit.tool = String(r.tool);
+    if (r.time != null) hit.time = new Date(Number(r.time)).toISOString();
+    return hit;
+  });
+}

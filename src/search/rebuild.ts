@@ -1,0 +1,52 @@
+import type { SessionStore } from '../store/session-store.js';
+import { SearchIndex, type SyncCounts } from './index-db.js';
+
+export interface IndexProgress {
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+export interface IndexSummary extends SyncCounts {
+  path: string;
+  /** Sessions that could not be read (the store answered an error); the rest are indexed. */
+  failed: number;
+  elapsedMs: number;
+  indexBytes: number;
+}
+
+/**
+ * Bring the index at `path` up to date with every session of the store (an incremental
+ * catch-up: only lines not yet indexed are read). `fresh` deletes the index first: a rebuild.
+ */
+export async function updateIndex(
+  store: SessionStore,
+  path: string,
+  opts: { fresh?: boolean; onProgress?: (p: IndexProgress) => void } = {},
+): Promise<IndexSummary> {
+  const started = Date.now();
+  if (opts.fresh) await SearchIndex.remove(path);
+  const index = SearchIndex.open(path);
+  const counts: SyncCounts = { sessions: 0, lines: 0, bytes: 0, entries: 0 };
+  let failed = 0;
+  try {
+    const sessions = await store.listSessions();
+    let done = 0;
+    for (const s of sessions) {
+      try {
+        await index.syncSession(store, s.session_id, counts);
+      } catch (err) {
+        if ((err as Error).name === 'SqliteError' || (err as { code?: string }).code?.startsWith('SQLITE_')) throw err;
+        failed++;
+      }
+      done++;
+      opts.onProgress?.({ done, total: sessions.length, bytes: counts.bytes });
+    }
+    index.db.exec("INSERT INTO entries_fts(entries_fts) VALUES ('optimize')");
+    index.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    index.close();
+  }
+  const { statSync } = await import('node:fs');
+  return { path, ...counts, failed, elapsedMs: Date.now() - started, indexBytes: statSync(path).size };
+}

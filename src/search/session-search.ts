@@ -1,0 +1,51 @@
+import type { SqliteDatabase, SqlValue } from '../sqlite/database.js';
+import { MATCH_END, MATCH_START, search, toFtsQuery, type SearchHit } from './query.js';
+
+/**
+ * Search by session (the viewer's list): every session with a match, best match first, and
+ * for the sessions on one page, their best hit. Ranking a session by its best line keeps a
+ * short session that is about the query above a long one that mentions it once.
+ */
+export function rankSessions(db: SqliteDatabase, query: string, owner?: string): string[] {
+  const params: SqlValue[] = [toFtsQuery(query)];
+  let ownerSql = '';
+  if (owner !== undefined) {
+    ownerSql = ' AND s.owner = ?';
+    params.push(owner);
+  }
+  // FTS5's rank cannot be aggregated directly: rank the matches first, then group them by session.
+  const rows = db.all(
+    `WITH m AS MATERIALIZED (SELECT rowid AS id, rank AS score FROM entries_fts WHERE entries_fts MATCH ?)
+     SELECT s.session_id, min(m.score) AS best, max(s.last_activity) AS last
+       FROM m
+       JOIN entries e ON e.id = m.id
+       JOIN files f ON f.id = e.fid
+       JOIN sessions s ON s.id = f.sid
+      WHERE 1${ownerSql}
+      GROUP BY s.id
+      ORDER BY best, last DESC`,
+    ...params,
+  );
+  return rows.map((r) => String(r.session_id));
+}
+
+/** The best hit of each of these sessions. */
+export function bestHits(db: SqliteDatabase, query: string, sessionIds: readonly string[]): Map<string, SearchHit> {
+  const out = new Map<string, SearchHit>();
+  for (const id of sessionIds) {
+    const [hit] = search(db, query, { sessionId: id, limit: 1 });
+    if (hit) out.set(id, hit);
+  }
+  return out;
+}
+
+/** A snippet with its first match as a range (the viewer marks one); other marks dropped. */
+export function snippetRange(snippet: string): { text: string; matchStart: number; matchEnd: number } {
+  const start = snippet.indexOf(MATCH_START);
+  const end = snippet.indexOf(MATCH_END, start + 1);
+  const strip = (s: string) => s.replaceAll(MATCH_START, '').replaceAll(MATCH_END, '');
+  if (start === -1 || end === -1) return { text: strip(snippet), matchStart: 0, matchEnd: 0 };
+  const before = strip(snippet.slice(0, start));
+  const match = strip(snippet.slice(start + 1, end));
+  return { text: before + match + strip(snippet.slice(end + 1)), matchStart: before.length, matchEnd: before.length + match.length };
+}
