@@ -16,3 +16,12 @@ export { isProcessAlive } from '../process/liveness.js';
 export { githubCommands, hasSessionLink, linkShellCommand, mayTouchGithub, prLinkLine, type GithubCommands, type LinkedCommand, type LinkEdit } from '../github/shell-link.js';
 export { githubRepoUrl, pullRequestUrlIn } from '../github/urls.js';
 export * from './tool-calls.js';
+export {
+  openDatabase,
+  sqliteBackend,
+  SqliteUnavailableError,
+  type OpenOptions as SqliteOpenOptions,
+  type Row as SqliteRow,
+  type SqlValue,
+  type SqliteDatabase,
+} from '../sqlite/database.js';

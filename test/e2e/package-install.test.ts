@@ -4,7 +4,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInPackageCache } from '../../src/cli/executable.js';
 import { commandProgram } from '../../src/provider/hook-commands.js';
-import { sqliteBackend } from '../../plugins/opencode/src/sqlite.js';
+import { sqliteBackend } from '../../src/sqlite/database.js';
 import { buildSessionTree, OpencodeDb, ROOT_ID } from '../../plugins/opencode/test/fixtures.js';
 import { storedFile } from '../helpers/local-store.js';
 import { REPO_ROOT, Sandbox, waitFor, type RunResult } from '../helpers/sandbox.js';
@@ -189,14 +189,15 @@ describe(`the ${PACKAGE} package, installed from its tarball`, () => {
     // that an offline install cannot always build (no prebuilt binary, no Node headers): then
     // `list` says so in one line rather than failing.
     const addon = existsSync(join(prefix, 'lib', 'node_modules', PACKAGE, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'));
-    if (sqliteBackend() === 'node:sqlite' || addon) {
+    const sqlite = sqliteBackend();
+    if (('backend' in sqlite && sqlite.backend === 'node:sqlite') || addon) {
       const list = await sbx.exec('confab', ['list', '--provider', 'opencode', '--json'], { cwd: work, env, timeoutMs: 60_000 });
       expect(list.code, list.stderr).toBe(0);
       expect((JSON.parse(list.stdout) as { sessions: { id: string }[] }).sessions.map((x) => x.id)).toEqual([ROOT_ID]);
     } else {
       const list = await sbx.exec('confab', ['list', '--provider', 'opencode'], { cwd: work, env, timeoutMs: 60_000 });
       expect(list.code, list.stderr).toBe(0);
-      expect(list.stderr).toMatch(/^warning: could not read OpenCode's sessions: reading SQLite needs node:sqlite \(Node 22\.13\+\) or the better-sqlite3 package: /m);
+      expect(list.stderr).toMatch(/^warning: could not read OpenCode's sessions: SQLite is not available: confab needs Node 22\.13\+ \(node:sqlite\) or the better-sqlite3 package/m);
     }
     expect((await sbx.exec('confab', ['hooks', 'remove', '--provider', 'opencode'], { cwd: work, env, timeoutMs: 60_000 })).code).toBe(0);
     expect(existsSync(join(configDir, 'plugins'))).toBe(false);

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { messagesOf, type MessageRows } from './opencode-db.js';
-import type { SqliteDatabase } from './sqlite.js';
+import type { SqliteDatabase } from 'confab-cli/provider';
 
 /**
  * Turn a session's messages into the file the daemon follows: one line `{"info","parts"}`

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { opencodeDbPath } from './opencode-paths.js';
-import { openDatabase, type Row, type SqliteDatabase } from './sqlite.js';
+import { openDatabase, type SqliteRow as Row, type SqliteDatabase } from 'confab-cli/provider';
 
 /**
  * Reading OpenCode's database (schema as of OpenCode 1.15): tables `session`, `message` and

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { openDatabase, type SqliteDatabase } from '../src/sqlite.js';
+import { openDatabase, type SqliteDatabase } from 'confab-cli/provider';
 
 export const ROOT_ID = 'ses_01JROOT0000000000000000';
 export const CHILD_ID = 'ses_01JCHILD000000000000000';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { materializeSession } from '../src/materialize.js';
 import { descendants, messagesOf, rootOf, withOpencodeDb } from '../src/opencode-db.js';
-import { openDatabase, sqliteBackend } from '../src/sqlite.js';
+import { openDatabase, sqliteBackend } from 'confab-cli/provider';
 import { assistantInfo, buildSessionTree, CHILD_ID, OpencodeDb, ROOT_ID, tempDbPath, text, userInfo } from './fixtures.js';
 
 const open: OpencodeDb[] = [];
@@ -132,7 +132,7 @@ describe('reading the database OpenCode is writing', () => {
         return false;
       }
     })();
-    expect(sqliteBackend()).toBe(hasNodeSqlite ? 'node:sqlite' : 'better-sqlite3');
+    expect(sqliteBackend()).toEqual({ backend: hasNodeSqlite ? 'node:sqlite' : 'better-sqlite3' });
     const require = createRequire(import.meta.url);
     const loaded = Object.keys(require.cache).some((k) => k.includes(`${'/'}better-sqlite3${'/'}`));
     expect(loaded).toBe(!hasNodeSqlite);
