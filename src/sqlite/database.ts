@@ -85,7 +85,11 @@ let betterSqlite: BetterSqliteCtor | Error | undefined;
 function loadBetterSqlite(): BetterSqliteCtor | Error {
   if (betterSqlite === undefined) {
     try {
-      betterSqlite = createRequire(import.meta.url)('better-sqlite3') as BetterSqliteCtor;
+      const ctor = createRequire(import.meta.url)('better-sqlite3') as BetterSqliteCtor;
+      // The package loads its native addon only on first open: an addon built for another Node
+      // (the runtime changed since install) must count as missing here, not fail later.
+      new ctor(':memory:', {}).close();
+      betterSqlite = ctor;
     } catch (err) {
       betterSqlite = err instanceof Error ? err : new Error(String(err));
     }

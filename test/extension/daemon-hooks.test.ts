@@ -6,11 +6,12 @@ describe('the daemon hook set', () => {
   it('is one frozen object with every hook, in the order they fire, each of its kind', () => {
     const hooks = createDaemonHooks();
     expect(Object.isFrozen(hooks)).toBe(true);
-    expect(Object.keys(hooks)).toEqual(['start', 'initRequest', 'discoverFiles', 'line', 'metadata', 'chunk', 'afterSync', 'syncError', 'inboxEvent', 'shutdown']);
+    expect(Object.keys(hooks)).toEqual(['refresh', 'start', 'initRequest', 'discoverFiles', 'line', 'metadata', 'chunk', 'afterSync', 'syncError', 'inboxEvent', 'shutdown']);
     expect(hooks.start.constructor).toBe(AsyncSeriesHook);
     expect(hooks.initRequest.constructor).toBe(AsyncSeriesWaterfallHook);
     expect(hooks.line.constructor).toBe(SyncWaterfallHook);
     expect(hooks.syncError.constructor).toBe(SyncHook);
+    expect(hooks.refresh.constructor).toBe(AsyncSeriesHook);
     expect(() => {
       (hooks as { line: unknown }).line = undefined;
     }).toThrow(TypeError);
