@@ -21,6 +21,22 @@ function killAll(pids: number[]): void {
   }
 }
 
+/** Each process's state letter and launch arguments, for a failure message. */
+function describeProcesses(pids: number[]): string {
+  return pids
+    .map((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(-2, -1)[0] ?? '';
+        return `${pid} (state ${state[0]}, ppid ${state[1]}) ${args}`;
+      } catch {
+        return `${pid} (gone)`;
+      }
+    })
+    .join('; ');
+}
+
 describe.each(BACKENDS)('processes (%s)', (kind) => {
   it('the daemon killed with SIGKILL at random instants, restarted each time by the next prompt', async () => {
     const w = await openWorld(kind);
@@ -31,7 +47,7 @@ describe.each(BACKENDS)('processes (%s)', (kind) => {
       const writing = s.work(rnd.int(1, 6), rnd.int(10, 60));
       await sleep(rnd.int(0, 400));
       const pids = w.daemons();
-      expect(pids.length).toBeLessThanOrEqual(1);
+      expect(pids.length, `more than one daemon: ${describeProcesses(pids)}`).toBeLessThanOrEqual(1);
       killAll(pids);
       await writing;
       // Lines written while no daemon runs are picked up by the next one.
