@@ -53,19 +53,24 @@ export interface RequestLogEntry {
 
 export type FakeAnthropic = LoopbackApi<RequestLogEntry>;
 
-export async function startFakeAnthropic(script: Script): Promise<FakeAnthropic> {
+export interface FakeAnthropicOptions {
+  /** Awaited before a scripted reply is sent, with the step that answers: lets a test hold a turn until something happened. */
+  beforeReply?: (step: string) => Promise<void>;
+}
+
+export async function startFakeAnthropic(script: Script, opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const requests: RequestLogEntry[] = [];
   let seq = 0;
   const server = await listenLoopback(
-    (req, res, body) => {
-      requests.push(handle(req, res, body, script, ++seq));
+    async (req, res, body) => {
+      requests.push(await handle(req, res, body, script, ++seq, opts));
     },
     (message) => apiError('api_error', message),
   );
   return { url: `http://127.0.0.1:${server.port}`, port: server.port, requests, close: server.close };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, body: string, script: Script, seq: number): RequestLogEntry {
+async function handle(req: IncomingMessage, res: ServerResponse, body: string, script: Script, seq: number, opts: FakeAnthropicOptions): Promise<RequestLogEntry> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const entry: RequestLogEntry = {
     seq,
@@ -92,6 +97,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string, script:
   }
   const { step, reply } = script(parsed);
   entry.step = step;
+  await opts.beforeReply?.(step);
   const id = `msg_fake_${String(seq).padStart(4, '0')}`;
   if (parsed.stream) streamReply(res, id, parsed.model, reply);
   else sendJson(res, 200, messageBody(id, parsed.model, reply));
@@ -170,6 +176,8 @@ interface Block {
   type: string;
   text?: string;
   tool_use_id?: string;
+  content?: unknown;
+  is_error?: boolean;
 }
 
 function blocksOf(content: unknown): Block[] {
@@ -197,6 +205,25 @@ export function allText(req: MessagesRequest): string {
 
 export function toolResultIds(blocks: readonly Block[]): string[] {
   return blocks.filter((b) => b.type === 'tool_result' && typeof b.tool_use_id === 'string').map((b) => b.tool_use_id as string);
+}
+
+/** A tool result as the client sent it back: whose call it answers, whether it is an error, and its text. */
+export interface ToolResult {
+  toolUseId: string;
+  isError: boolean;
+  text: string;
+}
+
+export function toolResults(blocks: readonly Block[]): ToolResult[] {
+  return blocks
+    .filter((b) => b.type === 'tool_result' && typeof b.tool_use_id === 'string')
+    .map((b) => ({
+      toolUseId: b.tool_use_id as string,
+      isError: b.is_error === true,
+      text: blocksOf(b.content)
+        .map((c) => (c.type === 'text' ? (c.text ?? '') : ''))
+        .join('\n'),
+    }));
 }
 
 // ---------------------------------------------------------------------------------------
