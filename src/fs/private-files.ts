@@ -4,7 +4,7 @@
  * (`lock.ts`). Imports nothing of confab but process liveness.
  */
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
+import { mkdir, chmod, link, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -37,6 +37,19 @@ export async function ensurePrivateDir(path: string): Promise<void> {
   await chmod(path, PRIVATE_DIR_MODE);
 }
 
+/**
+ * mkdir -p whose new directories are 0700, leaving those that exist as they are (someone
+ * else's, such as an agent's project dirs).
+ */
+export async function ensureDirKeepingExisting(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await chmod(dir, PRIVATE_DIR_MODE);
+    if (dir === first || dirname(dir) === dir) break;
+  }
+}
+
 export interface AtomicWriteOptions {
   mode?: number;
   /** fsync the data before the rename (for files whose loss after a crash matters). */
@@ -55,6 +68,12 @@ export interface AsyncAtomicWriteOptions extends AtomicWriteOptions {
    * the file changed since it was read.
    */
   beforeCommit?: () => boolean | Promise<boolean>;
+  /**
+   * Create the file only if it does not exist: the complete temp file is linked into place
+   * (link(2) never replaces), so an existing file, even one made a moment ago, is left as it
+   * is and the write returns false.
+   */
+  exclusive?: boolean;
 }
 
 /** Write a whole file atomically: unique temp file in the same dir, then rename over the target. */
@@ -81,8 +100,8 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, opts: A
 }
 
 /**
- * The same, asynchronously. True when the file was replaced, false when `beforeCommit`
- * abandoned the write. The one atomic write of confab and its providers.
+ * The same, asynchronously. True when the file was written, false when `beforeCommit`
+ * abandoned the write or (`exclusive`) the file exists. The one atomic write of confab and its providers.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, opts: AsyncAtomicWriteOptions = {}): Promise<boolean> {
   if (opts.ensureDir !== false) await ensurePrivateDir(dirname(path));
@@ -101,8 +120,19 @@ export async function writeFileAtomic(path: string, data: string | Buffer, opts:
       await rm(tmp, { force: true });
       return false;
     }
-    await rename(tmp, path);
-    return true;
+    if (!opts.exclusive) {
+      await rename(tmp, path);
+      return true;
+    }
+    try {
+      await link(tmp, path);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
