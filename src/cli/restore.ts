@@ -2,7 +2,7 @@ import { lstat, open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Backend, RemoteSession } from '../backend/backend.js';
 import { ensureDirKeepingExisting, writeFileAtomic } from '../fs/private-files.js';
-import { HookInputError, type Provider } from '../provider/contract.js';
+import type { Provider } from '../provider/contract.js';
 import { UnknownProviderError } from '../provider/registry.js';
 import { CommandError } from './command-error.js';
 import { errorLine } from './format.js';
@@ -79,8 +79,7 @@ export async function restoreTargets(session: RemoteSession, opts: RestoreOption
       files: session.files.map((f) => ({ name: f.file_name, type: f.file_type })),
     });
   } catch (err) {
-    if (err instanceof HookInputError) throw new CommandError(`cannot tell where ${label} keeps session ${session.external_id}: ${errorLine(err)}; restore with --to DIR`);
-    throw err;
+    throw new CommandError(`cannot tell where ${label} keeps session ${session.external_id}: ${errorLine(err)}; restore with --to DIR`);
   }
   const used = new Set<string>();
   for (const f of session.files) {

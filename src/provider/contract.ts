@@ -141,8 +141,8 @@ export interface RestoreRequest {
 /**
  * Where the agent keeps a stored session's files, so `confab restore` can put them back for
  * the agent to resume: the absolute local path of each backend file name. A file it cannot
- * place is left out (confab then asks for `--to`); throw `HookInputError` with a one-line
- * reason when the session cannot be placed at all.
+ * place is left out (confab then asks for `--to`); throw an error with a one-line reason when
+ * the session cannot be placed at all.
  */
 export type RestorePaths = (req: RestoreRequest) => Promise<Record<string, string>>;
 

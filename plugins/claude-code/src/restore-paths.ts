@@ -1,4 +1,4 @@
-import { HookInputError, type RestoreRequest } from 'confab-cli/provider';
+import type { RestoreRequest } from 'confab-cli/provider';
 import { basename, dirname, join, resolve } from 'node:path';
 import { agentConfigDir, claudeDir, configDirOfTranscript, projectsDir } from './claude-dir.js';
 import { resolveKnownFile, sessionLayout } from './sidechains.js';
@@ -27,7 +27,7 @@ function projectOf(req: RestoreRequest): string {
   if (recorded && PROJECT_DIR.test(recorded) && recorded !== '.' && recorded !== '..') return recorded;
   const encoded = req.cwd ? encodeProjectDir(req.cwd) : undefined;
   if (encoded) return encoded;
-  throw new HookInputError('the backend does not say which project the session belongs to (no transcript path or cwd)');
+  throw new Error('the backend does not say which project the session belongs to (no transcript path or cwd)');
 }
 
 /** `Provider.restorePaths` for Claude Code. */
