@@ -27,6 +27,8 @@ export interface RemoteSession {
   summary?: string;
   first_user_message?: string;
   cwd?: string;
+  /** The transcript path of the session's last init (confab-web shows it to the owner only). */
+  transcript_path?: string;
   first_seen?: string;
   last_sync_at?: string;
 }

@@ -220,7 +220,7 @@ function parseSession(where: Where, body: Record<string, unknown>, http: HttpTra
     provider: typeof body.provider === 'string' ? body.provider : 'claude-code',
     files,
   };
-  for (const key of ['summary', 'first_user_message', 'cwd', 'first_seen', 'last_sync_at'] as const) {
+  for (const key of ['summary', 'first_user_message', 'cwd', 'transcript_path', 'first_seen', 'last_sync_at'] as const) {
     const v = body[key];
     if (typeof v === 'string') session[key] = v;
   }

@@ -35,6 +35,7 @@ function toRemoteSession(s: StoredSession): RemoteSession {
   if (s.summary !== undefined) r.summary = s.summary;
   if (s.first_user_message !== undefined) r.first_user_message = s.first_user_message;
   if (s.cwd !== undefined) r.cwd = s.cwd;
+  if (s.transcript_path) r.transcript_path = s.transcript_path;
   return r;
 }
 

@@ -65,11 +65,16 @@ export async function downloadSession(backend: Backend, session: RemoteSession, 
       throw new CommandError(`cannot download ${f.file_name}: ${errorLine(err)}`);
     }
     await writeFileAtomic(path, data);
-    let lines = 0;
-    for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
-    out.push({ name: f.file_name, type: f.file_type, path, lines, bytes: data.length });
+    out.push({ name: f.file_name, type: f.file_type, path, lines: countLines(data), bytes: data.length });
   }
   return out;
+}
+
+/** The `\n`-terminated lines in a stored file. */
+export function countLines(data: Buffer): number {
+  let lines = 0;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+  return lines;
 }
 
 /** `./<external id>` unless told otherwise. */

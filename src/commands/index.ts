@@ -25,6 +25,7 @@ import Status from './status.js';
 import SyncStatus from './sync/status.js';
 import SyncStop from './sync/stop.js';
 import RedactionTest from './redaction-test.js';
+import Restore from './restore.js';
 import IndexRebuild from './index/rebuild.js';
 import Search from './search.js';
 import Usage from './usage.js';
@@ -55,6 +56,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'sync:status': SyncStatus,
   'sync:stop': SyncStop,
   'redaction-test': RedactionTest,
+  restore: Restore,
   'index:rebuild': IndexRebuild,
   search: Search,
   usage: Usage,

@@ -4,7 +4,7 @@
  * (`lock.ts`). Imports nothing of confab but process liveness.
  */
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, chmod, open, rename, rm } from 'node:fs/promises';
+import { mkdir, chmod, link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -37,11 +37,55 @@ export async function ensurePrivateDir(path: string): Promise<void> {
   await chmod(path, PRIVATE_DIR_MODE);
 }
 
+/**
+ * mkdir -p whose new directories are 0700, leaving those that exist as they are (someone
+ * else's, such as an agent's project dirs).
+ */
+export async function ensureDirKeepingExisting(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await chmod(dir, PRIVATE_DIR_MODE);
+    if (dir === first || dirname(dir) === dir) break;
+  }
+}
+
 export interface AtomicWriteOptions {
   mode?: number;
-  /** fsync the data before the rename (for files whose loss after a crash matters). */
+  /**
+   * For files whose loss after a crash matters: fsync the data before it replaces the file,
+   * and the directory after, so the new name survives a crash too.
+   */
   durable?: boolean;
 }
+
+/** Make a directory's entries (a rename, a created file) durable. */
+export async function fsyncDir(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch (err) {
+    if (!cannotSyncDir(err)) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+function fsyncDirSync(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    if (!cannotSyncDir(err)) throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+// Some platforms cannot fsync a directory; the rename is still atomic there.
+const cannotSyncDir = (err: unknown) => ['EISDIR', 'EINVAL', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 export interface AsyncAtomicWriteOptions extends AtomicWriteOptions {
   /**
@@ -55,6 +99,17 @@ export interface AsyncAtomicWriteOptions extends AtomicWriteOptions {
    * the file changed since it was read.
    */
   beforeCommit?: () => boolean | Promise<boolean>;
+  /**
+   * Create the file only if it does not exist: the complete temp file is linked into place
+   * (link(2) never replaces), so an existing file, even one made a moment ago, is left as it
+   * is and the write returns false.
+   */
+  exclusive?: boolean;
+  /**
+   * Runs once the new file is in place, before a durable write syncs its directory: from
+   * then on readers see it, whether or not that sync succeeds.
+   */
+  onCommitted?: () => void;
 }
 
 /** Write a whole file atomically: unique temp file in the same dir, then rename over the target. */
@@ -74,6 +129,7 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, opts: A
     }
     chmodSync(tmp, mode);
     renameSync(tmp, path);
+    if (opts.durable) fsyncDirSync(dirname(path));
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
@@ -81,8 +137,8 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, opts: A
 }
 
 /**
- * The same, asynchronously. True when the file was replaced, false when `beforeCommit`
- * abandoned the write. The one atomic write of confab and its providers.
+ * The same, asynchronously. True when the file was written, false when `beforeCommit`
+ * abandoned the write or (`exclusive`) the file exists. The one atomic write of confab and its providers.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, opts: AsyncAtomicWriteOptions = {}): Promise<boolean> {
   if (opts.ensureDir !== false) await ensurePrivateDir(dirname(path));
@@ -101,7 +157,20 @@ export async function writeFileAtomic(path: string, data: string | Buffer, opts:
       await rm(tmp, { force: true });
       return false;
     }
-    await rename(tmp, path);
+    if (opts.exclusive) {
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    } else {
+      await rename(tmp, path);
+    }
+    opts.onCommitted?.();
+    if (opts.durable) await fsyncDir(dirname(path));
     return true;
   } catch (err) {
     await rm(tmp, { force: true });

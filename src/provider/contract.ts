@@ -128,6 +128,24 @@ export interface SessionCatalog {
   scan(opts?: SessionScanOptions): Promise<LocalSession[]>;
 }
 
+/** A stored session, as `confab restore` describes it to its provider. */
+export interface RestoreRequest {
+  externalId: string;
+  /** The transcript path the session was last synced from, when the backend says. */
+  transcriptPath?: string;
+  cwd?: string;
+  /** The stored files, by backend file name and type (`transcript`, `agent`…). */
+  files: ReadonlyArray<{ name: string; type: string }>;
+}
+
+/**
+ * Where the agent keeps a stored session's files, so `confab restore` can put them back for
+ * the agent to resume: the absolute local path of each backend file name. A file it cannot
+ * place is left out (confab then asks for `--to`); throw an error with a one-line reason when
+ * the session cannot be placed at all.
+ */
+export type RestorePaths = (req: RestoreRequest) => Promise<Record<string, string>>;
+
 /** What `apply` receives: the daemon's hooks, plus the session it serves. */
 export interface ProviderApplyContext {
   hooks: DaemonHooks;
@@ -207,6 +225,8 @@ export interface Provider {
    */
   hooks?: HookInstaller;
   sessions?: SessionCatalog;
+  /** Where `confab restore` writes a stored session back. Absent: only `--to DIR`. */
+  restorePaths?: RestorePaths;
 }
 
 export interface AgentConfigDirs {

@@ -126,6 +126,41 @@ export function interpreterScript(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** Shells that run hook commands: their command line names the agent, yet they are not it. */
+export const SHELL_NAMES: ReadonlySet<string> = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'busybox', 'cmd.exe', 'powershell', 'pwsh']);
+
+/** Interpreters whose script, not their own name, says what a process is. */
+export const INTERPRETER_NAME = /^(node|nodejs|bun|deno)([\d.]*)(\.exe)?$/i;
+
+export interface AgentProcessRules {
+  /** The agent's executable names: tested on the names of comm, argv[0] and an interpreter's script. */
+  name: RegExp;
+  /** Full paths that are the agent whatever their name (an app bundle, a launcher's directory): tested on argv[0] and an interpreter's script. */
+  path?: RegExp;
+  /** A process whose comm or argv[0] is a shell (`SHELL_NAMES`) is never the agent, whatever else it says. */
+  excludeShells?: boolean;
+  /** Interpreters whose script is looked at (default `INTERPRETER_NAME`). */
+  interpreter?: RegExp;
+}
+
+/**
+ * The test of whether a process is the agent: what a process *is* (its executable name,
+ * argv[0], or the script an interpreter runs, by `rules`), never the rest of its command line.
+ */
+export function agentProcessMatcher(rules: AgentProcessRules): (proc: { comm?: string; argv: readonly string[] }) => boolean {
+  const interpreter = rules.interpreter ?? INTERPRETER_NAME;
+  return (proc) => {
+    const argv0 = proc.argv[0] ?? '';
+    const names = [executableName(proc.comm ?? ''), executableName(argv0)].filter((n) => n !== '');
+    if (rules.excludeShells && names.some((n) => SHELL_NAMES.has(n.toLowerCase()))) return false;
+    if (names.some((n) => rules.name.test(n))) return true;
+    if (rules.path && argv0 !== '' && rules.path.test(argv0)) return true;
+    if (!names.some((n) => interpreter.test(n))) return false;
+    const script = interpreterScript(proc.argv);
+    return script !== undefined && (rules.name.test(executableName(script)) || (rules.path?.test(script) ?? false));
+  };
+}
+
 async function isExecutableFile(path: string): Promise<boolean> {
   try {
     await access(path, constants.X_OK);

@@ -4,9 +4,9 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { StoreError, type GithubLinkRequest, type SessionStore, type StoredEvent, type StoredGithubLink, type StoredSession } from './session-store.js';
 import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
-import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-files.js';
+import { ensurePrivateDir, fsyncDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from '../fs/private-files.js';
 import { storeDir } from '../paths.js';
-import { errno, fsyncDir, publishFileOnce, readRange, replaceFile, writeAll, writeNewFile } from './atomic-files.js';
+import { errno, readRange, writeAll, writeNewFile } from './atomic-files.js';
 import { appendLines, discardUncommitted, readLinesAfter } from './line-index.js';
 import { FileLock, KeyedMutex, LockTimeoutError, sweepDeadLockLeftovers } from '../fs/lock.js';
 import { currentProcess, isAlive } from '../process/liveness.js';
@@ -110,7 +110,7 @@ export class FileStore implements SessionStore {
       }
       // First open: publish a complete file, so a racing opener reads it whole or not at all.
       const body = `${JSON.stringify({ format: STORE_FORMAT, id_salt: randomBytes(32).toString('hex'), created_at: new Date().toISOString() })}\n`;
-      await publishFileOnce(path, dir, body);
+      await writeFileAtomic(path, body, { durable: true, exclusive: true, ensureDir: false });
     }
   }
 
@@ -178,11 +178,10 @@ export class FileStore implements SessionStore {
 
   /** `onRenamed` runs once the new meta is visible: from then on the write is committed, durable or not. */
   private async commitMeta(meta: SessionMeta, onRenamed?: () => void): Promise<void> {
-    const dir = this.sessionPath(meta.session_id);
-    const path = join(dir, 'meta.json');
+    const path = join(this.sessionPath(meta.session_id), 'meta.json');
     meta.revision++;
     this.fault('meta', path);
-    await replaceFile(path, dir, `${JSON.stringify(meta)}\n`, onRenamed);
+    await writeFileAtomic(path, `${JSON.stringify(meta)}\n`, { durable: true, ensureDir: false, ...(onRenamed ? { onCommitted: onRenamed } : {}) });
   }
 
   /**

@@ -2,8 +2,8 @@ import { constants as fsConstants } from 'node:fs';
 import { open, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreError } from './session-store.js';
-import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import { fsyncDir, readRange, writeAll } from './atomic-files.js';
+import { fsyncDir, PRIVATE_FILE_MODE } from '../fs/private-files.js';
+import { readRange, writeAll } from './atomic-files.js';
 
 /**
  * A stored file's lines: `<base>.jsonl` holds them exactly as uploaded, each followed by `\n`,

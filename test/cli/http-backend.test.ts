@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../serve/api-helpers.js';
@@ -155,5 +155,24 @@ describe('against a confab-web compatible server', () => {
     const save = await sbx.run(['save', '--all']);
     expect(save.code).toBe(1);
     expect(save.stderr).toMatch(/failed: .*(ECONNREFUSED|connect|network)/i);
+  });
+
+  it('restore brings a session deleted on disk back from the server, where Claude Code keeps it (the server records the transcript path)', async () => {
+    const sbx = sandbox();
+    await loggedIn(sbx);
+    // A project dir that is not the cwd encoded: only the recorded transcript path tells it.
+    const a = new ReplayedClaudeSession(sbx.claudeDir, { project: '-work-app-renamed' });
+    a.appendRest();
+    expect((await sbx.run(['save', a.sessionId])).code).toBe(0);
+    const transcript = readFileSync(a.transcriptPath);
+    const agent = readFileSync(a.agentPath);
+    rmSync(a.transcriptPath);
+    rmSync(a.transcriptPath.replace(/\.jsonl$/, ''), { recursive: true });
+
+    const res = await sbx.run(['restore', a.sessionId, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(readFileSync(a.transcriptPath)).toEqual(transcript);
+    expect(readFileSync(a.agentPath)).toEqual(agent);
+    expect((JSON.parse(res.stdout) as { files: { status: string }[] }).files.map((f) => f.status)).toEqual(['written', 'written']);
   });
 });

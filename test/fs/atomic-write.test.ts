@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/fs/private-files.js';
+import { ensureDirKeepingExisting, writeFileAtomic } from '../../src/fs/private-files.js';
 
 let dir: string;
 beforeEach(() => {
@@ -19,6 +19,27 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}');
     expect(mode(file)).toBe(0o600);
     expect(mode(join(dir, 'new'))).toBe(0o700);
+  });
+
+  it('exclusive: creates a missing file, and leaves an existing one as it is (false), with no temp file behind', async () => {
+    const file = join(dir, 'a.jsonl');
+    expect(await writeFileAtomic(file, 'one\n', { exclusive: true, durable: true })).toBe(true);
+    expect(mode(file)).toBe(0o600);
+    expect(await writeFileAtomic(file, 'two\n', { exclusive: true })).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('one\n');
+    expect(readdirSync(dir)).toEqual(['a.jsonl']);
+  });
+
+  it('ensureDirKeepingExisting makes the missing directories 0700 and leaves existing ones alone', async () => {
+    const agentDir = join(dir, 'agent');
+    mkdirSync(agentDir);
+    chmodSync(agentDir, 0o755);
+    await ensureDirKeepingExisting(join(agentDir, 'x', 'y'));
+    expect(mode(agentDir)).toBe(0o755);
+    expect(mode(join(agentDir, 'x'))).toBe(0o700);
+    expect(mode(join(agentDir, 'x', 'y'))).toBe(0o700);
+    await ensureDirKeepingExisting(agentDir);
+    expect(mode(agentDir)).toBe(0o755);
   });
 
   it("leaves someone else's directory as it is when told to", async () => {

@@ -10,7 +10,7 @@
  *
  * The transcript parser is a separate entry: `@confab/plugin-claude-code/transcript`.
  */
-import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type SessionScanOptions } from 'confab-cli/provider';
+import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type LegacyStatePaths, type ProviderApplyContext, type RestoreRequest, type SessionScanOptions } from 'confab-cli/provider';
 import { join } from 'node:path';
 import type { ClaudeDaemonTaps } from './daemon-taps.js';
 import { claudeDir, configDirOfTranscript } from './claude-dir.js';
@@ -131,6 +131,10 @@ export const claudeCode = defineProvider({
     async scan(opts?: SessionScanOptions) {
       return (await import('./session-scan.js')).scanClaudeSessions(opts);
     },
+  },
+
+  async restorePaths(req: RestoreRequest) {
+    return (await import('./restore-paths.js')).claudeRestorePaths(req);
   },
 });
 

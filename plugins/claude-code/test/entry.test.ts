@@ -47,7 +47,7 @@ describe('the hook bundle', () => {
     const bundle = readFileSync(join(repoRoot, 'dist', 'hook.cjs'), 'utf8');
     const specifiers = [...bundle.matchAll(/import\("(\.\.\/plugins\/claude-code\/dist\/[^"]+)"\)/g)].map((m) => m[1] as string);
     expect(new Set(specifiers)).toEqual(
-      new Set(['daemon-taps', 'detect', 'settings-hooks', 'session-scan'].map((m) => `../plugins/claude-code/dist/${m}.js`)),
+      new Set(['daemon-taps', 'detect', 'settings-hooks', 'session-scan', 'restore-paths'].map((m) => `../plugins/claude-code/dist/${m}.js`)),
     );
     // (core's own daemon spawning needs node:child_process; the plugin's git calls must not be inlined)
     for (const heavy of ['git remote', 'rev-parse', 'settings.json.confab-lock', 'extractMetadata']) expect(bundle).not.toContain(heavy);

@@ -6,7 +6,7 @@
  * rollout trees, config.toml editing, process lookup, git, the daemon's taps — is loaded
  * with `import()` on first use.
  */
-import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext } from 'confab-cli/provider';
+import { defineProvider, toolCallFromPayload, type HookAnswer, type HookEvent, type HookInstallOptions, type ProviderApplyContext, type RestoreRequest } from 'confab-cli/provider';
 import type { CodexDaemonTaps } from './daemon-taps.js';
 import { parseHookInput } from './hook-payload.js';
 
@@ -98,6 +98,10 @@ export const codex = defineProvider({
     async scan() {
       return (await import('./session-scan.js')).scanCodexSessions();
     },
+  },
+
+  async restorePaths(req: RestoreRequest) {
+    return (await import('./restore-paths.js')).codexRestorePaths(req);
   },
 });
 

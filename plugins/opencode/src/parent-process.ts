@@ -1,4 +1,4 @@
-import { executableName, findAgentProcess, interpreterScript, type ProcessLookup } from 'confab-cli/provider';
+import { agentProcessMatcher, findAgentProcess, type ProcessLookup } from 'confab-cli/provider';
 
 /**
  * Finding the OpenCode process above a hook (the plugin also sends OpenCode's own pid,
@@ -8,18 +8,7 @@ import { executableName, findAgentProcess, interpreterScript, type ProcessLookup
  */
 export const PARENT_WALK_LEVELS = 5;
 
-const OPENCODE = /\bopencode\b/i;
-const INTERPRETER = /^(node|nodejs|bun|deno)([\d.]*)(\.exe)?$/i;
-
-export function isOpencodeProcess(proc: { comm?: string; argv: readonly string[] }): boolean {
-  const names = [executableName(proc.comm ?? ''), executableName(proc.argv[0] ?? '')].filter((n) => n !== '');
-  if (names.some((n) => OPENCODE.test(n))) return true;
-  if (names.some((n) => INTERPRETER.test(n))) {
-    const script = interpreterScript(proc.argv);
-    return script !== undefined && OPENCODE.test(executableName(script));
-  }
-  return false;
-}
+export const isOpencodeProcess = agentProcessMatcher({ name: /\bopencode\b/i });
 
 /** `Provider.findParentPid`: the OpenCode process above this hook, or 0. */
 export function findOpencodeParentPid(start = process.ppid, lookup?: ProcessLookup): Promise<number> {
