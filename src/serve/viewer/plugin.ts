@@ -323,7 +323,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
       const expires = (request.body as Record<string, unknown> | undefined)?.expires ?? '';
       if (typeof expires !== 'string' || !SHARE_EXPIRY_CHOICES.some(([value]) => value === expires)) throw new ViewerHttpError(400, 'Unknown expiry');
       const share = await shares.create(owner, session.session_id, expires ? { expiresAt: now() + parseExpiry(expires) } : {});
-      const url = `${request.protocol}://${request.host}${shareLinks(share.token).file(mainFile(session)?.file_name ?? '').replace(/\?.*$/, '')}`;
+      const url = `${request.protocol}://${request.host}${sharePath(share.token)}`;
       return sendPage(reply, renderShareCreatedPage({ owner, sessionId: session.session_id, url, share }));
     });
 
