@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileLock } from '../fs/lock.js';
-import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
+import { ensurePrivateDir } from '../fs/private-files.js';
+import { SharedJsonFile } from '../fs/shared-json-file.js';
 
 /**
  * Read-only links to one session of a `confab serve` store (`/s/<token>`). The token is 32
@@ -71,11 +70,19 @@ const publicInfo = ({ hash: _hash, ...info }: StoredShare): ShareInfo => info;
 export class ShareLinks {
   readonly path: string;
   private readonly now: () => number;
-  private cache: { stamp: string; byHash: Map<string, StoredShare>; all: StoredShare[] } | undefined;
+  private readonly file: SharedJsonFile<ShareFile>;
 
   constructor(path: string, now: () => number = Date.now) {
     this.path = path;
     this.now = now;
+    this.file = new SharedJsonFile<ShareFile>(path, {
+      empty: () => ({ format: 1, shares: [] }),
+      valid: (v): v is ShareFile => {
+        const f = v as Partial<ShareFile> | null;
+        return !!f && f.format === 1 && Array.isArray(f.shares) && f.shares.every(isStoredShare);
+      },
+      invalid: (p) => new ShareError(`${p} is not a valid shared-links file`),
+    });
   }
 
   /** The shared links of the store in `dir`. */
@@ -130,56 +137,22 @@ export class ShareLinks {
     return s.expires_at !== undefined && Date.parse(s.expires_at) <= this.now();
   }
 
-  private async load(): Promise<ShareFile> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, shares: [] };
-      throw err;
-    }
-    let parsed: Partial<ShareFile>;
-    try {
-      parsed = JSON.parse(text) as Partial<ShareFile>;
-    } catch {
-      throw new ShareError(`${this.path} is not a valid shared-links file`);
-    }
-    if (parsed.format !== 1 || !Array.isArray(parsed.shares) || !parsed.shares.every(isStoredShare)) {
-      throw new ShareError(`${this.path} is not a valid shared-links file`);
-    }
-    return parsed as ShareFile;
-  }
-
-  private async update<T>(fn: (file: ShareFile) => T): Promise<T> {
-    const lock = await FileLock.acquire(`${this.path}.lock`);
-    try {
-      const file = await this.load();
+  private update<T>(fn: (file: ShareFile) => T): Promise<T> {
+    return this.file.update((file) => {
       const result = fn(file);
       // Expired links go the next time the file is written anyway.
       file.shares = file.shares.filter((s) => !this.expired(s));
-      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, { durable: true });
-      this.cache = undefined;
       return result;
-    } finally {
-      await lock.release();
-    }
+    });
   }
 
-  private async current(): Promise<{ byHash: Map<string, StoredShare>; all: StoredShare[] } | undefined> {
-    let stamp: string;
-    try {
-      const st = await stat(this.path, { bigint: true });
-      stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    if (!this.cache || this.cache.stamp !== stamp) {
-      const file = await this.load();
-      this.cache = { stamp, byHash: new Map(file.shares.map((s) => [s.hash, s])), all: file.shares };
-    }
-    return this.cache;
+  private current(): Promise<{ byHash: Map<string, StoredShare>; all: StoredShare[] } | undefined> {
+    return this.file.current(byHash);
   }
+}
+
+function byHash(file: ShareFile): { byHash: Map<string, StoredShare>; all: StoredShare[] } {
+  return { byHash: new Map(file.shares.map((s) => [s.hash, s])), all: file.shares };
 }
 
 /** `30m`, `12h`, `7d`, `2w` → milliseconds. */
