@@ -86,6 +86,11 @@ describe('confab export', () => {
     const page = readFileSync(htmlPath, 'utf8');
     expect(page).not.toMatch(/<link rel="stylesheet"|<script\s+src|@import/);
     expect(page).toContain('id="file-1"');
+    // One page, several files: every anchor is still unique (line 1 of the sub-agent is not line 1 of the transcript).
+    const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids).toContain('L4');
+    expect(ids).toContain('file-1-L1');
+    expect(ids.length).toBe(new Set(ids).size);
     if (haveChromium) await expectOfflinePage(htmlPath, main);
   }, 120_000);
 

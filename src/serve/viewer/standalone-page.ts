@@ -19,12 +19,14 @@ export interface StandaloneFile {
 export function renderStandalonePage(session: SessionDetails & { session_id: string; title: string }, files: readonly StandaloneFile[]): string {
   const anchors = new Map(files.map((f, i) => [f.file_name, `file-${i}`]));
   const links: TranscriptLinks = { file: (name) => `#${anchors.get(name) ?? 'transcript'}` };
-  const render = (f: StandaloneFile): SafeHtml => renderLines(f.lines, { sessionId: session.session_id, fileName: f.file_name, files, links });
+  // Line anchors stay unique on a page of several files: `L<n>` in the transcript, `file-<i>-L<n>` below.
+  const render = (f: StandaloneFile, i: number): SafeHtml =>
+    renderLines(f.lines, { sessionId: session.session_id, fileName: f.file_name, files, links, ...(i === 0 ? {} : { anchorPrefix: `file-${i}-` }) });
   const [main, ...others] = files;
   const controls = html`<div class="controls"><label title="also show the lines that are not part of the conversation: attachments, hook results, API request records, queue and mode changes…"><input type="checkbox" id="show-all"> show all lines</label><button type="button" id="expand-tools">Expand tool calls</button></div>`;
   const body = main
-    ? html`${controls}<h2 class="file-title" id="${anchors.get(main.file_name)}">${main.file_name}</h2><main id="transcript" class="transcript">${render(main)}</main>${others.map(
-        (f) => html`<h2 class="file-title" id="${anchors.get(f.file_name)}">${f.file_name} <span class="dim">${f.last_synced_line} lines</span></h2><div class="transcript">${render(f)}</div>`,
+    ? html`${controls}<h2 class="file-title" id="${anchors.get(main.file_name)}">${main.file_name}</h2><main id="transcript" class="transcript">${render(main, 0)}</main>${others.map(
+        (f, i) => html`<h2 class="file-title" id="${anchors.get(f.file_name)}">${f.file_name} <span class="dim">${f.last_synced_line} lines</span></h2><div class="transcript">${render(f, i + 1)}</div>`,
       )}`
     : html`<p class="dim">This session has no synced files yet.</p>`;
   return layout({

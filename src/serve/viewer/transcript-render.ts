@@ -17,7 +17,12 @@ export interface RenderContext {
   files: readonly { file_name: string; last_synced_line: number }[];
   /** Where links point (default: the logged-in viewer's pages and API). */
   links?: TranscriptLinks;
+  /** Put before each line's anchor (`L<n>`), for pages that hold several files. */
+  anchorPrefix?: string;
 }
+
+/** The id of line n's anchor. */
+const lineId = (ctx: RenderContext, n: number): string => `${ctx.anchorPrefix ?? ''}L${n}`;
 
 /**
  * The URLs a rendering links to. The viewer, a shared link and an exported page each say
@@ -75,7 +80,7 @@ export function renderLines(lines: readonly TranscriptLine[], ctx: RenderContext
   return joinHtml(
     items.map(
       (it) =>
-        html`<section class="${it.cls}"${anchoredLines.get(ctx)?.has(it.n) ? '' : trusted(` id="L${it.n}"`)}${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
+        html`<section class="${it.cls}"${anchoredLines.get(ctx)?.has(it.n) ? '' : trusted(` id="${escapeHtml(lineId(ctx, it.n))}"`)}${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
     ),
   );
 }
@@ -89,7 +94,7 @@ function lineAnchor(n: number, ctx: RenderContext): SafeHtml | '' {
   if (!done) anchoredLines.set(ctx, (done = new Set()));
   if (done.has(n)) return '';
   done.add(n);
-  return html`<span class="anchor" id="L${n}"></span>`;
+  return html`<span class="anchor" id="${lineId(ctx, n)}"></span>`;
 }
 
 /** Tool results of the batch by tool_use_id, each with the sub-agent its line names. */
@@ -115,7 +120,7 @@ export function agentIdOf(line: Record<string, unknown>): string | undefined {
 
 function lineHead(line: TranscriptLine, ctx: RenderContext, label: HtmlValue, extra: HtmlValue = ''): SafeHtml {
   const ts = str(line.value?.timestamp);
-  return html`<header><a class="ln" href="#L${line.n}" title="line ${line.n}">${line.n}</a><span class="role">${label}</span>${extra}${ts ? timeTag(ts) : ''}</header>`;
+  return html`<header><a class="ln" href="#${lineId(ctx, line.n)}" title="line ${line.n}">${line.n}</a><span class="role">${label}</span>${extra}${ts ? timeTag(ts) : ''}</header>`;
 }
 
 export function timeTag(iso: string): SafeHtml {
@@ -323,7 +328,7 @@ function compactRow(line: TranscriptLine, ctx: RenderContext, problem?: string):
       ? html`<details class="raw"><summary>${label} <span class="dim">${note}</span></summary><pre>${text(v ? safeStringify(v, 2) : line.raw)}</pre></details>`
       : html`<details class="raw lazy" data-src="${lazy}"><summary>${label} <span class="dim">${note} (${formatBytes(bytes)})</span></summary><pre class="lazy-body"><a href="${lazy}">open the raw line</a></pre></details>`;
   const cls = problem ? 'line meta bad' : 'line meta';
-  return { head: html`<header><a class="ln" href="#L${line.n}" title="line ${line.n}">${line.n}</a></header>`, body: [raw], cls, n: line.n };
+  return { head: html`<header><a class="ln" href="#${lineId(ctx, line.n)}" title="line ${line.n}">${line.n}</a></header>`, body: [raw], cls, n: line.n };
 }
 
 /** A few words on a line that is not a turn (system messages carry readable text). */
