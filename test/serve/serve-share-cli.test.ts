@@ -29,12 +29,13 @@ describe('confab serve share', () => {
     const sessionId = await seedStore(storeDir);
     expect((await sbx.run(['serve', 'keys', 'create', 'me'])).code).toBe(0);
     const server = await startServe(sbx);
+    let token: string | undefined;
     try {
       const created = await sbx.run(['serve', 'share', 'create', EXTERNAL_ID, '--expires', '7d', '--url', `${server.url}/`]);
       expect(created.code).toBe(0);
       const url = created.stdout.trim();
       expect(url).toMatch(new RegExp(`^${server.url}/s/[A-Za-z0-9_-]{43}$`));
-      const token = url.split('/s/')[1]!;
+      token = url.split('/s/')[1]!;
       const page = await fetch(url);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('shared words from the CLI test');
@@ -55,6 +56,11 @@ describe('confab serve share', () => {
     } finally {
       server.stop();
     }
+    // The request log has the shared page's requests, never the token.
+    const log = readFileSync(join(sbx.confabDir, 'logs', 'serve.log'), 'utf8');
+    expect(log).toContain('"path":"/s/…"');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(log).not.toContain(token!);
   }, 60_000);
 
   it('refuses an unknown session, a bad expiry or an unknown link with one line', async () => {
