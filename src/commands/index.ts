@@ -1,6 +1,7 @@
 // Explicit command discovery: oclif loads this map instead of scanning the commands dir.
 import type { Command } from '@oclif/core';
 import Demo from './demo.js';
+import Export from './export.js';
 import HookPostToolUse from './hook/post-tool-use.js';
 import HookPreToolUse from './hook/pre-tool-use.js';
 import HookSessionEnd from './hook/session-end.js';
@@ -12,6 +13,9 @@ import Serve from './serve/index.js';
 import ServeKeysCreate from './serve/keys/create.js';
 import ServeKeysList from './serve/keys/list.js';
 import ServeKeysRevoke from './serve/keys/revoke.js';
+import ServeShareCreate from './serve/share/create.js';
+import ServeShareList from './serve/share/list.js';
+import ServeShareRevoke from './serve/share/revoke.js';
 import PluginsIndex from './plugins/index.js';
 import List from './list.js';
 import Login from './login.js';
@@ -32,6 +36,7 @@ import Usage from './usage.js';
 
 export const COMMANDS: Record<string, Command.Class> = {
   demo: Demo,
+  export: Export,
   'hook:post-tool-use': HookPostToolUse,
   'hook:pre-tool-use': HookPreToolUse,
   'hook:session-end': HookSessionEnd,
@@ -43,6 +48,9 @@ export const COMMANDS: Record<string, Command.Class> = {
   'serve:keys:create': ServeKeysCreate,
   'serve:keys:list': ServeKeysList,
   'serve:keys:revoke': ServeKeysRevoke,
+  'serve:share:create': ServeShareCreate,
+  'serve:share:list': ServeShareList,
+  'serve:share:revoke': ServeShareRevoke,
   plugins: PluginsIndex,
   list: List,
   login: Login,

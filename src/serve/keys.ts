@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_OWNER } from '../backend/local.js';
-import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
+import { ensurePrivateDir } from '../fs/private-files.js';
+import { SharedJsonFile } from '../fs/shared-json-file.js';
 import { storeDir } from '../paths.js';
-import { FileLock } from '../fs/lock.js';
 
 /**
  * API keys of a `confab serve` host. Only SHA-256 hashes are stored (in `keys.json`, 0600,
@@ -88,10 +87,18 @@ const publicInfo = ({ hash: _hash, ...info }: StoredKey): ApiKeyInfo => info;
 
 export class KeyRing {
   readonly path: string;
-  private cache: { stamp: string; byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } | undefined;
+  private readonly file: SharedJsonFile<KeyFile>;
 
   constructor(path: string) {
     this.path = path;
+    this.file = new SharedJsonFile<KeyFile>(path, {
+      empty: () => ({ format: 1, keys: [] }),
+      valid: (v): v is KeyFile => {
+        const f = v as Partial<KeyFile> | null;
+        return !!f && f.format === 1 && Array.isArray(f.keys) && f.keys.every(isStoredKey);
+      },
+      invalid: (p) => new KeyRingError(`${p} is not a valid key file`),
+    });
   }
 
   /** The key ring of the store in `dir`. */
@@ -100,32 +107,8 @@ export class KeyRing {
     return new KeyRing(join(dir, 'keys.json'));
   }
 
-  private async load(): Promise<KeyFile> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, keys: [] };
-      throw err;
-    }
-    const parsed = JSON.parse(text) as Partial<KeyFile>;
-    if (parsed.format !== 1 || !Array.isArray(parsed.keys) || !parsed.keys.every(isStoredKey)) {
-      throw new KeyRingError(`${this.path} is not a valid key file`);
-    }
-    return parsed as KeyFile;
-  }
-
-  private async update<T>(fn: (file: KeyFile) => T): Promise<T> {
-    const lock = await FileLock.acquire(`${this.path}.lock`);
-    try {
-      const file = await this.load();
-      const result = fn(file);
-      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, { durable: true });
-      this.cache = undefined;
-      return result;
-    } finally {
-      await lock.release();
-    }
+  private update<T>(fn: (file: KeyFile) => T): Promise<T> {
+    return this.file.update(fn);
   }
 
   private find(file: KeyFile, idOrName: string): StoredKey {
@@ -167,7 +150,7 @@ export class KeyRing {
   }
 
   async list(): Promise<ApiKeyInfo[]> {
-    return (await this.load()).keys.map(publicInfo);
+    return (await this.file.read()).keys.map(publicInfo);
   }
 
   /** Delete a key (by id, or by name when unique). */
@@ -205,19 +188,11 @@ export class KeyRing {
   }
 
   /** The keys as the file holds them now (re-read when it changed); undefined: no file. */
-  private async current(): Promise<{ byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } | undefined> {
-    let stamp: string;
-    try {
-      const st = await stat(this.path, { bigint: true });
-      stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    if (!this.cache || this.cache.stamp !== stamp) {
-      const file = await this.load();
-      this.cache = { stamp, byHash: new Map(file.keys.map((k) => [k.hash, k])), byId: new Map(file.keys.map((k) => [k.id, k])) };
-    }
-    return this.cache;
+  private current(): Promise<{ byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } | undefined> {
+    return this.file.current(byHashAndId);
   }
+}
+
+function byHashAndId(file: KeyFile): { byHash: Map<string, StoredKey>; byId: Map<string, StoredKey> } {
+  return { byHash: new Map(file.keys.map((k) => [k.hash, k])), byId: new Map(file.keys.map((k) => [k.id, k])) };
 }

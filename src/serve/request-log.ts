@@ -13,7 +13,8 @@ export interface LogDestination {
   write(line: string): unknown;
 }
 
-const pathOf = (url: string | undefined): string => (url ?? '').split('?')[0] ?? '';
+/** The path without its query, and without a shared link's token (a credential: `/s/<token>` is logged as `/s/…`). */
+const pathOf = (url: string | undefined): string => ((url ?? '').split('?')[0] ?? '').replace(/^\/s\/[^/]*/, '/s/…');
 const scrub = (text: string | undefined): string | undefined => (text === undefined ? undefined : escapeLineBreaks(scrubSecrets(text)));
 
 /**

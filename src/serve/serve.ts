@@ -1,6 +1,7 @@
 /**
  * `confab serve`: confab-web's API over an embedded store (`api.ts`), API keys
- * (`keys.ts`), rate limits and the web viewer (`viewer/`), on Fastify.
+ * (`keys.ts`), rate limits, the web viewer (`viewer/`) and its read-only shared links
+ * (`shares.ts`), on Fastify.
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { FileStore } from '../store/file-store.js';
 import { confabVersion } from '../version.js';
 import { createApiServer, isLoopbackHost } from './api.js';
 import { KeyRing } from './keys.js';
+import { ShareLinks } from './shares.js';
 import type { LogDestination } from './request-log.js';
 import { registerViewer } from './viewer/index.js';
 
@@ -36,6 +38,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: FileStore;
   keys: KeyRing;
+  /** Read-only links to single sessions (`/s/<token>`). */
+  shares: ShareLinks;
   /** Non-loopback binding: everyone who can reach the address can try keys. */
   exposed: boolean;
   /** Settles when the viewer's search index has caught up with the store (it scans until then). */
@@ -72,6 +76,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
   }
   const store = await FileStore.open(dir);
+  const shares = await ShareLinks.open(dir);
   // What the API stores is indexed for search as it is committed.
   const indexed = indexingStoreFor(store, dir, log);
   const app = createApiServer({
@@ -87,6 +92,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   await registerViewer(app, {
     store,
     searchIndex,
+    shares,
     secureCookies: Boolean(https),
     trustProxy: opts.trustProxy === true,
     verifyKey: async (key) => {
@@ -109,6 +115,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     app,
     store,
     keys,
+    shares,
     exposed: !isLoopbackHost(host),
     searchReady: searchIndex.ready,
     async close() {

@@ -10,7 +10,7 @@ export default class Serve extends ConfabCommand {
 
 Other machines (or this one's daemons) sync to it by pointing backend_url at the printed URL with a key from \`confab serve keys create\`. Binds loopback unless told otherwise; every API route and the viewer require a key.
 
-Logs one line per request and per failure (method, path, status, time, client address, user; never a key, cookie, body or query string) to ~/.confab/logs/serve.log, or where --log-file says.
+Logs one line per request and per failure (method, path, status, time, client address, user; never a key, cookie, body, query string or shared-link token) to ~/.confab/logs/serve.log, or where --log-file says.
 
 Behind a reverse proxy (nginx, Caddy, a load balancer), pass --trust-proxy: the client address then comes from the proxy's X-Forwarded-For (for rate limits and failed-login limits) and the viewer's same-origin check uses X-Forwarded-Host and X-Forwarded-Proto. Only the proxy that connects to confab is trusted (one hop). Without the flag those headers are ignored; never pass it when clients can reach confab directly.`;
   static override examples = [

@@ -204,10 +204,14 @@ export const VIEWER_JS = String.raw`
     var box = document.getElementById('show-all');
     var main = document.getElementById('transcript');
     if (!box || !main) return;
-    var apply = function () { main.classList.toggle('show-all', box.checked); };
+    // Every transcript on the page: an exported page holds its sub-agents' too.
+    var apply = function () {
+      var all = document.querySelectorAll('.transcript');
+      for (var i = 0; i < all.length; i++) all[i].classList.toggle('show-all', box.checked);
+    };
     try { box.checked = localStorage.getItem('confab.showAll') === '1'; } catch (e) {}
     var target = location.hash.length > 1 ? document.getElementById(location.hash.slice(1)) : null;
-    if (target && target.matches('#transcript > .line.meta')) box.checked = true;
+    if (target && target.matches('.transcript > .line.meta')) box.checked = true;
     // A line folded into a tool call: open the call so the line can be seen.
     for (var d = target && target.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
     apply();

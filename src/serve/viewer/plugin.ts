@@ -5,16 +5,18 @@ import { StoreError, type SessionStore, type StoredSession } from '../../store/s
 import { CSS_VERSION, JS_VERSION, VIEWER_CSS, VIEWER_JS } from './assets.js';
 import { LiveStreams } from './live.js';
 import { LoginSessions } from './login-sessions.js';
-import { renderErrorPage, renderListPage, renderLoginPage, renderSessionPage } from './pages.js';
+import { renderErrorPage, renderListPage, renderLoginPage, renderSessionPage, type PageLinks } from './pages.js';
+import { parseExpiry, ShareError, sharePath, type ShareLinks } from '../shares.js';
+import { renderShareCreatedPage, shareLinks, sharesPanel, SHARE_EXPIRY_CHOICES } from './share-pages.js';
 import { isSameOriginPost } from './same-origin.js';
 import { QuerySyntaxError, type ViewerSearchIndex } from '../search-index.js';
 import { DEFAULT_SEARCH_BUDGET, searchSessions, type SearchBudget, type SearchResult } from './search.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { mainFile, projectName, sessionRow, sessionTitle } from './session-summary.js';
 import { parseObject, splitLines } from './transcript-lines.js';
-import { renderLines } from './transcript-render.js';
+import { renderLines, viewerLinks, type TranscriptLinks } from './transcript-render.js';
 import { CHART_JS_PATH, chartLibrary, renderUsagePage } from './usage-page.js';
-import { liveUrl, LOGIN_PATH, LOGOUT_PATH, safeNext, STATIC_PREFIX, UI_API } from './urls.js';
+import { liveUrl, LOGIN_PATH, LOGOUT_PATH, safeNext, sessionHref, STATIC_PREFIX, UI_API } from './urls.js';
 
 /** The store calls the viewer makes (any `SessionStore` has them). */
 export type ViewerStore = Pick<SessionStore, 'listSessions' | 'getSession' | 'readFile'>;
@@ -48,9 +50,14 @@ export interface ViewerOptions {
   searchBudget?: Partial<SearchBudget>;
   /** Lines per transcript page (default 2000). */
   pageLines?: number;
+  /** Read-only links to single sessions (`/s/<token>`); without them the viewer has no sharing. */
+  shares?: ViewerShares;
   /** Clock, for login expiry. */
   now?: () => number;
 }
+
+/** The shared-link calls the viewer makes (`ShareLinks` has them). */
+export type ViewerShares = Pick<ShareLinks, 'create' | 'list' | 'revoke' | 'resolve' | 'expired'>;
 
 export interface ViewerKey {
   owner: string;
@@ -271,29 +278,94 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     );
   });
 
-  scope.get('/sessions/:id', async (request, reply) => {
-    const owner = ownerOf(request);
-    const query = request.query as Record<string, unknown>;
-    const session = await ownSession(request, owner);
+  /** The window of lines a session page shows: `?file=` (default: the transcript) from `?from=`. */
+  async function sessionWindow(session: StoredSession, query: Record<string, unknown>, links: TranscriptLinks) {
     const wanted = stringParam(query.file, 'file');
     const file = wanted === undefined ? mainFile(session) : session.files.find((f) => f.file_name === wanted);
     if (wanted !== undefined && !file) throw new ViewerHttpError(404, `This session has no file named ${wanted} (yet).`);
     let from = 1;
     let to = 0;
-    let transcript = renderLines([], { sessionId: session.session_id, fileName: '', files: session.files });
-    let live: string | undefined;
+    let transcript = renderLines([], { sessionId: session.session_id, fileName: '', files: session.files, links });
+    let atEnd = false;
     if (file) {
       from = Math.max(1, intParam(query.from, 1));
       const buf = await store.readFile(session.session_id, file.file_name, from - 1);
       const lines = splitLines(buf, from, pageLines + 1);
       const shown = lines.slice(0, pageLines);
       to = from - 1 + shown.length;
-      transcript = renderLines(shown, { sessionId: session.session_id, fileName: file.file_name, files: session.files });
-      // Live only at the end of the file: earlier windows are history.
-      if (lines.length <= pageLines) live = liveUrl(session.session_id, file.file_name, to);
+      transcript = renderLines(shown, { sessionId: session.session_id, fileName: file.file_name, files: session.files, links });
+      atEnd = lines.length <= pageLines;
     }
-    return sendPage(reply, renderSessionPage({ owner, session, file, from, to, pageLines, transcript, liveUrl: live }));
+    return { file, from, to, transcript, atEnd };
+  }
+
+  scope.get('/sessions/:id', async (request, reply) => {
+    const owner = ownerOf(request);
+    const session = await ownSession(request, owner);
+    const { file, from, to, transcript, atEnd } = await sessionWindow(session, request.query as Record<string, unknown>, viewerLinks(session.session_id));
+    // Live only at the end of the file: earlier windows are history.
+    const liveAt = file && atEnd ? liveUrl(session.session_id, file.file_name, to) : undefined;
+    const shares = opts.shares ? sharesPanel(session.session_id, await opts.shares.list(owner, session.session_id), (x) => opts.shares!.expired(x)) : undefined;
+    return sendPage(reply, renderSessionPage({ owner, session, file, from, to, pageLines, transcript, liveUrl: liveAt, shares }));
   });
+
+  // ── shared links ──────────────────────────────────────────────────────────────────
+  if (opts.shares) {
+    const shares = opts.shares;
+    const refuseCrossSite = (request: FastifyRequest, reply: FastifyReply) =>
+      isSameOriginPost(request.headers, servedOrigin(request)) ? undefined : sendPage(reply, renderErrorPage({ status: 403, message: 'Cross-site request refused.', owner: owners.get(request) }), 403);
+
+    scope.post('/sessions/:id/shares', async (request, reply) => {
+      const refused = refuseCrossSite(request, reply);
+      if (refused) return refused;
+      const owner = ownerOf(request);
+      const session = await ownSession(request, owner);
+      const expires = (request.body as Record<string, unknown> | undefined)?.expires ?? '';
+      if (typeof expires !== 'string' || !SHARE_EXPIRY_CHOICES.some(([value]) => value === expires)) throw new ViewerHttpError(400, 'Unknown expiry');
+      const share = await shares.create(owner, session.session_id, expires ? { expiresAt: now() + parseExpiry(expires) } : {});
+      const url = `${request.protocol}://${request.host}${sharePath(share.token)}`;
+      return sendPage(reply, renderShareCreatedPage({ owner, sessionId: session.session_id, url, share }));
+    });
+
+    scope.post('/sessions/:id/shares/:share/revoke', async (request, reply) => {
+      const refused = refuseCrossSite(request, reply);
+      if (refused) return refused;
+      const owner = ownerOf(request);
+      const session = await ownSession(request, owner);
+      const shareId = (request.params as Record<string, unknown>).share;
+      const mine = await shares.list(owner, session.session_id);
+      if (typeof shareId !== 'string' || !mine.some((x) => x.id === shareId)) throw new ViewerHttpError(404, 'No such shared link');
+      try {
+        await shares.revoke(shareId, owner);
+      } catch (err) {
+        if (err instanceof ShareError) throw new ViewerHttpError(404, 'No such shared link');
+        throw err;
+      }
+      return reply.redirect(`${sessionHref(session.session_id)}#shares`, 303);
+    });
+
+    const shared = { config: { viewerAccess: 'public' as const } };
+
+    /** The session a token opens: unknown, revoked and expired links, and deleted sessions, are all "not found". */
+    const sharedSession = async (request: FastifyRequest): Promise<{ token: string; session: StoredSession; links: PageLinks & TranscriptLinks }> => {
+      const token = (request.params as Record<string, unknown>).token;
+      const link = typeof token === 'string' ? await shares.resolve(token) : undefined;
+      const session = link ? await store.getSession(link.session_id, link.owner) : undefined;
+      if (!link || !session || session.owner !== link.owner) throw new ViewerHttpError(404, 'This link does not exist, has expired or was revoked.');
+      return { token: token as string, session, links: shareLinks(token as string) };
+    };
+
+    scope.get('/s/:token', shared, async (request, reply) => {
+      const { session, links } = await sharedSession(request);
+      const { file, from, to, transcript } = await sessionWindow(session, request.query as Record<string, unknown>, links);
+      return sendPage(reply.header('x-robots-tag', 'noindex'), renderSessionPage({ owner: undefined, session, links, file, from, to, pageLines, transcript, liveUrl: undefined }));
+    });
+
+    scope.get('/s/:token/line', shared, async (request, reply) => {
+      const { session } = await sharedSession(request);
+      return sendLine(reply, session, request.query as Record<string, unknown>);
+    });
+  }
 
   // ── JSON and streams ──────────────────────────────────────────────────────────────
   const api = { config: { viewerAccess: 'api' as const } };
@@ -326,8 +398,12 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
 
   scope.get(`${UI_API}/sessions/:id/line`, api, async (request, reply) => {
     const owner = ownerOf(request);
-    const query = request.query as Record<string, unknown>;
     const s = await ownSession(request, owner);
+    return sendLine(reply, s, request.query as Record<string, unknown>);
+  });
+
+  /** One stored line as text (a long line the page loads when its row is opened). */
+  async function sendLine(reply: FastifyReply, s: StoredSession, query: Record<string, unknown>) {
     const fileName = ownFile(s, query.file);
     const n = intParam(query.n, 0);
     if (n < 1) throw new ViewerHttpError(400, 'n must be a line number (1 or more)');
@@ -335,7 +411,7 @@ async function viewerScope(scope: FastifyInstance, opts: ViewerOptions): Promise
     if (!line) throw new ViewerHttpError(404, `Line ${n} is not synced`);
     const value = parseObject(line.raw);
     return reply.type('text/plain; charset=utf-8').send(value ? JSON.stringify(value, null, 2) : line.raw);
-  });
+  }
 
   scope.get(`${UI_API}/sessions/:id/raw`, api, async (request, reply) => {
     const owner = ownerOf(request);

@@ -28,7 +28,7 @@ export function sessionRow(s: StoredSession): SessionRow {
 }
 
 /** The summary, else the first user message (first non-empty line), else a placeholder. */
-export function sessionTitle(s: StoredSession): string {
+export function sessionTitle(s: Pick<StoredSession, 'summary' | 'first_user_message'>): string {
   const summary = s.summary?.trim();
   if (summary) return clipTitle(summary);
   const first = firstNonEmptyLine(s.first_user_message ?? '');
@@ -53,7 +53,7 @@ function clipTitle(s: string): string {
 }
 
 /** The cwd's last segment; without a cwd, the directory holding the transcript. */
-export function projectName(s: StoredSession): string {
+export function projectName(s: Partial<Pick<StoredSession, 'cwd' | 'transcript_path'>>): string {
   const base = (p: string | undefined) => (p === undefined ? undefined : lastSegment(p));
   const fromCwd = base(s.cwd);
   if (fromCwd) return fromCwd;
@@ -76,7 +76,7 @@ export function lastActivity(s: StoredSession): string {
 }
 
 /** The file a session page opens on: the transcript, else the first file. */
-export function mainFile(s: StoredSession): StoredFile | undefined {
+export function mainFile<F extends Pick<StoredFile, 'file_type'>>(s: { files: readonly F[] }): F | undefined {
   return s.files.find((f) => f.file_type === 'transcript') ?? s.files[0];
 }
 
@@ -90,8 +90,8 @@ export interface GithubLinkView {
  * The pull requests and commits recorded for a session (`github_links`, which stores that
  * know GitHub links carry), validated here: only https://github.com/ URLs become links.
  */
-export function githubLinks(s: StoredSession): GithubLinkView[] {
-  const raw = (s as StoredSession & { github_links?: unknown }).github_links;
+export function githubLinks(s: Partial<Pick<StoredSession, 'github_links'>>): GithubLinkView[] {
+  const raw = (s as { github_links?: unknown }).github_links;
   if (!Array.isArray(raw)) return [];
   const out: GithubLinkView[] = [];
   for (const l of raw) {

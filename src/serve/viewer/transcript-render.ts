@@ -15,7 +15,32 @@ export interface RenderContext {
   fileName: string;
   /** The session's files, to link sub-agent transcripts. */
   files: readonly { file_name: string; last_synced_line: number }[];
+  /** Where links point (default: the logged-in viewer's pages and API). */
+  links?: TranscriptLinks;
+  /** Put before each line's anchor (`L<n>`), for pages that hold several files. */
+  anchorPrefix?: string;
 }
+
+/** The id of line n's anchor. */
+const lineId = (ctx: RenderContext, n: number): string => `${ctx.anchorPrefix ?? ''}L${n}`;
+
+/**
+ * The URLs a rendering links to. The viewer, a shared link and an exported page each say
+ * where another file of the session is and where a long raw line loads from.
+ */
+export interface TranscriptLinks {
+  /** The view of another file of the session (a sub-agent's transcript). */
+  file(fileName: string): string;
+  /** Where a raw line too long to inline loads from; undefined: every raw line is inlined. */
+  line?(fileName: string, n: number): string;
+}
+
+/** The logged-in viewer's links for a session. */
+export function viewerLinks(sessionId: string): TranscriptLinks {
+  return { file: (name) => sessionHref(sessionId, name), line: (name, n) => lineUrl(sessionId, name, n) };
+}
+
+const linksOf = (ctx: RenderContext): TranscriptLinks => ctx.links ?? viewerLinks(ctx.sessionId);
 
 /** Longest text rendered from one block; the rest is in the raw line. */
 export const MAX_TEXT_CHARS = 64 * 1024;
@@ -55,7 +80,7 @@ export function renderLines(lines: readonly TranscriptLine[], ctx: RenderContext
   return joinHtml(
     items.map(
       (it) =>
-        html`<section class="${it.cls}"${anchoredLines.get(ctx)?.has(it.n) ? '' : trusted(` id="L${it.n}"`)}${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
+        html`<section class="${it.cls}"${anchoredLines.get(ctx)?.has(it.n) ? '' : trusted(` id="${escapeHtml(lineId(ctx, it.n))}"`)}${it.msgId ? trusted(` data-msg="${escapeHtml(it.msgId)}"`) : ''}>${it.head}<div class="body">${it.body}</div></section>`,
     ),
   );
 }
@@ -69,7 +94,7 @@ function lineAnchor(n: number, ctx: RenderContext): SafeHtml | '' {
   if (!done) anchoredLines.set(ctx, (done = new Set()));
   if (done.has(n)) return '';
   done.add(n);
-  return html`<span class="anchor" id="L${n}"></span>`;
+  return html`<span class="anchor" id="${lineId(ctx, n)}"></span>`;
 }
 
 /** Tool results of the batch by tool_use_id, each with the sub-agent its line names. */
@@ -87,14 +112,15 @@ function collectResults(lines: readonly TranscriptLine[]): Map<string, ToolResul
   return out;
 }
 
-function agentIdOf(line: Record<string, unknown>): string | undefined {
+/** The sub-agent a tool result line names (`toolUseResult.agentId`), when it is a safe id. */
+export function agentIdOf(line: Record<string, unknown>): string | undefined {
   const id = str(rec(line.toolUseResult)?.agentId);
   return id && /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : undefined;
 }
 
 function lineHead(line: TranscriptLine, ctx: RenderContext, label: HtmlValue, extra: HtmlValue = ''): SafeHtml {
   const ts = str(line.value?.timestamp);
-  return html`<header><a class="ln" href="#L${line.n}" title="line ${line.n}">${line.n}</a><span class="role">${label}</span>${extra}${ts ? timeTag(ts) : ''}</header>`;
+  return html`<header><a class="ln" href="#${lineId(ctx, line.n)}" title="line ${line.n}">${line.n}</a><span class="role">${label}</span>${extra}${ts ? timeTag(ts) : ''}</header>`;
 }
 
 export function timeTag(iso: string): SafeHtml {
@@ -121,7 +147,8 @@ function renderLine(line: TranscriptLine, ctx: RenderContext, results: Map<strin
   }
 }
 
-const TAGGED = /^\s*<(command-name|command-message|command-args|local-command-stdout|local-command-stderr|local-command-caveat|task-notification|system-reminder|bash-input|bash-stdout|bash-stderr|user-prompt-submit-hook)>/;
+/** User text a client wrote as a tagged block (command output, reminders…), not typed by the user. */
+export const TAGGED = /^\s*<(command-name|command-message|command-args|local-command-stdout|local-command-stderr|local-command-caveat|task-notification|system-reminder|bash-input|bash-stdout|bash-stderr|user-prompt-submit-hook)>/;
 
 function userLine(line: TranscriptLine, v: Record<string, unknown>, ctx: RenderContext, results: Map<string, ToolResult>, placed: Set<string>): Item | undefined {
   const content = messageContent(v);
@@ -254,7 +281,7 @@ function agentLink(agentId: string, ctx: RenderContext): SafeHtml {
   const file = ctx.files.find((f) => f.file_name === wanted) ?? ctx.files.find((f) => f.file_name.endsWith(`/${wanted}`));
   const name = file?.file_name ?? wanted;
   const lines = file ? html` <span class="dim">${file.last_synced_line} lines</span>` : html` <span class="dim">(not synced yet)</span>`;
-  return html`<div class="agent">↳ sub-agent <a class="agent-link" href="${sessionHref(ctx.sessionId, name)}">${name}</a>${lines}</div>`;
+  return html`<div class="agent">↳ sub-agent <a class="agent-link" href="${linksOf(ctx).file(name)}">${name}</a>${lines}</div>`;
 }
 
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -295,12 +322,13 @@ function compactRow(line: TranscriptLine, ctx: RenderContext, problem?: string):
   const label = problem ?? kind.join(' · ');
   const note = v ? compactNote(v) : oneLine(line.raw, 120);
   const bytes = Buffer.byteLength(line.raw);
+  const lazy = bytes > MAX_INLINE_RAW ? linksOf(ctx).line?.(ctx.fileName, line.n) : undefined;
   const raw =
-    bytes <= MAX_INLINE_RAW
+    lazy === undefined
       ? html`<details class="raw"><summary>${label} <span class="dim">${note}</span></summary><pre>${text(v ? safeStringify(v, 2) : line.raw)}</pre></details>`
-      : html`<details class="raw lazy" data-src="${lineUrl(ctx.sessionId, ctx.fileName, line.n)}"><summary>${label} <span class="dim">${note} (${formatBytes(bytes)})</span></summary><pre class="lazy-body"><a href="${lineUrl(ctx.sessionId, ctx.fileName, line.n)}">open the raw line</a></pre></details>`;
+      : html`<details class="raw lazy" data-src="${lazy}"><summary>${label} <span class="dim">${note} (${formatBytes(bytes)})</span></summary><pre class="lazy-body"><a href="${lazy}">open the raw line</a></pre></details>`;
   const cls = problem ? 'line meta bad' : 'line meta';
-  return { head: html`<header><a class="ln" href="#L${line.n}" title="line ${line.n}">${line.n}</a></header>`, body: [raw], cls, n: line.n };
+  return { head: html`<header><a class="ln" href="#${lineId(ctx, line.n)}" title="line ${line.n}">${line.n}</a></header>`, body: [raw], cls, n: line.n };
 }
 
 /** A few words on a line that is not a turn (system messages carry readable text). */

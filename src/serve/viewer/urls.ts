@@ -33,3 +33,13 @@ export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || !/^\/(?![/\\])[^\s\\]*$/.test(next) || next.length > 2048) return '/';
   return next.startsWith(LOGIN_PATH) ? '/' : next;
 }
+
+/** A shared link's page (a window of one of its session's files). */
+export const shareHref = (token: string, file?: string, from?: number): string => `/s/${encodeURIComponent(token)}${q({ file, from: from && from > 1 ? from : undefined })}`;
+
+export const shareLineUrl = (token: string, file: string, n: number): string => `/s/${encodeURIComponent(token)}/line${q({ file, n })}`;
+
+/** Where the owner creates a session's shared links (POST). */
+export const sharesUrl = (id: string): string => `/sessions/${encodeURIComponent(id)}/shares`;
+
+export const revokeShareUrl = (id: string, shareId: string): string => `${sharesUrl(id)}/${encodeURIComponent(shareId)}/revoke`;
