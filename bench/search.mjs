@@ -6,9 +6,12 @@
 // p50/p95 for word, phrase and prefix queries with and without filters, the linear scan's time
 // for the same queries, `confab usage` time, and how long after a chunk is stored its lines are
 // searchable. Needs a build (`npm run build`). Usage:
-//   node bench/search.mjs [--sessions 1000,10000] [--lines 150] [--write]
+//   node bench/search.mjs [--sessions 1000,10000] [--lines 150] [--stores DIR] [--write]
+// `--stores DIR` keeps each generated store in DIR/<sessions>x<lines> and reuses it on the next run
+// (a 10,000-session store takes long to generate); its index is rebuilt every run. The lag
+// figure adds one session to a kept store.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineLine, publish, table } from './lib/report.mjs';
@@ -20,6 +23,11 @@ const arg = (name, fallback) => {
 };
 const SIZES = arg('sessions', '1000').split(',').map(Number);
 const LINES = Number(arg('lines', '150'));
+const STORES = arg('stores', undefined);
+// The linear scan reads every transcript; at 10,000 sessions one query takes many minutes. With
+// `--scan-sessions N` it scans the first N sessions and scales the time to the whole store
+// (reading is linear in bytes), and the table says so.
+const SCAN_SESSIONS = Number(arg('scan-sessions', '0')) || Infinity;
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 const { FileStore } = await import(dist('store/file-store.js'));
 const { indexPathFor, SearchIndex } = await import(dist('search/index-db.js'));
@@ -83,19 +91,20 @@ function timeQueries(db, q, opts, runs) {
 }
 
 async function scanTime(store, sessions, q) {
+  const sample = sessions.slice(0, SCAN_SESSIONS);
   const t0 = performance.now();
-  const r = await searchSessions(store, sessions, q, { maxBytes: Number.MAX_SAFE_INTEGER, maxMs: Number.MAX_SAFE_INTEGER });
-  return { ms: performance.now() - t0, hits: r.hits.size };
+  const r = await searchSessions(store, sample, q, { maxBytes: Number.MAX_SAFE_INTEGER, maxMs: Number.MAX_SAFE_INTEGER });
+  return { ms: ((performance.now() - t0) * sessions.length) / sample.length, hits: r.hits.size, extrapolated: sample.length < sessions.length };
 }
 
 async function lagAfterStore(storeDir) {
   const inner = await FileStore.open(storeDir, { chunkLimit: false });
   const store = new IndexingStore(inner, { path: indexPathFor(storeDir) });
   const reader = SearchIndex.open(indexPathFor(storeDir));
-  const init = await store.init('local', { provider: 'claude-code', external_id: 'lag', transcript_path: '/lag.jsonl' });
+  const init = await store.init('local', { provider: 'claude-code', external_id: `lag-${Date.now()}`, transcript_path: '/lag.jsonl' });
   const lags = [];
   for (let i = 1; i <= 30; i++) {
-    const word = `lagword${i.toString(36)}x`;
+    const word = `lagword${Date.now().toString(36)}x${i.toString(36)}`;
     await store.appendChunk('local', { session_id: init.session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: i, lines: [JSON.stringify({ type: 'user', message: { role: 'user', content: `marker ${word}` } })] });
     const t0 = performance.now();
     while (search(reader.db, word, {}).length === 0) await new Promise((r) => setTimeout(r, 1));
@@ -108,12 +117,18 @@ async function lagAfterStore(storeDir) {
 
 const sections = [];
 for (const n of SIZES) {
-  const root = mkdtempSync(join(tmpdir(), 'confab-bench-search-'));
+  const root = STORES ? join(STORES, `${n}x${LINES}`) : mkdtempSync(join(tmpdir(), 'confab-bench-search-'));
   const storeDir = join(root, 'store');
   try {
     const g0 = performance.now();
-    await generate(storeDir, n);
+    const reused = existsSync(join(root, 'complete'));
+    if (!reused) {
+      rmSync(root, { recursive: true, force: true });
+      await generate(storeDir, n);
+      if (STORES) writeFileSync(join(root, 'complete'), '');
+    }
     const genS = (performance.now() - g0) / 1000;
+    if (process.argv.includes('--generate-only')) continue;
     const storeBytes = dirBytes(join(storeDir, 'sessions'));
     const build = buildInChild(storeDir);
     const indexBytes = ['', '-wal'].reduce((a, s) => a + (statSync(`${indexPathFor(storeDir)}${s}`, { throwIfNoEntry: false })?.size ?? 0), 0);
@@ -134,7 +149,7 @@ for (const n of SIZES) {
       const t = timeQueries(index.db, q, { ...opts, limit: 20 }, 40);
       const scanQ = q.replace(/["*]/g, '');
       const scan = label.includes('+') ? undefined : await scanTime(store, sessions, scanQ);
-      rows.push([label, `\`${q}\``, ms(t.p50), ms(t.p95), scan ? ms(scan.ms) : '—', scan ? `${Math.round(scan.ms / t.p95)}×` : '']);
+      rows.push([label, `\`${q}\``, ms(t.p50), ms(t.p95), scan ? `${ms(scan.ms)}${scan.extrapolated ? ` (×${(sessions.length / SCAN_SESSIONS).toFixed(0)} of ${SCAN_SESSIONS} sessions)` : ''}` : '—', scan ? `${Math.round(scan.ms / t.p95)}×` : '']);
     }
     const u0 = performance.now();
     for (let r = 0; r < 5; r++) usageReport(index.db, new PriceTable(), 'daily');
@@ -149,7 +164,7 @@ for (const n of SIZES) {
     const lag = await lagAfterStore(storeDir);
     const mb = storeBytes / 1048576;
     sections.push(
-      `#### ${n.toLocaleString('en-US')} sessions, ${mb.toFixed(0)} MB of transcript (${(mb / n).toFixed(2)} MB each, generated in ${genS.toFixed(0)} s)\n\n` +
+      `#### ${n.toLocaleString('en-US')} sessions, ${mb.toFixed(0)} MB of transcript (${(mb / n).toFixed(2)} MB each, ${reused ? 'generated earlier' : `generated in ${genS.toFixed(0)} s`})\n\n` +
         table(
           ['figure', 'value', 'target'],
           [
@@ -164,7 +179,7 @@ for (const n of SIZES) {
         table(['query', 'text', 'index p50', 'index p95', 'linear scan', 'scan / index p95'], rows),
     );
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!STORES) rmSync(root, { recursive: true, force: true });
   }
 }
 
