@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { formatBytes } from './format.js';
 import { storeDir } from '../paths.js';
 import { sqliteBackend } from '../sqlite/database.js';
@@ -27,10 +28,12 @@ export async function indexStore(dir: string = storeDir(), opts: { fresh?: boole
  */
 export async function openStoreIndex(dir: string = storeDir(), onProgress?: (p: IndexProgress) => void): Promise<SearchIndex> {
   const path = indexPathFor(dir);
+  const building = !existsSync(path);
   const index = SearchIndex.open(path);
   if (index.isComplete()) return index;
   index.close();
-  await indexStore(dir, onProgress ? { onProgress } : {});
+  // Progress only for a build from nothing: catching up an index the daemons kept is quick.
+  await indexStore(dir, building && onProgress ? { onProgress } : {});
   return SearchIndex.open(path);
 }
 

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -22,7 +23,7 @@ const BUSY_TIMEOUT_MS = 2_000;
  * FTS5 keeps this much of a transaction's new postings in memory before writing a segment (1 MB
  * by default): a rebuild's large transactions then write fewer, larger segments, and merge less.
  */
-const FTS_HASH_BYTES = 32 * 1024 * 1024;
+const FTS_HASH_BYTES = 16 * 1024 * 1024;
 /** A rebuild commits after about this much transcript: few commits, and daemons still get the lock between them. */
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** UTC days, in ms: usage_days keeps usage per session, day and model. */
@@ -132,7 +133,22 @@ export interface SyncCounts {
 /** What a session adds to the index, read from the store before the write transaction. */
 interface SessionUpdate {
   session: StoredSession;
-  files: { fileName: string; done: number; text: string; bytes: number }[];
+  files: { fileName: string; done: number; data: Buffer }[];
+}
+
+/**
+ * The complete lines of stored bytes. A line of ASCII only (most are: JSON escapes what is not)
+ * is read as Latin-1, which copies bytes where UTF-8 decoding transcodes them, into a one-byte
+ * string that JSON.parse also reads faster.
+ */
+function linesOf(data: Buffer): string[] {
+  const lines: string[] = [];
+  let at = 0;
+  for (let nl = data.indexOf(10, at); nl !== -1; nl = data.indexOf(10, at)) {
+    lines.push(isAscii(data.subarray(at, nl)) ? data.toString('latin1', at, nl) : data.toString('utf8', at, nl));
+    at = nl + 1;
+  }
+  return lines;
 }
 
 /** An error of SQLite itself (a full disk, a damaged file), as opposed to one of the store. */
@@ -229,28 +245,37 @@ export class SearchIndex {
     this.db.exec('PRAGMA cache_size = -65536');
   }
 
+  /*
+   * Writes in a transaction are plain INSERTs and single-row UPDATEs, never UPSERTs: a statement
+   * that may need a statement journal (an UPSERT does) makes FTS5 write out the postings it holds
+   * in memory, and a rebuild then writes (and merges) one small segment per session.
+   */
+
   private upsertSession(s: StoredSession): number {
     const title = (s.summary ?? s.first_user_message)?.slice(0, 300) ?? null;
-    const row = this.db.get(
-      `INSERT INTO sessions(session_id, owner, provider, external_id, project, cwd, git_branch, model, title, first_activity, last_activity)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(session_id) DO UPDATE SET project = excluded.project, cwd = excluded.cwd, git_branch = excluded.git_branch,
-         title = excluded.title, first_activity = excluded.first_activity, last_activity = excluded.last_activity,
-         model = COALESCE(sessions.model, excluded.model)
-       RETURNING id`,
+    const meta = [projectOf(s) ?? null, s.cwd ?? null, s.git_info?.branch ?? null, title, ms(s.first_seen), ms(s.last_message_at) ?? ms(s.last_sync_at)];
+    const known = this.db.get('SELECT id FROM sessions WHERE session_id = ?', s.session_id);
+    if (known) {
+      const id = Number(known.id);
+      this.db.run(
+        'UPDATE sessions SET project = ?, cwd = ?, git_branch = ?, title = ?, first_activity = ?, last_activity = ?, model = COALESCE(model, ?) WHERE id = ?',
+        ...meta,
+        s.model ?? null,
+        id,
+      );
+      return id;
+    }
+    this.db.run(
+      `INSERT INTO sessions(session_id, owner, provider, external_id, project, cwd, git_branch, title, first_activity, last_activity, model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.session_id,
       s.owner,
       s.provider,
       s.external_id,
-      projectOf(s) ?? null,
-      s.cwd ?? null,
-      s.git_info?.branch ?? null,
+      ...meta,
       s.model ?? null,
-      title,
-      ms(s.first_seen),
-      ms(s.last_message_at) ?? ms(s.last_sync_at),
     );
-    return Number(row!.id);
+    return Number(this.db.get('SELECT last_insert_rowid() AS id')!.id);
   }
 
   /** The lines of a session not yet indexed, read from the store (outside any transaction). */
@@ -263,8 +288,7 @@ export class SearchIndex {
       const known = sid === undefined ? undefined : this.db.get('SELECT indexed_lines FROM files WHERE sid = ? AND file_name = ?', Number(sid), f.file_name);
       const done = known ? Number(known.indexed_lines) : 0;
       if (f.last_synced_line <= done) continue;
-      const buf = await store.readFile(session.session_id, f.file_name, done);
-      update.files.push({ fileName: f.file_name, done, text: buf.toString('utf8'), bytes: buf.length });
+      update.files.push({ fileName: f.file_name, done, data: await store.readFile(session.session_id, f.file_name, done) });
     }
     return update;
   }
@@ -277,10 +301,8 @@ export class SearchIndex {
         const sid = this.upsertSession(u.session);
         if (counts) counts.sessions++;
         for (const f of u.files) {
-          const lines = f.text.split('\n');
-          lines.pop();
-          this.indexLines(sid, f.fileName, f.done, lines, counts);
-          if (counts) counts.bytes += f.bytes;
+          this.indexLines(sid, f.fileName, f.done, linesOf(f.data), counts);
+          if (counts) counts.bytes += f.data.length;
         }
       }
     });
@@ -317,7 +339,7 @@ export class SearchIndex {
         const update = await this.readUpdate(store, id);
         if (update) {
           batch.push(update);
-          for (const f of update.files) batchBytes += f.bytes;
+          for (const f of update.files) batchBytes += f.data.length;
         }
       } catch (err) {
         if (isSqliteError(err)) throw err;
@@ -408,12 +430,20 @@ export class SearchIndex {
   private addDay(sid: number, time: number | null, model: string | null, responses: number, input: number, output: number, cacheCreation: number, cacheRead: number): void {
     // A response with no time counts on its session's last activity: day -1 stands for that.
     const day = time == null ? -1 : Math.floor(time / DAY_MS) * DAY_MS;
+    const key = [sid, day, model ?? ''] as const;
+    const sums = [responses, input, output, cacheCreation, cacheRead] as const;
+    const known = this.db.get('SELECT last_time FROM usage_days WHERE sid = ? AND day = ? AND model = ?', ...key);
+    if (!known) {
+      this.db.run('INSERT INTO usage_days(sid, day, model, responses, input, output, cache_creation, cache_read, last_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', ...key, ...sums, time);
+      return;
+    }
+    const last = known.last_time == null ? time : time == null ? Number(known.last_time) : Math.max(Number(known.last_time), time);
     this.db.run(
-      `INSERT INTO usage_days(sid, day, model, responses, input, output, cache_creation, cache_read, last_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(sid, day, model) DO UPDATE SET responses = responses + excluded.responses, input = input + excluded.input,
-         output = output + excluded.output, cache_creation = cache_creation + excluded.cache_creation,
-         cache_read = cache_read + excluded.cache_read, last_time = max(COALESCE(last_time, excluded.last_time), COALESCE(excluded.last_time, last_time))`,
-      sid, day, model ?? '', responses, input, output, cacheCreation, cacheRead, time,
+      `UPDATE usage_days SET responses = responses + ?, input = input + ?, output = output + ?, cache_creation = cache_creation + ?,
+         cache_read = cache_read + ?, last_time = ? WHERE sid = ? AND day = ? AND model = ?`,
+      ...sums,
+      last,
+      ...key,
     );
   }
 }

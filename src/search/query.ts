@@ -147,23 +147,27 @@ export function* rankedMatches(db: SqliteDatabase, fts: string): Generator<{ id:
 export const byRankThenNewest = (a: RankedMatch, b: RankedMatch): number => a.rank - b.rank || (b.time ?? -Infinity) - (a.time ?? -Infinity);
 
 /**
- * The matches of one page, in order. The matches are read best first only until the page is full
- * and the next match ranks worse than its last (ties are ordered by time): a common word matched
- * by a million lines costs its ranking, not a million joins. A match outside the filters costs one
- * lookup of its line and session.
+ * The matches of one page, in order. FTS5 ranks the matches itself (`ORDER BY rank` on the FTS
+ * table, before any join); the filters are applied as the ranked matches stream past, and they are
+ * read only until the page is full and the next match ranks worse than its last (ties are ordered
+ * by time). A common word costs its ranking, never a join or a snippet per match.
  */
 function pageOfMatches(db: SqliteDatabase, fts: string, opts: SearchOptions, want: number): RankedMatch[] {
-  const params: SqlValue[] = [];
+  const params: SqlValue[] = [fts];
   const filters = filterSql(opts, params);
-  const lookup = db.prepare(
-    `SELECT COALESCE(e.time, s.last_activity) AS time FROM entries e JOIN sessions s ON s.id = e.sid
-      WHERE e.id = ?${filters ? ` AND ${filters}` : ''}`,
+  const ranked = db.prepare(
+    `SELECT m.id, m.rank, COALESCE(e.time, s.last_activity) AS time
+       FROM (SELECT rowid AS id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank) m
+       JOIN entries e ON e.id = m.id
+       JOIN sessions s ON s.id = e.sid
+      ${filters ? `WHERE ${filters}` : ''}
+      ORDER BY m.rank`,
   );
   const page: RankedMatch[] = [];
-  for (const m of rankedMatches(db, fts)) {
-    if (page.length >= want && m.rank > page[page.length - 1]!.rank) break;
-    const row = lookup.get(m.id, ...params);
-    if (row) page.push({ ...m, time: row.time == null ? null : Number(row.time) });
+  for (const r of ranked.iterate(...params)) {
+    const rank = Number(r.rank);
+    if (page.length >= want && rank > page[page.length - 1]!.rank) break;
+    page.push({ id: Number(r.id), rank, time: r.time == null ? null : Number(r.time) });
   }
   return page.sort(byRankThenNewest);
 }
