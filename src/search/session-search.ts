@@ -56,12 +56,7 @@ export function bestHits(db: SqliteDatabase, query: string, sessionIds: readonly
       open--;
     } else if (byRankThenNewest(match, found) < 0) best.set(sid, match);
   }
-  const out = new Map<string, SearchHit>();
-  for (const [sid, m] of best) {
-    const [hit] = hitsOf(db, fts, [m]);
-    out.set(hit!.session_id, hit!);
-  }
-  return out;
+  return new Map(hitsOf(db, fts, [...best.values()]).map((hit) => [hit.session_id, hit]));
 }
 
 /** A snippet with its first match as a range (the viewer marks one); other marks dropped. */
