@@ -31,6 +31,9 @@ export async function updateIndex(
   let failed = 0;
   try {
     index.bulkMode();
+    // Built from nothing (or from an emptied index): worth merging its segments at the end. A
+    // catch-up of a few lines is not: merging rewrites the whole full-text index.
+    const full = opts.fresh === true || !index.isComplete();
     const sessions = await store.listSessions();
     await index.syncSessions(
       store,
@@ -43,7 +46,7 @@ export async function updateIndex(
     );
     index.markComplete();
     // One segment per index level left by the bulk insert: merging them all makes every later query read one.
-    if (counts.entries > 0) index.db.exec("INSERT INTO entries_fts(entries_fts) VALUES ('optimize')");
+    if (full && counts.entries > 0) index.db.exec("INSERT INTO entries_fts(entries_fts) VALUES ('optimize')");
     index.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   } finally {
     index.close();
