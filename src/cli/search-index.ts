@@ -22,10 +22,18 @@ export async function indexStore(dir: string = storeDir(), opts: { fresh?: boole
   }
 }
 
-/** The index of the store in `dir`, built first when there is none yet (the first search of a store). */
+/**
+ * The index of the store in `dir`, caught up with the whole store first when it never was (the
+ * first search of a store, or an index of an older layout, emptied when opened).
+ */
 export async function openStoreIndex(dir: string = storeDir(), onProgress?: (p: IndexProgress) => void): Promise<SearchIndex> {
   const path = indexPathFor(dir);
-  if (!existsSync(path)) await indexStore(dir, onProgress ? { onProgress } : {});
+  const building = !existsSync(path);
+  const index = SearchIndex.open(path);
+  if (index.isComplete()) return index;
+  index.close();
+  // Progress only for a build from nothing: catching up an index the daemons kept is quick.
+  await indexStore(dir, building && onProgress ? { onProgress } : {});
   return SearchIndex.open(path);
 }
 

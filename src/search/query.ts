@@ -94,6 +94,7 @@ export interface SearchHit {
 export const MATCH_START = '\u0002';
 export const MATCH_END = '\u0003';
 
+/** The filters on a match's line and session, as SQL over `e` (entries) and `s` (sessions); none → ''. */
 function filterSql(f: SearchOptions, params: SqlValue[]): string {
   const where: string[] = [];
   if (f.project) {
@@ -125,29 +126,66 @@ function filterSql(f: SearchOptions, params: SqlValue[]): string {
     where.push('e.role = ?');
     params.push(f.role);
   }
-  return where.map((w) => ` AND ${w}`).join('');
+  return where.join(' AND ');
 }
 
-/** Matches, best first (FTS5's bm25), then newest first among equals. */
-export function search(db: SqliteDatabase, query: string, opts: SearchOptions = {}): SearchHit[] {
-  const fts = toFtsQuery(query);
+/** A match: its entry, its rank (lower is better) and its time (the line's, else the session's last activity). */
+export interface RankedMatch {
+  id: number;
+  rank: number;
+  time: number | null;
+}
+
+/** Every match of an FTS5 query, best first, as FTS5 ranks them (`ORDER BY rank` on the FTS table alone, which FTS5 does itself). */
+export function* rankedMatches(db: SqliteDatabase, fts: string): Generator<{ id: number; rank: number }> {
+  for (const r of db.prepare('SELECT rowid AS id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank').iterate(fts)) {
+    yield { id: Number(r.id), rank: Number(r.rank) };
+  }
+}
+
+/** Best rank first, newest first among equal ranks (a match with no time last, as NULL sorts in SQL's DESC). */
+export const byRankThenNewest = (a: RankedMatch, b: RankedMatch): number => a.rank - b.rank || (b.time ?? -Infinity) - (a.time ?? -Infinity);
+
+/**
+ * The matches of one page, in order. FTS5 ranks the matches itself (`ORDER BY rank` on the FTS
+ * table, before any join); the filters are applied as the ranked matches stream past, and they are
+ * read only until the page is full and the next match ranks worse than its last (ties are ordered
+ * by time). A common word costs its ranking, never a join or a snippet per match.
+ */
+function pageOfMatches(db: SqliteDatabase, fts: string, opts: SearchOptions, want: number): RankedMatch[] {
   const params: SqlValue[] = [fts];
   const filters = filterSql(opts, params);
-  params.push(Math.max(1, Math.min(opts.limit ?? 20, 1000)), Math.max(0, opts.offset ?? 0));
-  const rows = db.all(
+  const ranked = db.prepare(
+    `SELECT m.id, m.rank, COALESCE(e.time, s.last_activity) AS time
+       FROM (SELECT rowid AS id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank) m
+       JOIN entries e ON e.id = m.id
+       JOIN sessions s ON s.id = e.sid
+      ${filters ? `WHERE ${filters}` : ''}
+      ORDER BY m.rank`,
+  );
+  const page: RankedMatch[] = [];
+  for (const r of ranked.iterate(...params)) {
+    const rank = Number(r.rank);
+    if (page.length >= want && rank > page[page.length - 1]!.rank) break;
+    page.push({ id: Number(r.id), rank, time: r.time == null ? null : Number(r.time) });
+  }
+  return page.sort(byRankThenNewest);
+}
+
+/** The hits of these matches, with snippets (which read and tokenize the line's text: only for the lines shown). */
+export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly RankedMatch[]): SearchHit[] {
+  const details = db.prepare(
     `SELECT s.session_id, s.external_id, s.provider, s.project, s.title, f.file_name, e.line, e.role, e.tool,
-            COALESCE(e.time, s.last_activity) AS time,
             snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
        FROM entries_fts
        JOIN entries e ON e.id = entries_fts.rowid
        JOIN files f ON f.id = e.fid
-       JOIN sessions s ON s.id = f.sid
-      WHERE entries_fts MATCH ?${filters}
-      ORDER BY entries_fts.rank, time DESC
-      LIMIT ? OFFSET ?`,
-    ...params,
+       JOIN sessions s ON s.id = e.sid
+      WHERE entries_fts MATCH ? AND entries_fts.rowid = CAST(? AS INTEGER)`,
   );
-  return rows.map((r) => {
+  // The CAST matters: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
+  return matches.map((c) => {
+    const r = details.get(fts, c.id)!;
     const hit: SearchHit = {
       session_id: String(r.session_id),
       external_id: String(r.external_id),
@@ -163,7 +201,15 @@ export function search(db: SqliteDatabase, query: string, opts: SearchOptions = 
     if (r.project != null) hit.project = String(r.project);
     if (r.title != null) hit.title = String(r.title);
     if (r.tool != null) hit.tool = String(r.tool);
-    if (r.time != null) hit.time = new Date(Number(r.time)).toISOString();
+    if (c.time != null) hit.time = new Date(c.time).toISOString();
     return hit;
   });
+}
+
+/** Matches, best first (FTS5's bm25), then newest first among equals. */
+export function search(db: SqliteDatabase, query: string, opts: SearchOptions = {}): SearchHit[] {
+  const fts = toFtsQuery(query);
+  const limit = Math.max(1, Math.min(opts.limit ?? 20, 1000));
+  const offset = Math.max(0, opts.offset ?? 0);
+  return hitsOf(db, fts, pageOfMatches(db, fts, opts, offset + limit).slice(offset, offset + limit));
 }

@@ -30,19 +30,23 @@ export async function updateIndex(
   const counts: SyncCounts = { sessions: 0, lines: 0, bytes: 0, entries: 0 };
   let failed = 0;
   try {
+    index.bulkMode();
+    // Built from nothing (or from an emptied index): worth merging its segments at the end. A
+    // catch-up of a few lines is not: merging rewrites the whole full-text index.
+    const full = opts.fresh === true || !index.isComplete();
     const sessions = await store.listSessions();
-    let done = 0;
-    for (const s of sessions) {
-      try {
-        await index.syncSession(store, s.session_id, counts);
-      } catch (err) {
-        if ((err as Error).name === 'SqliteError' || (err as { code?: string }).code?.startsWith('SQLITE_')) throw err;
-        failed++;
-      }
-      done++;
-      opts.onProgress?.({ done, total: sessions.length, bytes: counts.bytes });
-    }
-    index.db.exec("INSERT INTO entries_fts(entries_fts) VALUES ('optimize')");
+    await index.syncSessions(
+      store,
+      sessions.map((s) => s.session_id),
+      counts,
+      {
+        read: (done, bytes) => opts.onProgress?.({ done, total: sessions.length, bytes }),
+        readError: () => failed++,
+      },
+    );
+    index.markComplete();
+    // One segment per index level left by the bulk insert: merging them all makes every later query read one.
+    if (full && counts.entries > 0) index.db.exec("INSERT INTO entries_fts(entries_fts) VALUES ('optimize')");
     index.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   } finally {
     index.close();

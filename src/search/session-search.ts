@@ -1,5 +1,5 @@
 import type { SqliteDatabase, SqlValue } from '../sqlite/database.js';
-import { MATCH_END, MATCH_START, search, toFtsQuery, type SearchHit } from './query.js';
+import { byRankThenNewest, hitsOf, MATCH_END, MATCH_START, rankedMatches, toFtsQuery, type RankedMatch, type SearchHit } from './query.js';
 
 /**
  * Search by session (the viewer's list): every session with a match, best match first, and
@@ -16,27 +16,47 @@ export function rankSessions(db: SqliteDatabase, query: string, owner?: string):
   // FTS5's rank cannot be aggregated directly: rank the matches first, then group them by session.
   const rows = db.all(
     `WITH m AS MATERIALIZED (SELECT rowid AS id, rank AS score FROM entries_fts WHERE entries_fts MATCH ?)
-     SELECT s.session_id, min(m.score) AS best, max(s.last_activity) AS last
+     SELECT s.session_id, min(m.score) AS best, s.last_activity AS last
        FROM m
        JOIN entries e ON e.id = m.id
-       JOIN files f ON f.id = e.fid
-       JOIN sessions s ON s.id = f.sid
+       JOIN sessions s ON s.id = e.sid
       WHERE 1${ownerSql}
-      GROUP BY s.id
+      GROUP BY e.sid
       ORDER BY best, last DESC`,
     ...params,
   );
   return rows.map((r) => String(r.session_id));
 }
 
-/** The best hit of each of these sessions. */
+/**
+ * The best hit of each of these sessions: the matches are read best first, once for all of
+ * them, until each session has its best (ties by time, as `search` orders them).
+ */
 export function bestHits(db: SqliteDatabase, query: string, sessionIds: readonly string[]): Map<string, SearchHit> {
-  const out = new Map<string, SearchHit>();
+  const fts = toFtsQuery(query);
+  const wanted = new Map<number, string>();
   for (const id of sessionIds) {
-    const [hit] = search(db, query, { sessionId: id, limit: 1 });
-    if (hit) out.set(id, hit);
+    const sid = db.get('SELECT id FROM sessions WHERE session_id = ?', id)?.id;
+    if (sid !== undefined) wanted.set(Number(sid), id);
   }
-  return out;
+  const best = new Map<number, RankedMatch>();
+  const lookup = db.prepare('SELECT e.sid, COALESCE(e.time, s.last_activity) AS time FROM entries e JOIN sessions s ON s.id = e.sid WHERE e.id = ?');
+  let open = wanted.size;
+  for (const m of rankedMatches(db, fts)) {
+    if (open === 0) break;
+    const row = lookup.get(m.id)!;
+    const sid = Number(row.sid);
+    if (!wanted.has(sid)) continue;
+    const found = best.get(sid);
+    const match = { ...m, time: row.time == null ? null : Number(row.time) };
+    if (!found) best.set(sid, match);
+    else if (m.rank > found.rank) {
+      // This session's best is settled: later matches rank worse still.
+      wanted.delete(sid);
+      open--;
+    } else if (byRankThenNewest(match, found) < 0) best.set(sid, match);
+  }
+  return new Map(hitsOf(db, fts, [...best.values()]).map((hit) => [hit.session_id, hit]));
 }
 
 /** A snippet with its first match as a range (the viewer marks one); other marks dropped. */

@@ -15,6 +15,8 @@ export type SqliteBackendName = 'node:sqlite' | 'better-sqlite3';
 
 export interface SqliteStatement {
   all(...params: SqlValue[]): Row[];
+  /** The rows one at a time: stopping early (break) leaves the rest unread. */
+  iterate(...params: SqlValue[]): IterableIterator<Row>;
   get(...params: SqlValue[]): Row | undefined;
   run(...params: SqlValue[]): { changes: number };
 }
@@ -49,6 +51,7 @@ export class SqliteUnavailableError extends Error {
 
 interface NativeStatement {
   all(...params: SqlValue[]): Row[];
+  iterate(...params: SqlValue[]): IterableIterator<Row>;
   get(...params: SqlValue[]): Row | undefined;
   run(...params: SqlValue[]): { changes: number | bigint };
 }
@@ -131,6 +134,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): SqliteDataba
       const native = db.prepare(sql);
       st = {
         all: (...p) => native.all(...p),
+        iterate: (...p) => native.iterate(...p),
         get: (...p) => native.get(...p),
         run: (...p) => ({ changes: Number(native.run(...p).changes) }),
       };

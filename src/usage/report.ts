@@ -31,15 +31,16 @@ export interface UsageReport {
   total: UsageTotals;
 }
 
-const TIME = 'COALESCE(u.time, s.last_activity)';
+/** A period's key from `t`, the usage rows' time (ms). */
 const KEY_SQL: Record<UsageGroup, string> = {
-  daily: `strftime('%Y-%m-%d', ${TIME} / 1000, 'unixepoch')`,
-  weekly: `date(${TIME} / 1000, 'unixepoch', 'weekday 0', '-6 days')`,
-  monthly: `strftime('%Y-%m', ${TIME} / 1000, 'unixepoch')`,
+  daily: "strftime('%Y-%m-%d', u.t / 1000, 'unixepoch')",
+  weekly: "date(u.t / 1000, 'unixepoch', 'weekday 0', '-6 days')",
+  monthly: "strftime('%Y-%m', u.t / 1000, 'unixepoch')",
   session: 's.session_id',
   project: "COALESCE(s.project, '(no project)')",
   model: "COALESCE(u.model, '(unknown model)')",
 };
+const DAY_MS = 86_400_000;
 
 const empty = (): UsageTotals => ({ responses: 0, input: 0, output: 0, cache_creation: 0, cache_read: 0, cost: null, unpriced_responses: 0 });
 
@@ -58,22 +59,30 @@ function add(into: UsageTotals, r: { responses: number; input: number; output: n
  * (the index keeps one row per response however many lines streamed it). Periods are UTC.
  */
 export function usageReport(db: SqliteDatabase, prices: PriceTable, group: UsageGroup, opts: { since?: number; owner?: string } = {}): UsageReport {
-  const where: string[] = [];
+  // The index keeps usage summed per session, UTC day and model (usage_days): a report reads those
+  // few rows. A response with no time of its own counts at its session's last activity (day -1).
+  // `since` falls inside a day: that day's responses are read one by one, later days summed.
   const params: SqlValue[] = [];
+  const owner = opts.owner === undefined ? '' : ' AND s.owner = ?';
+  let days = `SELECT d.sid, CASE WHEN d.day < 0 THEN s.last_activity ELSE d.day END AS t, NULLIF(d.model, '') AS model, d.responses,
+                     d.input, d.output, d.cache_creation, d.cache_read, CASE WHEN d.day < 0 THEN s.last_activity ELSE d.last_time END AS last
+                FROM usage_days d JOIN sessions s ON s.id = d.sid WHERE d.responses > 0${owner}`;
+  if (opts.owner !== undefined) params.push(opts.owner);
   if (opts.since !== undefined) {
-    where.push(`${TIME} >= ?`);
-    params.push(opts.since);
-  }
-  if (opts.owner !== undefined) {
-    where.push('s.owner = ?');
-    params.push(opts.owner);
+    const nextDay = Math.floor(opts.since / DAY_MS) * DAY_MS + DAY_MS;
+    days += ' AND (d.day >= ? OR (d.day < 0 AND s.last_activity >= ?))';
+    params.push(nextDay, opts.since);
+    days += ` UNION ALL
+              SELECT u.sid, u.time, u.model, 1, u.input, u.output, u.cache_creation, u.cache_read, u.time
+                FROM usage u JOIN sessions s ON s.id = u.sid WHERE u.time >= ? AND u.time < ?${owner}`;
+    params.push(opts.since, nextDay);
+    if (opts.owner !== undefined) params.push(opts.owner);
   }
   const rows = db.all(
-    `SELECT ${KEY_SQL[group]} AS k, u.model AS model, count(*) AS responses, sum(u.input) AS input, sum(u.output) AS output,
+    `SELECT ${KEY_SQL[group]} AS k, u.model AS model, sum(u.responses) AS responses, sum(u.input) AS input, sum(u.output) AS output,
             sum(u.cache_creation) AS cache_creation, sum(u.cache_read) AS cache_read,
-            max(s.title) AS title, max(s.project) AS project, max(${TIME}) AS last
-       FROM usage u JOIN sessions s ON s.id = u.sid
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+            max(s.title) AS title, max(s.project) AS project, max(u.last) AS last
+       FROM (${days}) u JOIN sessions s ON s.id = u.sid
       GROUP BY k, u.model`,
     ...params,
   );

@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FileType } from '../../src/format/wire.js';
 import { openLocalBackend, type LocalBackend } from '../../src/backend/local.js';
 import { createRedactor } from '../../src/redact/index.js';
-import { indexPathFor, SearchIndex } from '../../src/search/index-db.js';
+import { indexPathFor, SCHEMA_VERSION, SearchIndex } from '../../src/search/index-db.js';
+import { openDatabase } from '../../src/sqlite/database.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
 import { QuerySyntaxError, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
 import { bestHits, rankSessions, snippetRange } from '../../src/search/session-search.js';
-import { indexStore } from '../../src/cli/search-index.js';
+import { indexStore, openStoreIndex } from '../../src/cli/search-index.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { REPO_ROOT } from '../helpers/sandbox.js';
 
@@ -170,6 +171,33 @@ describe('the search index', () => {
     expect(summary.lines).toBe(fixtureLines(CC_MAIN).length + fixtureLines(CC_AGENT).length + fixtureLines(CODEX).length);
     expect(queries.map((q) => addresses(query(q, { limit: 100 })))).toEqual(before);
     expect(query('"from-subagent"')[0]!.session_id).toBe(claude);
+  });
+
+  it('an index of an older layout is emptied when opened and caught up with the store by the next search', async () => {
+    await seed();
+    await flushIndex();
+    const before = addresses(query('hello', { limit: 100 }));
+    expect(before.length).toBeGreaterThan(0);
+    // An index of the first layout (entries without their session, no per-day usage), holding a stale line.
+    const path = indexPathFor(storeDir);
+    await SearchIndex.remove(path);
+    const old = openDatabase(path);
+    old.exec(`CREATE TABLE info(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO info VALUES ('schema', '1');
+      CREATE TABLE entries(id INTEGER PRIMARY KEY, fid INTEGER NOT NULL, line INTEGER NOT NULL, time INTEGER, role TEXT NOT NULL, tool TEXT, text TEXT NOT NULL);
+      CREATE VIRTUAL TABLE entries_fts USING fts5(text, content='entries', content_rowid='id');
+      INSERT INTO entries VALUES (1, 1, 1, NULL, 'user', NULL, 'stale hello');
+      INSERT INTO entries_fts(rowid, text) VALUES (1, 'stale hello');`);
+    old.close();
+    const index = await openStoreIndex(storeDir);
+    try {
+      expect(index.db.get("SELECT value FROM info WHERE key = 'schema'")!.value).toBe(SCHEMA_VERSION);
+      expect(index.isComplete()).toBe(true);
+      expect(addresses(search(index.db, 'hello', { limit: 100 }))).toEqual(before);
+      expect(search(index.db, 'stale')).toEqual([]);
+    } finally {
+      index.close();
+    }
   });
 
   it('is private: the index file is 0600 in the 0700 store', async () => {

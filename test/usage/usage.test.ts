@@ -98,6 +98,11 @@ describe('usage from the index', () => {
     expect(r.rows[0]!.cost).toBeCloseTo((110 * 3 + 55 * 15 + 1000 * 3.75 + 2500 * 0.3) / 1e6, 12);
     const late = await report('daily', new PriceTable(), Date.parse('2026-10-02T00:00:00Z'));
     expect(late.rows.map((x) => [x.key, x.responses, x.input])).toEqual([['2026-10-03', 1, 10]]);
+    // A bound inside a day: that day's responses count by their own time (msg_a's first line is at 10:00:00).
+    const sameDay = await report('daily', new PriceTable(), Date.parse('2026-10-01T10:00:00.500Z'));
+    expect(sameDay.rows.map((x) => [x.key, x.responses, x.input])).toEqual([['2026-10-03', 1, 10]]);
+    const earlier = await report('daily', new PriceTable(), Date.parse('2026-10-01T09:59:59Z'));
+    expect(earlier.rows.map((x) => [x.key, x.responses, x.input])).toEqual([['2026-10-01', 1, 100], ['2026-10-03', 1, 10]]);
   });
 
   it('maps model ids to the price table and refuses bad pricing config', () => {
