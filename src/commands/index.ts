@@ -15,6 +15,9 @@ import ServeKeysRevoke from './serve/keys/revoke.js';
 import PluginsIndex from './plugins/index.js';
 import List from './list.js';
 import Login from './login.js';
+import Mcp from './mcp/index.js';
+import McpInstall from './mcp/install.js';
+import McpRemove from './mcp/remove.js';
 import Logout from './logout.js';
 import Save from './save.js';
 import SessionDownload from './session/download.js';
@@ -45,6 +48,9 @@ export const COMMANDS: Record<string, Command.Class> = {
   plugins: PluginsIndex,
   list: List,
   login: Login,
+  mcp: Mcp,
+  'mcp:install': McpInstall,
+  'mcp:remove': McpRemove,
   logout: Logout,
   save: Save,
   'session:download': SessionDownload,
