@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -201,7 +202,8 @@ describe('confab mcp', () => {
     const res = await sbx.run(['mcp'], { input: messages.map((m) => `${JSON.stringify(m)}\n`).join('') });
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.split('\n').filter((l) => l !== '');
-    const replies = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id: number; result?: { isError?: boolean } });
+    // Calls may be answered in any order (JSON-RPC matches them by id).
+    const replies = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id: number; result?: { isError?: boolean } }).sort((a, b) => a.id - b.id);
     expect(replies.every((r) => r.jsonrpc === '2.0')).toBe(true);
     expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4]);
     expect(JSON.stringify(replies[2])).toContain('gardening');
@@ -211,9 +213,10 @@ describe('confab mcp', () => {
   it('other commands never load the MCP SDK', async () => {
     const sbx = sandbox();
     // A resolve hook that refuses the SDK: any command importing it fails.
-    const hook = `export async function resolve(s, c, next) { if (s.includes('@modelcontextprotocol/')) throw new Error('MCP SDK loaded: ' + s); return next(s, c); }`;
-    const register = `import { register } from 'node:module'; register('data:text/javascript,${encodeURIComponent(hook)}');`;
-    const withHook = (args: string[]) => sbx.exec(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, CONFAB_BIN, ...args]);
+    const dir = sbx.dir('hooks');
+    writeFileSync(join(dir, 'refuse-sdk.mjs'), `export async function resolve(s, c, next) { if (s.includes('@modelcontextprotocol/')) throw new Error('MCP SDK loaded: ' + s); return next(s, c); }\n`);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'refuse-sdk.mjs')).href)});\n`);
+    const withHook = (args: string[]) => sbx.exec(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CONFAB_BIN, ...args]);
     for (const args of [['--help'], ['search', '--help'], ['mcp', 'install', '--help'], ['list', '--json']]) {
       const res = await withHook(args);
       expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
