@@ -13,9 +13,6 @@ import { USAGE_GROUPS } from '../usage/report.js';
 import { confabVersion } from '../version.js';
 import { PAGE_DEFAULTS, StoreReader, ToolInputError } from './store-reader.js';
 
-/** The tools, as agents see them (`mcp__confab__<name>` in Claude Code). */
-export const TOOL_NAMES = ['search_sessions', 'list_sessions', 'get_session', 'get_usage'] as const;
-
 const when = (what: string) => z.string().max(64).optional().describe(`only ${what}: a duration back (30m, 12h, 5d, 2w) or a date (2026-11-01)`);
 const project = z.string().min(1).max(4096).optional().describe('only sessions of this project (repository or directory name) or under this directory');
 const provider = z.string().min(1).max(64).optional().describe('only sessions of this agent (claude-code, codex, cursor, opencode)');

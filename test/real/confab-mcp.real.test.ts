@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sandbox } from '../helpers/sandbox.js';
 import { claudeEnv, findClaude, runClaude } from './claude-harness.js';
-import { lastUserMessage, startFakeAnthropic, toolResults, type Script, type ToolResult } from './fake-anthropic.js';
+import { allText, lastUserMessage, startFakeAnthropic, toolResults, type Script, type ToolResult } from './fake-anthropic.js';
 
 // The real Claude Code CLI with confab's MCP server registered by `confab mcp install`: the
 // scripted model calls mcp__confab__search_sessions, and the tool result Claude Code sends
@@ -31,23 +31,30 @@ async function seedStore(sbx: Sandbox): Promise<void> {
   expect(save.code, save.stderr).toBe(0);
 }
 
-/** Calls confab's search tool once it is offered, then ends; keeps what came back. */
+/**
+ * The model's side: look the tool up with ToolSearch when Claude Code defers MCP tools (it
+ * loads them on demand), call confab's search once it is offered, then end. Keeps every tool
+ * result Claude Code sends back and the tool list of each turn.
+ */
 function mcpSession(): { script: Script; results: Map<string, ToolResult>; offered: string[][] } {
   const results = new Map<string, ToolResult>();
   const offered: string[][] = [];
+  let searches = 0;
   const script: Script = (req) => {
     const last = lastUserMessage(req);
     for (const r of toolResults(last)) results.set(r.toolUseId, r);
     if (results.has(CALL_ID)) return { step: 'mcp:final', reply: { content: [{ type: 'text', text: FINAL }], stopReason: 'end_turn' } };
-    const text = last.map((b) => (b.type === 'text' ? (b.text ?? '') : '')).join('\n');
-    if (text.includes(PROMPT)) {
-      offered.push(req.toolNames);
-      if (req.toolNames.includes(TOOL)) {
-        return { step: 'mcp:search', reply: { content: [{ type: 'tool_use', id: CALL_ID, name: TOOL, input: { query: 'quokka-cache', project: 'shop' } }], stopReason: 'tool_use' } };
-      }
-      return { step: 'mcp:no-tool', reply: { content: [{ type: 'text', text: 'confab tools are missing' }], stopReason: 'end_turn' } };
+    if (!allText(req).includes(PROMPT)) return { step: 'side:text', reply: { content: [{ type: 'text', text: 'Scripted session' }], stopReason: 'end_turn' } };
+    offered.push(req.toolNames);
+    if (req.toolNames.includes(TOOL)) {
+      return { step: 'mcp:search', reply: { content: [{ type: 'tool_use', id: CALL_ID, name: TOOL, input: { query: 'quokka-cache', project: 'shop' } }], stopReason: 'tool_use' } };
     }
-    return { step: 'side:text', reply: { content: [{ type: 'text', text: 'Scripted session' }], stopReason: 'end_turn' } };
+    if (req.toolNames.includes('ToolSearch') && searches < 3) {
+      searches++;
+      const id = `toolu_01ConfabMcpToolSearch0000000${searches}`;
+      return { step: 'mcp:tool-search', reply: { content: [{ type: 'tool_use', id, name: 'ToolSearch', input: { query: `select:${TOOL}`, max_results: 5 } }], stopReason: 'tool_use' } };
+    }
+    return { step: 'mcp:no-tool', reply: { content: [{ type: 'text', text: 'confab tools are missing' }], stopReason: 'end_turn' } };
   };
   return { script, results, offered };
 }
@@ -93,7 +100,7 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
       const env = claudeEnv({ home: sbx.home, baseUrl: api.url });
       const run = await runClaude(claude!.bin, ['-p', PROMPT, '--allowedTools', 'mcp__confab', '--output-format', 'json'], { cwd: project, env, timeoutMs: 120_000 });
       expect(run.code, run.stderr).toBe(0);
-      expect(offered.flat(), 'tools Claude Code offered').toContain(TOOL);
+      expect(offered.at(-1), 'the tools Claude Code offered last').toContain(TOOL);
       const result = results.get(CALL_ID);
       expect(result, `steps: ${api.requests.map((r) => r.step).join(', ')}`).toBeDefined();
       expect(result!.isError, result!.text).toBe(false);
