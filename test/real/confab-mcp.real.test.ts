@@ -85,32 +85,44 @@ describe.skipIf(!claude)(`real Claude Code ${claude?.version ?? '(not installed)
     }
   });
 
-  it('claude -p calls mcp__confab__search_sessions and gets the stored hit back', async () => {
+  /** `confab mcp install` in the sandbox, then one `claude -p` turn against the scripted stand-in. */
+  async function runWithConfab(permission: string[]): Promise<{ results: Map<string, ToolResult>; offered: string[][]; steps: string[]; stdout: string }> {
     sbx = new Sandbox();
     await seedStore(sbx);
     const add = await sbx.run(['mcp', 'install']);
     expect(add.code, add.stderr).toBe(0);
     // What install tells the user to pass so `claude -p` may call the tools.
     expect(add.stdout).toContain('--allowedTools mcp__confab');
-
     const { script, results, offered } = mcpSession();
     const api = await startFakeAnthropic(script);
     try {
-      const project = sbx.dir('project');
       const env = claudeEnv({ home: sbx.home, baseUrl: api.url });
-      const run = await runClaude(claude!.bin, ['-p', PROMPT, '--allowedTools', 'mcp__confab', '--output-format', 'json'], { cwd: project, env, timeoutMs: 120_000 });
+      const run = await runClaude(claude!.bin, ['-p', PROMPT, ...permission, '--output-format', 'json'], { cwd: sbx.dir('project'), env, timeoutMs: 120_000 });
       expect(run.code, run.stderr).toBe(0);
-      expect(offered.at(-1), 'the tools Claude Code offered last').toContain(TOOL);
-      const result = results.get(CALL_ID);
-      expect(result, `steps: ${api.requests.map((r) => r.step).join(', ')}`).toBeDefined();
-      expect(result!.isError, result!.text).toBe(false);
-      const hits = (JSON.parse(result!.text) as { hits: { external_id: string; snippet: string; project: string }[] }).hits;
-      expect(hits).toHaveLength(1);
-      expect(hits[0]).toMatchObject({ external_id: SESSION, project: 'shop' });
-      expect(hits[0]!.snippet).toContain('«quokka-cache»');
-      expect((JSON.parse(run.stdout) as { result: string }).result).toBe(FINAL);
+      return { results, offered, steps: api.requests.map((r) => r.step), stdout: run.stdout };
     } finally {
       await api.close();
     }
+  }
+
+  it('claude -p calls mcp__confab__search_sessions and gets the stored hit back', async () => {
+    const run = await runWithConfab(['--allowedTools', 'mcp__confab']);
+    expect(run.offered.at(-1), 'the tools Claude Code offered last').toContain(TOOL);
+    const result = run.results.get(CALL_ID);
+    expect(result, `steps: ${run.steps.join(', ')}`).toBeDefined();
+    expect(result!.isError, result!.text).toBe(false);
+    const hits = (JSON.parse(result!.text) as { hits: { external_id: string; snippet: string; project: string }[] }).hits;
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ external_id: SESSION, project: 'shop' });
+    expect(hits[0]!.snippet).toContain('«quokka-cache»');
+    expect((JSON.parse(run.stdout) as { result: string }).result).toBe(FINAL);
+  });
+
+  it('without the permission install prints, claude -p refuses the call (why install says how to allow it)', async () => {
+    const run = await runWithConfab([]);
+    const result = run.results.get(CALL_ID);
+    expect(result, `steps: ${run.steps.join(', ')}`).toBeDefined();
+    expect(result!.isError).toBe(true);
+    expect(result!.text).not.toContain('quokka-cache');
   });
 });
