@@ -20,7 +20,7 @@ export const LAYERS = [
   ['compose'],
   ['hook', 'serve'],
   ['cli'],
-  ['demo'],
+  ['demo', 'mcp'],
   ['commands', 'index.ts'],
 ];
 

@@ -40,6 +40,25 @@ function toRemoteSession(s: StoredSession): RemoteSession {
 }
 
 /**
+ * A stored session by session id, external id, or an unambiguous prefix of either (`owner`
+ * undefined: every owner's). BackendError `not-found` or `invalid` (ambiguous) otherwise.
+ */
+export async function resolveStoredSession(store: SessionStore, id: string, owner?: string): Promise<StoredSession> {
+  const wanted = id.trim();
+  if (!wanted) throw new BackendError('invalid', 'a session id or external id is required');
+  const exact = await store.getSession(wanted, owner);
+  if (exact) return exact;
+  const sessions = await store.listSessions(owner);
+  const lower = wanted.toLowerCase();
+  const byExternal = sessions.filter((s) => s.external_id === wanted);
+  const candidates =
+    byExternal.length > 0 ? byExternal : sessions.filter((s) => s.session_id.startsWith(lower) || s.external_id.startsWith(wanted));
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) throw new BackendError('not-found', `no session matches "${wanted}"`, { status: 404 });
+  throw new BackendError('invalid', `"${wanted}" is ambiguous: it matches ${candidates.length} sessions; give more of the id`);
+}
+
+/**
  * The embedded backend: the engine's requests go straight to a SessionStore as one local
  * owner. Same semantics and refusals as confab-web (continuity, validation, request caps),
  * without its upload budget.
@@ -121,19 +140,8 @@ export class LocalBackend implements Backend {
     return this.call(opts, async () => (await this.store.listSessions(this.owner)).map(toRemoteSession));
   }
 
-  private async resolve(id: string): Promise<StoredSession> {
-    const wanted = id.trim();
-    if (!wanted) throw new BackendError('invalid', 'a session id or external id is required');
-    const exact = await this.store.getSession(wanted, this.owner);
-    if (exact) return exact;
-    const sessions = await this.store.listSessions(this.owner);
-    const lower = wanted.toLowerCase();
-    const byExternal = sessions.filter((s) => s.external_id === wanted);
-    const candidates =
-      byExternal.length > 0 ? byExternal : sessions.filter((s) => s.session_id.startsWith(lower) || s.external_id.startsWith(wanted));
-    if (candidates.length === 1) return candidates[0]!;
-    if (candidates.length === 0) throw new BackendError('not-found', `no session matches "${wanted}"`, { status: 404 });
-    throw new BackendError('invalid', `"${wanted}" is ambiguous: it matches ${candidates.length} sessions; give more of the id`);
+  private resolve(id: string): Promise<StoredSession> {
+    return resolveStoredSession(this.store, id, this.owner);
   }
 
   downloadFile(sessionId: string, fileName: string, opts?: RequestOptions): Promise<Buffer> {

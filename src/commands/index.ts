@@ -19,6 +19,9 @@ import ServeShareRevoke from './serve/share/revoke.js';
 import PluginsIndex from './plugins/index.js';
 import List from './list.js';
 import Login from './login.js';
+import Mcp from './mcp/index.js';
+import McpInstall from './mcp/install.js';
+import McpRemove from './mcp/remove.js';
 import Logout from './logout.js';
 import Save from './save.js';
 import SessionDownload from './session/download.js';
@@ -54,6 +57,9 @@ export const COMMANDS: Record<string, Command.Class> = {
   plugins: PluginsIndex,
   list: List,
   login: Login,
+  mcp: Mcp,
+  'mcp:install': McpInstall,
+  'mcp:remove': McpRemove,
   logout: Logout,
   save: Save,
   'session:download': SessionDownload,

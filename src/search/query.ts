@@ -213,3 +213,61 @@ export function search(db: SqliteDatabase, query: string, opts: SearchOptions = 
   const offset = Math.max(0, opts.offset ?? 0);
   return hitsOf(db, fts, pageOfMatches(db, fts, opts, offset + limit).slice(offset, offset + limit));
 }
+
+export interface IndexedSession {
+  session_id: string;
+  external_id: string;
+  provider: string;
+  project?: string;
+  cwd?: string;
+  git_branch?: string;
+  model?: string;
+  title?: string;
+  /** ISO times. */
+  first_activity?: string;
+  last_activity?: string;
+}
+
+export interface SessionListOptions {
+  project?: string;
+  provider?: string;
+  /** Only sessions active at or after this (ms since the epoch). */
+  since?: number;
+  /** Only sessions active before this (ms since the epoch). */
+  until?: number;
+  owner?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Indexed sessions, most recent activity first, with the project and provider filters of `search`. */
+export function indexedSessions(db: SqliteDatabase, opts: SessionListOptions = {}): IndexedSession[] {
+  const params: SqlValue[] = [];
+  const { since, until, ...rest } = opts;
+  const filters = filterSql(rest, params);
+  let where = filters ? ` AND ${filters}` : '';
+  if (since !== undefined) {
+    where += ' AND s.last_activity >= ?';
+    params.push(since);
+  }
+  if (until !== undefined) {
+    where += ' AND COALESCE(s.first_activity, s.last_activity) < ?';
+    params.push(until);
+  }
+  params.push(Math.max(1, Math.min(opts.limit ?? 20, 1000)), Math.max(0, opts.offset ?? 0));
+  const rows = db.all(
+    `SELECT s.session_id, s.external_id, s.provider, s.project, s.cwd, s.git_branch, s.model, s.title, s.first_activity, s.last_activity
+       FROM sessions s
+      WHERE 1${where}
+      ORDER BY s.last_activity IS NULL, s.last_activity DESC, s.session_id
+      LIMIT ? OFFSET ?`,
+    ...params,
+  );
+  return rows.map((r) => {
+    const out: IndexedSession = { session_id: String(r.session_id), external_id: String(r.external_id), provider: String(r.provider) };
+    for (const key of ['project', 'cwd', 'git_branch', 'model', 'title'] as const) if (r[key] != null) out[key] = String(r[key]);
+    if (r.first_activity != null) out.first_activity = new Date(Number(r.first_activity)).toISOString();
+    if (r.last_activity != null) out.last_activity = new Date(Number(r.last_activity)).toISOString();
+    return out;
+  });
+}

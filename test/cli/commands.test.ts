@@ -7,7 +7,7 @@ import { REPO_ROOT, useSandbox, type RunResult, type Sandbox } from '../helpers/
 
 const sandbox = useSandbox();
 
-const COMMANDS = ['setup', 'login', 'logout', 'status', 'list', 'save', 'session download', 'session list-files', 'demo', 'search', 'index rebuild', 'session show', 'usage', 'restore', 'export', 'serve share create', 'serve share list', 'serve share revoke'];
+const COMMANDS = ['setup', 'login', 'logout', 'status', 'list', 'save', 'session download', 'session list-files', 'demo', 'search', 'index rebuild', 'session show', 'usage', 'restore', 'export', 'serve share create', 'serve share list', 'serve share revoke', 'mcp', 'mcp install', 'mcp remove'];
 
 function oneLineError(res: RunResult, text: string | RegExp): void {
   expect(res.code).not.toBe(0);
