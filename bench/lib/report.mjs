@@ -10,6 +10,12 @@ export function machineLine() {
   return `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} × ${cpu}, ${os.platform()} ${os.release()}`;
 }
 
+/** The 1- and 5-minute load averages, e.g. `0.52/0.61`: timings on a shared machine depend on them. */
+export function loadLine() {
+  const [one, five] = os.loadavg();
+  return `${one.toFixed(2)}/${five.toFixed(2)}`;
+}
+
 export function table(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');

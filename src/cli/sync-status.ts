@@ -2,7 +2,6 @@ import { dirname, join } from 'node:path';
 import type { Backend, RemoteSession } from '../backend/backend.js';
 import { isBackendError } from '../backend/errors.js';
 import type { Capabilities } from '../format/wire.js';
-import { createDaemonHooks } from '../extension/daemon-hooks.js';
 import type { TrackedFileSpec } from '../extension/hook-types.js';
 import { errorLine } from './format.js';
 import { countLines, type FoundSession } from './local-sessions.js';
@@ -98,6 +97,8 @@ async function localFiles(found: FoundSession, remote: RemoteSession, view: Back
     if (f.file_name.startsWith('/') || f.file_name.split('/').includes('..')) continue;
     if (!tracked.has(f.file_name)) tracked.set(f.file_name, { path: join(dirname(session.transcriptPath), f.file_name), name: f.file_name, type: f.file_type as TrackedFileSpec['type'] });
   }
+  // Loaded with the first session the backend holds: a list of nothing synced never needs it.
+  const { createDaemonHooks } = await import('../extension/daemon-hooks.js');
   const hooks = createDaemonHooks();
   const identity = { provider: provider.name, externalId: session.externalId, transcriptPath: session.transcriptPath, cwd: session.cwd };
   provider.apply?.({ hooks, ...identity });

@@ -1,3 +1,10 @@
+/**
+ * The CLI's commands, one file per command (`<topic>/<name>.ts` is `confab <topic> <name>`,
+ * `<topic>/index.ts` is `confab <topic>`): oclif finds them by that layout, and the build
+ * records them in oclif.manifest.json so that only the command being run is imported. The
+ * base of confab's commands (below) and `hook/hook-command.ts` are the modules here that are
+ * not commands (package.json's `oclif.commands.globPatterns` leaves them out).
+ */
 import { Command } from '@oclif/core';
 import { scrubSecrets } from '../log.js';
 

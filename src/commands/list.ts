@@ -1,6 +1,4 @@
 import { Flags } from '@oclif/core';
-import { HttpBackend } from '../backend/http.js';
-import { openLocalBackend } from '../backend/local.js';
 import { formatAgo, formatBytes, parseDuration, truncate } from '../cli/format.js';
 import { scanSessions } from '../cli/local-sessions.js';
 import { selectProviders } from '../cli/providers.js';
@@ -44,10 +42,13 @@ export default class List extends ConfabCommand {
     // A broken ~/.confab/config.json concerns every session: say so once, up front.
     loadUserConfig();
     const found = await scanSessions(providers, { ...(sinceMs !== undefined ? { sinceMs } : {}), onWarning: (m) => this.logToStderr(`warning: ${m}`) });
-    // Listing must stay quick offline: short timeouts, few retries on 429.
+    // Listing must stay quick offline: short timeouts, few retries on 429. Each backend's
+    // module (an HTTP client, the embedded store) loads only when a session needs it.
     const router = new SessionRouter({
       openBackend: async (s) =>
-        s.backend.kind === 'http' ? new HttpBackend({ url: s.backend.url, apiKey: s.backend.apiKey, timeoutMs: 5_000, rateLimitRetries: 2 }) : openLocalBackend(),
+        s.backend.kind === 'http'
+          ? new (await import('../backend/http.js')).HttpBackend({ url: s.backend.url, apiKey: s.backend.apiKey, timeoutMs: 5_000, rateLimitRetries: 2 })
+          : (await import('../backend/local.js')).openLocalBackend(),
     });
     let statuses: SessionSyncStatus[];
     try {

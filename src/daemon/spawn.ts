@@ -6,7 +6,8 @@ import { logDir } from '../paths.js';
 import type { Provider, SessionHookInput } from '../provider/contract.js';
 import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
-import { isProcessAlive, isSameProcessAlive, processStartTime } from '../process/liveness.js';
+import { isProcessAlive, isSameProcessAlive } from '../process/liveness.js';
+import { startAfterExitOf } from '../process/spawner-exit.js';
 import { tryLock } from '../fs/lock.js';
 import { readPending } from './pending.js';
 import { StateFormatError, type State } from '../format/state.js';
@@ -22,6 +23,11 @@ export interface SpawnDaemonOptions {
   /** The confab executable to run (`bin/run.js`); defaults to the one running now. */
   entry?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The daemon loads its sync engine only once this process has exited (a hook about to
+   * answer its agent, which should not have to share the CPU with the daemon's start-up).
+   */
+  afterExitOf?: number;
 }
 
 export interface EnsureDaemonOptions extends SpawnDaemonOptions {
@@ -55,7 +61,7 @@ export function spawnDaemon(launch: LaunchInput, opts: SpawnDaemonOptions = {}):
       {
         detached: true,
         stdio: ['ignore', out, out],
-        env: opts.env ?? process.env,
+        env: opts.afterExitOf ? startAfterExitOf(opts.env ?? process.env, opts.afterExitOf) : (opts.env ?? process.env),
         // Not the session's cwd: it may not exist here, and a daemon should not keep a project
         // directory busy. Everything the daemon reads uses absolute paths from the launch JSON.
         cwd: '/',
@@ -151,10 +157,8 @@ export async function ensureDaemon(provider: Provider, hookInput: SessionHookInp
       ...(predecessor ? { predecessor_pid: predecessor.pid, ...(predecessor.startTime ? { predecessor_start_time: predecessor.startTime } : {}) } : {}),
     };
     const pid = spawnDaemon(launch, opts);
+    // Records the child's start time too (a reused PID is not mistaken for it).
     const state = newStateForProvider(provider.name, input.sessionId, input.transcriptPath, input.cwd, parentPid, pid);
-    const start = processStartTime(pid);
-    if (start) state.pidStartTime = start;
-    else delete state.pidStartTime;
     saveState(state);
     // Only now that the state names the successor: the old daemon removes the state on its
     // way out if it still names the old one.

@@ -8,6 +8,7 @@ import { HookUsageError, parseHookArgv } from './argv.js';
 import { FALLBACK_ANSWER, runHook, type HookIO } from './run.js';
 import { readStdinSync } from './stdin.js';
 import { becomeReady } from '../daemon/readiness.js';
+import { spawnerExited } from '../process/spawner-exit.js';
 
 const fdIO: HookIO = {
   readInput: () => readStdinSync(0),
@@ -57,6 +58,7 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   if (!invocation) return false;
   if (invocation.bgDaemon !== undefined) {
     announceDaemon(invocation.bgDaemon);
+    await spawnerExited();
     // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
     const { runDaemonProcess } = await import('../compose/wiring.js');
     await runDaemonProcess(invocation.bgDaemon);

@@ -46,6 +46,8 @@ async function syncBlocker(ctx: HookContext, cwd: string): Promise<string | unde
 
 async function startDaemonFor(ctx: HookContext): Promise<void> {
   const res = await ensureDaemon(ctx.provider, ctx.input, {
+    // The hook exits right after: the daemon's start-up waits for that rather than slow it.
+    afterExitOf: process.pid,
     beforeSpawn: (input) => syncBlocker(ctx, input.cwd),
     onWarning: (message) => {
       ctx.log.warn(message, { session: ctx.input.sessionId });
@@ -95,7 +97,7 @@ export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
  */
 async function resumePending(ctx: HookContext): Promise<void> {
   try {
-    const resumed = await resumePendingSessions({ log: ctx.log });
+    const resumed = await resumePendingSessions({ log: ctx.log, afterExitOf: process.pid });
     if (resumed.length) {
       // Why they were left behind (a full disk, a backend down) is what the user can act on.
       const failure = resumed.find((r) => r.last_error)?.last_error;
