@@ -6,7 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { scrubSecrets } from '../log.js';
 import { USAGE_GROUPS } from '../usage/report.js';
@@ -136,6 +136,24 @@ export async function runStdioServer(opts: McpServerOptions): Promise<void> {
     process.stdin.once('close', () => resolve());
   });
   await server.connect(transport);
+  // A client may send its last requests and close stdin at once: answer every request already
+  // read before closing, or the last answers are lost.
+  let unanswered = 0;
+  let settled: (() => void) | undefined;
+  const receive = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) unanswered++;
+    receive?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    try {
+      await send(message);
+    } finally {
+      if (!('method' in message) && 'id' in message && --unanswered <= 0) settled?.();
+    }
+  };
   await closed;
+  if (unanswered > 0) await new Promise<void>((resolve) => (settled = resolve));
   await server.close();
 }
