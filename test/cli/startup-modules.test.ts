@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, useSandbox } from '../helpers/sandbox.js';
@@ -34,6 +34,48 @@ describe('start-up of the CLI', () => {
   it('`confab usage --json` imports only its own command', async () => {
     const { commands } = await loadedBy(['usage', '--json']);
     expect(commands).toEqual(['confab-command', 'usage']);
+  });
+});
+
+/**
+ * Node's built-in modules a hook process loaded (`process.moduleLoadList`, written at exit by
+ * a preload; a daemon the hook spawns inherits the preload but does not write).
+ */
+async function builtinsLoadedByHook(event: string, payload: object): Promise<string[]> {
+  const sbx = sandbox();
+  const dir = sbx.dir('modules');
+  const preload = join(dir, 'preload.cjs');
+  const out = join(dir, 'loaded.json');
+  writeFileSync(
+    preload,
+    `if (!process.argv.includes('--bg-daemon')) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
+  );
+  const res = await sbx.run(['hook', event], { input: JSON.stringify(payload), env: { NODE_OPTIONS: `--require ${preload}` } });
+  expect(res.code, res.stderr.slice(-2000)).toBe(0);
+  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+}
+
+describe('start-up of the hooks', () => {
+  // node:crypto alone costs a hook start about 10 ms; what the hooks need of it (unique names
+  // for lock and temp files) does not need a cryptographic source.
+  it('a session-start that spawns a daemon, and a tool call, do not load node:crypto', async () => {
+    const sbx = sandbox();
+    const project = join(sbx.home, '.claude', 'projects', '-work-app');
+    mkdirSync(project, { recursive: true });
+    const sessionId = '7f0c6a52-5d1e-4c36-9a55-0d1f3c2b9e10';
+    const transcript = join(project, `${sessionId}.jsonl`);
+    writeFileSync(transcript, '{"type":"user"}\n');
+    const base = { session_id: sessionId, transcript_path: transcript, cwd: sbx.root };
+    const start = await builtinsLoadedByHook('session-start', { ...base, hook_event_name: 'SessionStart', source: 'startup' });
+    expect(start).toContain('child_process'); // it did spawn
+    expect(start.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+    const tool = await builtinsLoadedByHook('pre-tool-use', { ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
+    expect(tool.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+  });
+
+  it('hooks never load oclif', async () => {
+    const res = await sandbox().run(['hook', 'pre-tool-use'], { input: '{}', env: { NODE_DEBUG: 'module' } });
+    expect(res.stderr).not.toMatch(/@oclif\/core/);
   });
 });
 

@@ -20,6 +20,16 @@ describe('hook stdin', () => {
     }
   });
 
+  it('reads a terminal or other character device as an empty payload instead of waiting on it', () => {
+    // /dev/zero never ends: read, it would run into the size limit.
+    const fd = openSync('/dev/zero', 'r');
+    try {
+      expect(readStdinSync(fd, 1024).length).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('refuses payloads over the limit', () => {
     const file = join(sandbox().dir('in'), 'big.json');
     writeFileSync(file, Buffer.alloc(2048, 0x61));
