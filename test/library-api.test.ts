@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as confab from 'confab-cli';
+import * as providerApi from 'confab-cli/provider';
 import { FileStore } from '../src/store/file-store.js';
 import { REPO_ROOT, useTempHome, waitFor } from './helpers/sandbox.js';
 
@@ -23,7 +24,47 @@ const SEED_EXPORTS = [
   'stopDaemonForProvider',
 ] as const;
 
+/**
+ * Every value the package has published, at the time its source was given one direction of
+ * dependency: names may be added, never dropped (plugins and scripts import them).
+ */
+const PUBLISHED = {
+  'confab-cli': [
+  'BackendError', 'DEFAULT_PATTERNS', 'DEFAULT_SYNC_INTERVAL_MS', 'Daemon', 'HOOK_EVENTS', 'HookInputError',
+  'INTERPRETER_NAME', 'MAX_PAYLOAD_PATH', 'MAX_SESSION_ID_LENGTH', 'NoDaemonError', 'REDACTION_TAP',
+  'RedactionConfigError', 'SESSION_ID_PATTERN', 'SHELL_NAMES', 'SqliteUnavailableError', 'StaleDaemonError',
+  'UnknownProviderError', 'agentProcessMatcher', 'applyRedaction', 'checkOptionalObject', 'checkParentPid',
+  'commandProgram', 'confabVersion', 'createDaemonHooks', 'createRedactor', 'defineConfig', 'defineProvider',
+  'editAgentFile', 'executableName', 'findAgentProcess', 'findAncestor', 'getInboxPathForProvider',
+  'getProvider', 'getStatePathForProvider', 'getSyncDir', 'githubCommands', 'githubRepoUrl',
+  'hasSessionLink', 'hookInstallerOf', 'interpreterScript', 'isBackendError', 'isDaemonRunning',
+  'isDirectory', 'isInsideDir', 'isParentRunning', 'isPlainObject', 'isProcessAlive', 'knownProviderNames',
+  'lexicalPathProblem', 'linkShellCommand', 'listAllStates', 'loadStateForProvider', 'mayTouchGithub',
+  'mergeRedactionOptions', 'newStateForProvider', 'onPath', 'openDatabase', 'payloadError', 'payloadString',
+  'prLinkLine', 'procLookup', 'psLookupTable', 'pullRequestUrlIn', 'readAgentFile',
+  'redactionOptionsFromUserConfig', 'registerProvider', 'resolveExistingPrefix', 'saveState',
+  'sqliteBackend', 'stopDaemon', 'stopDaemonForProvider', 'stripUrlCredentials', 'systemProcessLookup',
+  'toolCallFromPayload', 'writeFileAtomic',
+  ],
+  'confab-cli/provider': [
+  'HOOK_EVENTS', 'HookInputError', 'INTERPRETER_NAME', 'MAX_PAYLOAD_PATH', 'MAX_SESSION_ID_LENGTH',
+  'SESSION_ID_PATTERN', 'SHELL_NAMES', 'SqliteUnavailableError', 'agentProcessMatcher',
+  'checkOptionalObject', 'checkParentPid', 'commandProgram', 'defineProvider', 'editAgentFile',
+  'executableName', 'findAgentProcess', 'findAncestor', 'githubCommands', 'githubRepoUrl', 'hasSessionLink',
+  'hookInstallerOf', 'interpreterScript', 'isDirectory', 'isInsideDir', 'isPlainObject', 'isProcessAlive',
+  'lexicalPathProblem', 'linkShellCommand', 'mayTouchGithub', 'onPath', 'openDatabase', 'payloadError',
+  'payloadString', 'prLinkLine', 'procLookup', 'psLookupTable', 'pullRequestUrlIn', 'readAgentFile',
+  'resolveExistingPrefix', 'sqliteBackend', 'stripUrlCredentials', 'systemProcessLookup',
+  'toolCallFromPayload', 'writeFileAtomic',
+  ],
+};
+
 describe('the package entry (confab-cli)', () => {
+  it('still exports every name it has published', () => {
+    expect(Object.keys(confab)).toEqual(expect.arrayContaining(PUBLISHED['confab-cli']));
+    expect(Object.keys(providerApi)).toEqual(expect.arrayContaining(PUBLISHED['confab-cli/provider']));
+  });
+
   it('exports the daemon API of the Go CLI', () => {
     for (const name of SEED_EXPORTS) expect(confab[name], name).toBeDefined();
     expect(confab.DEFAULT_SYNC_INTERVAL_MS).toBe(30_000);
