@@ -32,6 +32,7 @@ step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 const built = step('build', 'npm', ['run', '--silent', 'build']);
 
 if (built) {
+  step('npm cache', process.execPath, ['scripts/fill-install-cache.mjs']);
   rmSync(`${root}/${resultsFile}`, { force: true });
   console.log('\n── tests: vitest run');
   const res = spawnSync(

@@ -21,9 +21,10 @@ let tarball: string;
 let prefix: string;
 let work: string;
 /**
- * npm's cache for these installs: a private copy of the one `npm ci` filled for this checkout
- * (content hard-linked, index copied), used with `--offline`, so installing never reaches a
- * registry and never writes the developer's own cache.
+ * npm's cache for these installs: a private copy of the user's (content hard-linked, index
+ * copied), used with `--offline`, so installing never reaches a registry and never writes the
+ * developer's own cache. The test command fills that cache first (scripts/fill-install-cache.mjs):
+ * `npm ci` alone caches only the lockfile's tarballs, not what a user's install resolves.
  */
 let npmCache: string;
 
