@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +14,7 @@ import {
   processStartTime,
   readProcStat,
 } from '../../src/process/liveness.js';
+import { waitFor } from '../helpers/sandbox.js';
 
 const children: { kill: (s: NodeJS.Signals) => boolean }[] = [];
 afterEach(() => {
@@ -47,9 +49,11 @@ describe('process liveness', () => {
     // The child's own child stays unreaped while `sh` (replaced by `sleep`) never waits.
     const [chunk] = (await once(c.stdout!, 'data')) as [Buffer];
     const grandchild = Number(chunk.toString().trim());
+    // Killed while `sh` is still a shell, the grandchild could be reaped by it: kill it only
+    // once `sh` has become `sleep`.
+    await waitFor(() => readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim() === 'sleep', { what: 'sh to exec sleep' });
     process.kill(grandchild, 'SIGKILL');
-    for (let i = 0; i < 200 && !readProcStat(grandchild)?.zombie; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(readProcStat(grandchild)?.zombie).toBe(true);
+    await waitFor(() => readProcStat(grandchild)?.zombie, { what: 'the killed grandchild to be a zombie' });
     expect(processExists(grandchild)).toBe(false);
   });
 
