@@ -34,7 +34,10 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[];
     },
     { what: 'the daemon to sync the transcript', timeoutMs: 30_000, intervalMs: 200 },
   );
-  expect(sbx.daemonPids()).toHaveLength(1);
+  const pids = sbx.daemonPids();
+  expect(pids).toHaveLength(1);
+  // Started with a small young generation, so an idle daemon does not keep a sync burst's memory.
+  expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
   const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
   const dist = `${REPO_ROOT.replace(/\/$/, '')}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js`, 'g'))].map((m) => m[1] as string));
@@ -48,7 +51,7 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[];
 const EMBEDDED_STORE = (m: string) => m === 'backend/local' || m.startsWith('store/') || m.startsWith('search/');
 const HTTP_CLIENT = (m: string) => m === 'backend/http' || m === 'backend/http-transport';
 
-describe('a daemon loads only what its backend and settings need', () => {
+describe('a daemon loads only what its backend and settings need, with a small young generation', () => {
   it('over HTTP: no SQLite, search index or embedded store; no re2js without user patterns', async () => {
     const sbx = sandbox();
     server = await startServer();
