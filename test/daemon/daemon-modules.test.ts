@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../serve/api-helpers.js';
@@ -38,7 +38,11 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[];
   expect(pids).toHaveLength(1);
   // Started with a small young generation, so an idle daemon does not keep a sync burst's memory.
   expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
-  const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
+  // The trace is large (Node 26 prints module sources), so the log may have rotated to
+  // `.log.1` (one backup kept): the process's first module, its entry, shows nothing was lost.
+  const logPath = join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`);
+  const log = [`${logPath}.1`, logPath].map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : '')).join('\n');
+  expect(log, 'the trace starts at the daemon entry').toContain(`${REPO_ROOT.replace(/\/$/, '')}/bin/run.js`);
   const dist = `${REPO_ROOT.replace(/\/$/, '')}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js`, 'g'))].map((m) => m[1] as string));
   const packages = new Set([...log.matchAll(/\/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] as string));
