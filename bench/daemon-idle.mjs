@@ -1,64 +1,125 @@
 #!/usr/bin/env node
-// An idle daemon (a session whose transcript does not change) against a bare `node` process
-// doing nothing, measured side by side over the same window: CPU time used and RSS.
-//   node bench/daemon-idle.mjs [--seconds 60] [--write]
+// Idle daemons (sessions whose transcripts stopped changing) against a bare `node` process
+// doing nothing, measured side by side over the same window: CPU time used and RSS. Each
+// daemon first syncs a ~2.6 MB transcript (about one full chunk): one to the embedded store,
+// one over HTTP to a confab serve API in another process. With `--baseline <checkout>` (a
+// built checkout of another revision, e.g. main) the same two daemons run from that build
+// too, in the same run.
+//   node bench/daemon-idle.mjs [--seconds 60] [--baseline ../main] [--write]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineLine, publish, table } from './lib/report.mjs';
+import { loadLine, machineLine, publish, table } from './lib/report.mjs';
 import { anonMiB, cpuSeconds, rssMiB } from './lib/proc.mjs';
 import { timingEnv } from './lib/startup.mjs';
+import { generateTranscript } from './lib/transcript.mjs';
 
-const secArg = process.argv.indexOf('--seconds');
-const seconds = secArg > 0 ? Number(process.argv[secArg + 1]) : 60;
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const seconds = Number(arg('--seconds') ?? 60);
+const baseline = arg('--baseline');
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const root = mkdtempSync(join(tmpdir(), 'confab-bench-idle-'));
-const home = join(root, 'home');
-const project = join(home, '.claude', 'projects', '-work-app');
-mkdirSync(project, { recursive: true });
-const env = timingEnv({ HOME: home });
-for (const k of Object.keys(env)) if (k.startsWith('CONFAB_')) delete env[k];
-const id = '6f0e2d1c-0b9a-4c8d-9e7f-1a2b3c4d5e6f';
-const transcript = join(project, `${id}.jsonl`);
-writeFileSync(transcript, Array.from({ length: 200 }, (_, i) => JSON.stringify({ type: 'user', i, message: { role: 'user', content: `line ${i}` } })).join('\n') + '\n');
+const lines = generateTranscript({ bytes: 2.6e6 });
+const transcriptText = `${lines.join('\n')}\n`;
 
-const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { env, stdio: 'ignore' });
-const hook = spawnSync(process.execPath, [bin, 'hook', 'session-start'], {
-  env,
-  input: JSON.stringify({ session_id: id, transcript_path: transcript, cwd: '/work/app', hook_event_name: 'SessionStart' }),
-  encoding: 'utf8',
+// The API server in its own process, so that only daemons share this machine's measurements.
+const server = spawn(process.execPath, [fileURLToPath(new URL('./lib/serve-child.mjs', import.meta.url)), join(root, 'serve')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
 });
-if (hook.status !== 0) throw new Error(hook.stderr);
-const state = JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8'));
-const daemon = state.pid;
+const { url, key } = await new Promise((res, rej) => {
+  let out = '';
+  server.stdout.on('data', (b) => {
+    out += b;
+    if (out.includes('\n')) res(JSON.parse(out));
+  });
+  server.once('exit', (code) => rej(new Error(`serve exited ${code}`)));
+});
 
+const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+
+/** Start a session's daemon from `entry` on a backend and wait until it has synced the transcript. */
+async function startDaemon(name, entry, backend) {
+  const home = join(root, name);
+  const project = join(home, '.claude', 'projects', '-work-app');
+  mkdirSync(project, { recursive: true });
+  mkdirSync(join(home, '.confab'), { recursive: true, mode: 0o700 });
+  if (backend === 'http') writeFileSync(join(home, '.confab', 'config.json'), JSON.stringify({ backend_url: url, api_key: key }), { mode: 0o600 });
+  const env = timingEnv({ HOME: home });
+  for (const k of Object.keys(env)) if (k.startsWith('CONFAB_')) delete env[k];
+  const id = '6f0e2d1c-0b9a-4c8d-9e7f-1a2b3c4d5e6f';
+  const transcript = join(project, `${id}.jsonl`);
+  writeFileSync(transcript, transcriptText);
+  const hook = spawnSync(process.execPath, [entry, 'hook', 'session-start'], {
+    env,
+    input: JSON.stringify({ session_id: id, transcript_path: transcript, cwd: '/work/app', hook_event_name: 'SessionStart' }),
+    encoding: 'utf8',
+  });
+  if (hook.status !== 0) throw new Error(hook.stderr);
+  const pid = JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8')).pid;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const list = spawnSync(process.execPath, [entry, 'list', '--json'], { env, encoding: 'utf8' });
+    const sync = list.status === 0 ? JSON.parse(list.stdout).sessions.find((s) => s.id === id)?.sync : undefined;
+    if (sync && sync.localLines === lines.length && sync.syncedLines === sync.localLines) break;
+    if (Date.now() > deadline) throw new Error(`${name}: the daemon did not sync within 120 s`);
+    await sleep(500);
+  }
+  return { name, pid };
+}
+
+const variants = [
+  ['this build, HTTP', bin, 'http'],
+  ['this build, embedded store', bin, 'local'],
+  ...(baseline
+    ? [
+        ['baseline, HTTP', join(resolve(baseline), 'bin', 'run.js'), 'http'],
+        ['baseline, embedded store', join(resolve(baseline), 'bin', 'run.js'), 'local'],
+      ]
+    : []),
+];
+const daemons = [];
 try {
-  // Let both settle (the daemon's first sync, module loading) before the window opens.
-  await new Promise((r) => setTimeout(r, 5000));
-  const d0 = cpuSeconds(daemon);
-  const b0 = cpuSeconds(bare.pid);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const d1 = cpuSeconds(daemon);
-  const b1 = cpuSeconds(bare.pid);
-  const rows = [
-    ['idle daemon', `${(d1 - d0).toFixed(2)} s`, `${(((d1 - d0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(daemon).toFixed(1)} MiB`, `${anonMiB(daemon).toFixed(1)} MiB`],
-    ['bare `node` (setInterval)', `${(b1 - b0).toFixed(2)} s`, `${(((b1 - b0) / seconds) * 100).toFixed(3)} %`, `${rssMiB(bare.pid).toFixed(1)} MiB`, `${anonMiB(bare.pid).toFixed(1)} MiB`],
-  ];
-  const ratio = rssMiB(daemon) / rssMiB(bare.pid);
+  for (const [name, entry, backend] of variants) daemons.push(await startDaemon(name.replace(/\W+/g, '-'), entry, backend));
+  // Let everything settle (the daemons' last sync cycles, module loading) before the window opens.
+  await sleep(5000);
+  const procs = [...daemons.map((d, i) => ({ label: `idle daemon: ${variants[i][0]}`, pid: d.pid })), { label: 'bare `node` (setInterval)', pid: bare.pid }];
+  const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+  await sleep(seconds * 1000);
+  const load = loadLine();
+  const bareRss = rssMiB(bare.pid);
+  const rows = procs.map((p, i) => {
+    const cpu = cpuSeconds(p.pid) - cpu0[i];
+    const rss = rssMiB(p.pid);
+    return [p.label, `${cpu.toFixed(2)} s`, `${((cpu / seconds) * 100).toFixed(3)} %`, `${rss.toFixed(1)} MiB`, `${(rss / bareRss).toFixed(2)}×`, `${anonMiB(p.pid).toFixed(1)} MiB`];
+  });
   publish(
     'daemon-idle',
-    `### Idle daemon (\`bench/daemon-idle.mjs\`)\n\n${machineLine()}; a ${seconds} s window after a 5 s settle, both processes measured side by side (default 30 s interval + file watcher, embedded store).\n\n${table(['process', 'CPU time', 'CPU (of one core)', 'RSS', 'anonymous (not shared)'], rows)}\n\nDaemon RSS is ${ratio.toFixed(2)}× a bare node process. Most of either RSS is the node binary's code, which every node process on the machine shares; the anonymous column is what each further daemon adds. Target: < 1 % of one core.\n`,
+    `### Idle daemon (\`bench/daemon-idle.mjs\`)
+
+${machineLine()}; load average ${load} (1/5 min). Each daemon first synced a ${(transcriptText.length / 1e6).toFixed(1)} MB transcript (${lines.length} lines), over HTTP to a confab serve API in another process or to the embedded store; then a ${seconds} s window after a 5 s settle, all processes measured side by side (default 30 s interval + file watcher).${baseline ? ' "baseline" rows ran from a build of the previous revision, in the same run.' : ''}
+
+${table(['process', 'CPU time', 'CPU (of one core)', 'RSS', 'RSS vs bare node', 'anonymous (not shared)'], rows)}
+
+Most of any RSS is the node binary's code, which every node process on the machine shares; the anonymous column is what each further daemon adds. Targets: < 1 % of one core; idle RSS after an HTTP sync ≤ 1.3× a bare node process.
+`,
   );
 } finally {
-  try {
-    process.kill(daemon, 'SIGTERM');
-  } catch {
-    // already gone
+  for (const d of daemons) {
+    try {
+      process.kill(d.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
   }
   bare.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 1000));
+  server.kill('SIGTERM');
+  await sleep(1000);
   rmSync(root, { recursive: true, force: true });
 }

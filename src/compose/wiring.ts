@@ -4,8 +4,6 @@
  * upload (`one-shot.ts`) and a `Daemon` built without options (`default-options.ts`).
  * Nothing below imports it.
  */
-import { HttpBackend } from '../backend/http.js';
-import { openLocalBackend } from '../backend/local.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
@@ -15,8 +13,16 @@ import type { DaemonWiring } from './daemon-launch.js';
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
   return {
-    openBackend: async (settings, log) =>
-      settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(undefined, { log }),
+    // Each backend's code is loaded only by a daemon that uses it: one syncing over HTTP never
+    // loads SQLite and the search index, one on the embedded store never loads the HTTP client.
+    openBackend: async (settings, log) => {
+      if (settings.backend.kind === 'http') {
+        const { HttpBackend } = await import('../backend/http.js');
+        return new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey });
+      }
+      const { openLocalBackend } = await import('../backend/local.js');
+      return openLocalBackend(undefined, { log });
+    },
     createEngine: (input) => new SyncEngine(input),
     // Secrets are redacted by default; only an explicit `enabled: false` turns it off.
     applySettings: (daemon, settings, log) => {

@@ -1,4 +1,20 @@
-import { RE2JS } from 're2js';
+import type * as Re2js from 're2js';
+
+type RE2JS = Re2js.RE2JS;
+let re2js: typeof Re2js.RE2JS | undefined;
+
+/**
+ * re2js is loaded on the first user pattern: built-ins run on V8's engine, so a daemon whose
+ * config adds no pattern never pays for it. Loaded synchronously (its CommonJS build) because
+ * compiling a rule is synchronous.
+ */
+function loadRe2(): typeof Re2js.RE2JS {
+  if (!re2js) {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    re2js = (createRequire(import.meta.url)('re2js') as typeof Re2js).RE2JS;
+  }
+  return re2js;
+}
 
 /**
  * A compiled regex, whichever engine runs it. `forEachTarget` reports the span to replace
@@ -72,16 +88,16 @@ class Re2Regex implements CompiledRegex {
   }
 }
 
-const RE2_FLAGS = RE2JS.LOOKBEHINDS;
 
 /**
  * Compile a user pattern on the linear-time engine: a string is RE2 (Go) syntax, a RegExp is
  * translated. Returns the reason as a string when the pattern is not valid RE2.
  */
 export function compileRe2(pattern: RegExp | string): CompiledRegex | string {
+  const RE2JS = loadRe2();
   try {
-    if (typeof pattern === 'string') return new Re2Regex(RE2JS.compile(pattern, RE2_FLAGS));
-    let flags = RE2_FLAGS;
+    if (typeof pattern === 'string') return new Re2Regex(RE2JS.compile(pattern, RE2JS.LOOKBEHINDS));
+    let flags = RE2JS.LOOKBEHINDS;
     if (pattern.flags.includes('i')) flags |= RE2JS.CASE_INSENSITIVE;
     if (pattern.flags.includes('s')) flags |= RE2JS.DOTALL;
     if (pattern.flags.includes('m')) flags |= RE2JS.MULTILINE;

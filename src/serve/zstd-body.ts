@@ -1,16 +1,21 @@
-import { Decompress } from 'fzstd';
+import { zstdDecodeStopsAtLimit, zstdDecompressSync, ZstdOutputLimitError } from '../backend/zstd.js';
 
 /**
  * zstd request bodies, decoded with a hard cap on the decompressed size and on memory.
  *
- * A zstd frame header declares its window size (up to 2 GiB) and fzstd allocates it up
- * front, so a 20-byte "bomb" could make the server allocate gigabytes before producing a
+ * A zstd frame header declares its window size (up to 2 GiB) and a decoder sizes its buffers
+ * from it, so a 20-byte "bomb" could make the server allocate gigabytes before producing a
  * byte. Before decoding, every frame header and block header is walked (cheap: headers
  * only): dictionaries and malformed frames are refused, a declared content size over the
  * cap is refused, and a window larger than the cap is shrunk in the header — back-references
  * can never reach further than the output so far, which the cap bounds, so decoding with
- * the smaller window yields the same bytes. Output is collected block by block and decoding
- * stops as soon as it passes the cap.
+ * the smaller window yields the same bytes. The walk also sums what the blocks can produce
+ * at most (a raw or RLE block its size, a compressed block one block maximum).
+ *
+ * Node's zlib then decodes with `maxOutputLength`, stopping as soon as the output passes the
+ * cap. The binding used where zlib has no zstd decodes a frame whole, so there a body whose
+ * blocks could produce more than the cap is refused before decoding: a compressor fills
+ * every block but the last, so that refuses at most bodies within one block of the cap.
  */
 
 export class ZstdBodyError extends Error {
@@ -25,7 +30,6 @@ export class ZstdBodyError extends Error {
 
 const ZSTD_MAGIC = 0xfd2fb528;
 const MAX_BLOCK = 128 * 1024;
-const FEED = 64 * 1024;
 
 /** Smallest window descriptor byte whose window is ≥ `bytes` (and ≥ one block). */
 function windowDescriptorFor(bytes: number): { byte: number; size: number } {
@@ -35,11 +39,12 @@ function windowDescriptorFor(bytes: number): { byte: number; size: number } {
 }
 
 /**
- * Check every frame of `buf` and shrink oversized windows in place. Throws ZstdBodyError.
- * Exported for tests.
+ * Check every frame of `buf` and shrink oversized windows in place. Returns the most bytes
+ * its blocks can decode to. Throws ZstdBodyError. Exported for tests.
  */
-export function checkFrames(buf: Buffer, cap: number): void {
+export function checkFrames(buf: Buffer, cap: number): number {
   let p = 0;
+  let bound = 0;
   const need = (n: number) => {
     if (p + n > buf.length) throw new ZstdBodyError('truncated zstd frame');
   };
@@ -102,6 +107,7 @@ export function checkFrames(buf: Buffer, cap: number): void {
       if (type === 3) throw new ZstdBodyError('reserved zstd block type');
       if (size > maxBlock) throw new ZstdBodyError('zstd block larger than its window allows');
       const stored = type === 1 ? 1 : size;
+      bound += type === 2 ? maxBlock : size;
       need(stored);
       p += stored;
       if (last) break;
@@ -111,27 +117,18 @@ export function checkFrames(buf: Buffer, cap: number): void {
       p += 4;
     }
   }
+  return bound;
 }
 
 /** Decode a zstd body (one or more frames) into at most `cap` bytes. */
 export function decompressZstdBody(input: Buffer, cap: number): Buffer {
   const buf = Buffer.from(input); // headers may be rewritten
-  checkFrames(buf, cap);
-  const out: Buffer[] = [];
-  let total = 0;
-  const stream = new Decompress((chunk) => {
-    total += chunk.length;
-    if (total > cap) throw new ZstdBodyError('decompressed body exceeds the cap', true);
-    out.push(Buffer.from(chunk));
-  });
+  const bound = checkFrames(buf, cap);
+  if (bound > cap && !zstdDecodeStopsAtLimit()) throw new ZstdBodyError('zstd blocks can decode past the body cap', true);
   try {
-    for (let off = 0; off < buf.length; off += FEED) {
-      const end = Math.min(off + FEED, buf.length);
-      stream.push(buf.subarray(off, end), end === buf.length);
-    }
+    return zstdDecompressSync(buf, cap);
   } catch (err) {
-    if (err instanceof ZstdBodyError) throw err;
+    if (err instanceof ZstdOutputLimitError) throw new ZstdBodyError('decompressed body exceeds the cap', true);
     throw new ZstdBodyError(`invalid zstd data: ${(err as Error).message}`);
   }
-  return Buffer.concat(out, total);
 }

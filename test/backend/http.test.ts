@@ -1,7 +1,7 @@
-import { decompress } from 'fzstd';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zstdDecompressSync } from '../../src/backend/zstd.js';
 import { BackendError, type BackendErrorKind } from '../../src/backend/errors.js';
 import { HttpBackend } from '../../src/backend/http.js';
 import { goArch, goOs, parseRetryAfter } from '../../src/backend/http-transport.js';
@@ -45,7 +45,7 @@ function chunk(lines: string[]): ChunkRequest {
 
 /** The JSON a request carried, decompressing zstd when it says so. */
 function bodyOf(req: RecordedRequest): unknown {
-  const raw = req.headers['content-encoding'] === 'zstd' ? Buffer.from(decompress(req.body)) : req.body;
+  const raw = req.headers['content-encoding'] === 'zstd' ? zstdDecompressSync(req.body) : req.body;
   return JSON.parse(raw.toString('utf8'));
 }
 

@@ -1,14 +1,10 @@
-import { Zstd } from '@hpcc-js/wasm-zstd';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zstdCompress } from '../../src/backend/zstd.js';
 import { isLoopbackHost } from '../../src/serve/api.js';
 import { startServer, type Res, type Server } from './api-helpers.js';
 import { rleBomb } from './zstd-fixtures.js';
 
-let zstd: Zstd;
 let s: Server;
-beforeAll(async () => {
-  zstd = await Zstd.load();
-});
 beforeEach(async () => {
   s = await startServer();
 });
@@ -17,7 +13,7 @@ afterEach(async () => {
 });
 
 const initBody = { provider: 'claude-code', external_id: 'ext-1', transcript_path: '/t/ext-1.jsonl' };
-const z = (v: unknown) => Buffer.from(zstd.compress(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))));
+const z = (v: unknown) => zstdCompress(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));
 
 function expectText(res: Res, status: number, message: string): void {
   expect(res.status).toBe(status);
@@ -65,17 +61,17 @@ describe('rule 1: Content-Type, checked before auth', () => {
 
 describe('rule 2: zstd bodies on /sync/*', () => {
   it('decodes zstd (case-insensitive) on init, chunk and event', async () => {
-    const init = await s.call('POST', '/api/v1/sync/init', { raw: z(initBody), headers: { 'content-type': 'application/json', 'content-encoding': 'ZSTD' } });
+    const init = await s.call('POST', '/api/v1/sync/init', { raw: await z(initBody), headers: { 'content-type': 'application/json', 'content-encoding': 'ZSTD' } });
     expect(init.status).toBe(200);
     const id = init.json().session_id as string;
     const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ i, text: 'é'.repeat(i) }));
     const chunk = await s.call('POST', '/api/v1/sync/chunk', {
-      raw: z({ session_id: id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines }),
+      raw: await z({ session_id: id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines }),
       headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' },
     });
     expect(chunk.json()).toEqual({ last_synced_line: 200 });
     const ev = await s.call('POST', '/api/v1/sync/event', {
-      raw: z({ session_id: id, event_type: 'session_end', timestamp: '2024-01-01T00:00:00Z', payload: { reason: 'exit' } }),
+      raw: await z({ session_id: id, event_type: 'session_end', timestamp: '2024-01-01T00:00:00Z', payload: { reason: 'exit' } }),
       headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' },
     });
     expect(ev.json()).toEqual({ success: true });
@@ -99,11 +95,11 @@ describe('rule 2: zstd bodies on /sync/*', () => {
       expectJsonError(res, 400, 'Invalid request body');
       // Valid JSON just over the cap once decompressed: still refused, though tiny on the wire.
       const big = { session_id: id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines: ['x'.repeat(16 * 1024 * 1024)] };
-      const wire = z(big);
+      const wire = await z(big);
       expect(wire.length).toBeLessThan(10_000);
       expectJsonError(await s.call('POST', '/api/v1/sync/chunk', { raw: wire, headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }), 400, 'Invalid request body');
       const bigInit = { ...initBody, transcript_path: 'p'.repeat(128 * 1024) };
-      expectJsonError(await s.call('POST', '/api/v1/sync/init', { raw: z(bigInit), headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }), 400, 'Invalid request body');
+      expectJsonError(await s.call('POST', '/api/v1/sync/init', { raw: await z(bigInit), headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }), 400, 'Invalid request body');
       // Not zstd at all.
       expectJsonError(await s.call('POST', '/api/v1/sync/event', { raw: '{"session_id":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }), 400, 'Invalid JSON body');
     });
@@ -115,7 +111,7 @@ describe('rule 3: no request encoding off /sync/*', () => {
     await session();
     await nothingStored(async () => {
       expectJsonError(
-        await s.call('PATCH', '/api/v1/sessions/ext-1/summary', { raw: z({ summary: 'S' }), headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }),
+        await s.call('PATCH', '/api/v1/sessions/ext-1/summary', { raw: await z({ summary: 'S' }), headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' } }),
         400,
         'Invalid request body',
       );
