@@ -6,17 +6,28 @@
  */
 import { HttpBackend } from '../backend/http.js';
 import { openLocalBackend } from '../backend/local.js';
+import { FileUploadBudget } from '../backend/upload-budget.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
 import type { DaemonWiring } from './daemon-launch.js';
 
+/** The user's upload budget at this backend, shared with their other daemons (none when the backend has no limit). */
+function uploadBudget(settings: Settings, log: Logger): FileUploadBudget | undefined {
+  if (settings.backend.kind !== 'http' || !settings.uploadLimit) return undefined;
+  return new FileUploadBudget({ url: settings.backend.url, apiKey: settings.backend.apiKey, limits: settings.uploadLimit, log });
+}
+
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
   return {
     openBackend: async (settings, log) =>
-      settings.backend.kind === 'http' ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey }) : openLocalBackend(undefined, { log }),
+      settings.backend.kind === 'http'
+        ? new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey, budget: uploadBudget(settings, log) })
+        : openLocalBackend(undefined, { log }),
     createEngine: (input) => new SyncEngine(input),
     // Secrets are redacted by default; only an explicit `enabled: false` turns it off.
     applySettings: (daemon, settings, log) => {
