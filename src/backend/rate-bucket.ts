@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { FileLock } from '../fs/lock.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fs/private-files.js';
 import { confabDir } from '../paths.js';
+import type { RateLimits } from './upload-limits.js';
+
+export { CONFAB_WEB_UPLOAD_LIMITS, type RateLimits } from './upload-limits.js';
 
 /**
  * One upload budget per user and backend, shared by every daemon of that user: a token bucket
@@ -22,15 +25,6 @@ import { confabDir } from '../paths.js';
  * backlog does not take the lock for every request.
  */
 
-export interface RateLimits {
-  /** Sustained requests per second. */
-  ratePerSec: number;
-  /** Requests the server allows at once on top of the sustained rate. */
-  burst: number;
-}
-
-/** confab-web's upload limit (§1.9 of its API): 10,000 requests an hour, burst 2,000. */
-export const CONFAB_WEB_UPLOAD_LIMITS: RateLimits = Object.freeze({ ratePerSec: 10_000 / 3600, burst: 2000 });
 /**
  * The share of the server's sustained rate the bucket spends: the server counts arrivals, the
  * bucket counts departures, and the two clocks drift; a few percent keeps them apart.

@@ -4,7 +4,7 @@
  * plugin list (`plugin-spec.ts`).
  */
 import { dirname } from 'node:path';
-import { CONFAB_WEB_UPLOAD_LIMITS, type RateLimits } from '../backend/rate-bucket.js';
+import { CONFAB_WEB_UPLOAD_LIMITS, type RateLimits } from '../backend/upload-limits.js';
 import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
 import { parseLogLevel, type LogLevel } from '../log.js';
 import { userConfigPath } from '../paths.js';
