@@ -34,6 +34,11 @@ export interface FileUploadBudgetOptions {
 
 /** Turns asked for at once; the bucket grants more than one only when it is rich. */
 const MAX_WANT = 4;
+/**
+ * A turn held this long after it came, unspent, is dropped: the server's bucket holds no more
+ * than its burst, so turns saved up by many daemons and spent together could overrun it.
+ */
+export const HELD_TURN_TTL_MS = 5_000;
 /** If the bucket file cannot be used at all (a broken disk), requests go out this far apart. */
 const FALLBACK_SPACING_MS = 5_000;
 
@@ -43,8 +48,9 @@ export class FileUploadBudget implements UploadBudget {
   private readonly sleep: Sleep;
   private readonly log: Logger | undefined;
   private readonly mutex = new KeyedMutex();
-  /** Turns held now. */
+  /** Turns held now, usable until `leasedUntil`. */
   private leased = 0;
+  private leasedUntil = 0;
   /** A turn reserved for this time. */
   private reservedAt: number | undefined;
   private warned = false;
@@ -61,11 +67,12 @@ export class FileUploadBudget implements UploadBudget {
   }
 
   private async ready(): Promise<number> {
+    if (this.leased > 0 && this.now() > this.leasedUntil) this.leased = 0;
     if (this.leased > 0) return 0;
     if (this.reservedAt === undefined) {
       try {
         const grant = await this.bucket.reserve(MAX_WANT);
-        if (grant.at <= this.now()) this.leased += grant.count;
+        if (grant.at <= this.now()) this.hold(grant.count, grant.at);
         else this.reservedAt = grant.at;
       } catch (err) {
         if (!this.warned) this.log?.warn('the shared upload budget is unusable; spacing uploads out', { error: err instanceof Error ? err.message : String(err) });
@@ -76,10 +83,15 @@ export class FileUploadBudget implements UploadBudget {
     if (this.reservedAt !== undefined) {
       const wait = this.reservedAt - this.now();
       if (wait > 0) return Math.ceil(wait);
+      this.hold(1, this.reservedAt);
       this.reservedAt = undefined;
-      this.leased++;
     }
     return 0;
+  }
+
+  private hold(count: number, from: number): void {
+    this.leased += count;
+    this.leasedUntil = from + HELD_TURN_TTL_MS;
   }
 
   async take(signal?: AbortSignal): Promise<void> {

@@ -14,7 +14,7 @@ import {
   reserve,
   SharedRateBucket,
 } from '../../src/backend/rate-bucket.js';
-import { FileUploadBudget } from '../../src/backend/upload-budget.js';
+import { FileUploadBudget, HELD_TURN_TTL_MS } from '../../src/backend/upload-budget.js';
 import { REPO_ROOT } from '../helpers/sandbox.js';
 
 const T0 = 1_700_000_000_000;
@@ -120,6 +120,17 @@ describe('the bucket file', () => {
     await budget.onRateLimited();
     expect((await budget.bucket.peek()).rateLimited).toBe(1);
   });
+});
+
+it('drops a turn held unspent too long, so turns saved up are never spent together', async () => {
+  let now = T0;
+  const budget = new FileUploadBudget({ url: 'https://confab.example', apiKey: 'cfb_x', limits, dir, now: () => now });
+  expect(await budget.readyInMs()).toBe(0);
+  now += HELD_TURN_TTL_MS + 1;
+  const before = (await budget.bucket.peek()).tokens;
+  // The held turn is gone: a new one is asked of the shared bucket.
+  expect(await budget.readyInMs()).toBe(0);
+  expect((await budget.bucket.peek()).tokens).toBeCloseTo(before - 1);
 });
 
 /** A process that takes `n` turns of the bucket at `dir` and prints when it got each. */
