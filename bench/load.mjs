@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { machineLine, publish, table } from './lib/report.mjs';
+import { loadLine, machineLine, publish, table } from './lib/report.mjs';
 import { cpuSeconds, pssMiB, rssMiB } from './lib/proc.mjs';
 import { timingEnv } from './lib/startup.mjs';
 import { generateTranscript } from './lib/transcript.mjs';
@@ -24,6 +24,13 @@ const LIMITS = arg('--limits', 'both');
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const pool = generateTranscript({ bytes: 4 * 1024 * 1024, seed: 11 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** confab-web's per-user upload rate, which `sustained` gives the server (lib/load-serve.mjs). */
+const SERVER_RATE = 2.78;
+/**
+ * The rate-limited case as recorded before the daemons shared one budget (2026-11-26, each
+ * daemon spending the per-user budget as if it were alone; same machine, same script).
+ */
+const BEFORE_SUSTAINED = { sessions: 50, stored: 2927, appended: 2927, chunks: 236, rateLimited: 763, p50: 21686, p95: 56442 };
 
 async function startServer(dir, limits) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./lib/load-serve.mjs', import.meta.url)), dir, limits], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -95,6 +102,7 @@ async function run(sessions, limits) {
       if (pids.reduce((sum, p) => sum + cpuSeconds(p), 0) - before < 0.1) break;
     }
     server.reset();
+    const loadBefore = loadLine();
     const cpu0 = pids.map(cpuSeconds);
     const rss = [];
     const pss = [];
@@ -117,6 +125,7 @@ async function run(sessions, limits) {
       }),
     );
     const cpu1 = pids.map(cpuSeconds);
+    const loadAfter = loadLine();
     clearInterval(sampler);
     // The tail: wait until every appended line is on the server (or give up after 90 s).
     let report = await server.report();
@@ -137,6 +146,7 @@ async function run(sessions, limits) {
       rssPeak: Math.max(...rss),
       pssMean: pss.reduce((a, b) => a + b, 0) / Math.max(1, pss.length),
       cpuPct: (cpu / SECONDS) * 100,
+      load: `${loadBefore} → ${loadAfter}`,
     };
   } finally {
     await Promise.all(ss.map((s) => hook('session-end', payload(s, 'SessionEnd')).catch(() => undefined)));
@@ -153,8 +163,43 @@ async function run(sessions, limits) {
   }
 }
 
+const HEADINGS = {
+  off: '#### Server without rate limits',
+  sustained: "#### Server at confab-web's sustained per-user rate (2.78 uploads/s shared by all of the user's sessions, burst spent)",
+};
+
+/**
+ * What the budget allows: N sessions that always have lines waiting share `SERVER_RATE` turns
+ * a second, so each gets a turn every N / rate seconds; a line appended at a random moment
+ * waits for the next turn (uniform over that interval: p50 half of it, p95 95 % of it), then
+ * the upload itself (the single session's p50).
+ */
+function budgetAllows(sessions, uploadMs) {
+  const turnMs = (sessions / SERVER_RATE) * 1000;
+  return { turnMs, p50: Math.round(turnMs / 2 + uploadMs), p95: Math.round(turnMs * 0.95 + uploadMs) };
+}
+
+/** The subsections recorded earlier, by heading, so a run of one mode keeps the other's. */
+function recordedSections() {
+  const doc = readFileSync(new URL('./BENCHMARKS.md', import.meta.url), 'utf8');
+  const start = doc.indexOf('<!-- load:start -->');
+  const end = doc.indexOf('<!-- load:end -->');
+  const out = {};
+  if (start < 0 || end < start) return out;
+  const body = doc.slice(start, end);
+  for (const [mode, heading] of Object.entries(HEADINGS)) {
+    const i = body.indexOf(heading);
+    if (i < 0) continue;
+    const next = body.indexOf('\n#### ', i + heading.length);
+    let section = body.slice(i, next < 0 ? undefined : next + 1).trimEnd() + '\n';
+    if (!section.includes('\nMeasured ')) section = section.replace(heading, `${heading}\n\nMeasured 2026-11-26, before the daemons shared one upload budget; not rerun since.`);
+    out[mode] = section;
+  }
+  return out;
+}
+
 const modes = LIMITS === 'both' ? ['off', 'sustained'] : [LIMITS];
-const sections = [];
+const sections = recordedSections();
 for (const mode of modes) {
   const one = await run(1, mode);
   const many = await run(SESSIONS, mode);
@@ -169,15 +214,33 @@ for (const mode of modes) {
     `${r.cpuPct.toFixed(2)} %`,
     `${r.p50} ms`,
     `${r.p95} ms`,
+    r.load,
   ];
   const ratio = (a, b) => `${(a / b).toFixed(1)}×`;
-  sections.push(
-    `#### ${mode === 'off' ? 'Server without rate limits' : "Server at confab-web's sustained per-user rate (2.78 uploads/s shared by all of the user's sessions, burst spent)"}\n\n` +
-      `${table(['sessions', 'lines stored/appended', 'chunks', '429s', 'daemons RSS (mean)', 'daemons PSS (mean)', 'daemons CPU (of one core)', 'p50 append→stored', 'p95 append→stored'], [row(one), row(many)])}\n\n` +
-      `${SESSIONS} sessions vs 1: RSS ${ratio(many.rssMean, one.rssMean)}, PSS ${ratio(many.pssMean, one.pssMean)}, CPU ${ratio(many.cpuPct, one.cpuPct)}, p95 latency ${ratio(many.p95, one.p95)} (per session: RSS ${ratio(many.rssMean / SESSIONS, one.rssMean)}, PSS ${ratio(many.pssMean / SESSIONS, one.pssMean)}, CPU ${ratio(many.cpuPct / SESSIONS, one.cpuPct)}).\n`,
-  );
+  let text =
+    `${HEADINGS[mode]}\n\nMeasured ${new Date().toISOString().slice(0, 10)}.\n\n` +
+    `${table(['sessions', 'lines stored/appended', 'chunks', '429s', 'daemons RSS (mean)', 'daemons PSS (mean)', 'daemons CPU (of one core)', 'p50 append→stored', 'p95 append→stored', 'load avg 1/5 min (start → end)'], [row(one), row(many)])}\n\n` +
+    `${SESSIONS} sessions vs 1: RSS ${ratio(many.rssMean, one.rssMean)}, PSS ${ratio(many.pssMean, one.pssMean)}, CPU ${ratio(many.cpuPct, one.cpuPct)}, p95 latency ${ratio(many.p95, one.p95)} (per session: RSS ${ratio(many.rssMean / SESSIONS, one.rssMean)}, PSS ${ratio(many.pssMean / SESSIONS, one.pssMean)}, CPU ${ratio(many.cpuPct / SESSIONS, one.cpuPct)}).\n`;
+  if (mode === 'sustained') {
+    const allows = budgetAllows(many.sessions, one.p50);
+    const b = BEFORE_SUSTAINED;
+    text +=
+      `\nWhat the budget allows: ${many.sessions} sessions sharing ${SERVER_RATE} turns/s get a turn each every ${(allows.turnMs / 1000).toFixed(1)} s; a line waits for the next turn (p50 half of it, p95 95 % of it) plus the upload (the single session's p50, ${one.p50} ms): p50 ${allows.p50} ms, p95 ${allows.p95} ms.\n\n` +
+      `${table(
+        [`${many.sessions} sessions, rate-limited server`, 'lines stored/appended', 'chunks', '429s', 'p50 append→stored', 'p95 append→stored', 'p95 ÷ what the budget allows'],
+        [
+          ['before: each daemon spends the budget alone (recorded 2026-11-26)', `${b.stored}/${b.appended}`, String(b.chunks), String(b.rateLimited), `${b.p50} ms`, `${b.p95} ms`, ratio(b.p95, allows.p95)],
+          ['after: one budget shared by all daemons (this run)', `${many.stored}/${many.appended}`, String(many.chunks), String(many.rateLimited), `${many.p50} ms`, `${many.p95} ms`, ratio(many.p95, allows.p95)],
+          ['what the budget allows', '', '', '0', `${allows.p50} ms`, `${allows.p95} ms`, '1.0×'],
+        ],
+      )}\n`;
+  }
+  sections[mode] = text;
 }
 publish(
   'load',
-  `### Many sessions on one machine (\`bench/load.mjs\`)\n\n${machineLine()}; ${SESSIONS} Claude Code sessions started by the real hooks, each appending 1–4 transcript lines every 1–4 s for ${SECONDS} s, one daemon each (default 30 s interval, file watcher, redaction on), all syncing to one \`confab serve\` API server over HTTP; measured against one session alone in the same run. RSS, PSS and CPU are summed over all daemons during the window (PSS splits each shared page, such as the node binary's code, among the processes that map it, so summed PSS is the daemons' real memory cost; summed RSS counts shared pages once per daemon); latency is from a line's append to its commit on the server.\n\n${sections.join('\n')}`,
+  `### Many sessions on one machine (\`bench/load.mjs\`)\n\n${machineLine()}; ${SESSIONS} Claude Code sessions started by the real hooks, each appending 1–4 transcript lines every 1–4 s for ${SECONDS} s, one daemon each (default 30 s interval, file watcher, redaction on), all syncing to one \`confab serve\` API server over HTTP; measured against one session alone in the same run. RSS, PSS and CPU are summed over all daemons during the window (PSS splits each shared page, such as the node binary's code, among the processes that map it, so summed PSS is the daemons' real memory cost; summed RSS counts shared pages once per daemon); latency is from a line's append to its commit on the server. A section not rerun is kept as recorded, with its own date.\n\n${['off', 'sustained']
+    .filter((m) => sections[m])
+    .map((m) => sections[m])
+    .join('\n')}`,
 );

@@ -13,6 +13,7 @@ import type {
   InitResponse,
   RemoteFile,
 } from '../format/wire.js';
+import type { UploadBudget } from './upload-budget.js';
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -56,6 +57,12 @@ export interface Backend {
   /** Where the data goes, for humans (a URL or a directory). Never contains a key. */
   readonly location: string;
   readonly policy: UploadPolicy;
+  /**
+   * The per-user request budget shared with the user's other daemons, when the backend has
+   * one: the engine holds a file's lines back until it is this process's turn, so one
+   * request then carries everything appended meanwhile.
+   */
+  readonly budget?: UploadBudget;
 
   init(req: InitRequest, opts?: RequestOptions): Promise<InitResponse>;
   chunk(req: ChunkRequest, opts?: RequestOptions): Promise<ChunkResponse>;

@@ -2,6 +2,7 @@ import ky, { isHTTPError } from 'ky';
 import { scrubSecrets } from '../log.js';
 import { confabVersion } from '../version.js';
 import { BackendError, kindForStatus, type BackendErrorKind } from './errors.js';
+import type { UploadBudget } from './upload-budget.js';
 import { zstdCompress } from './zstd.js';
 
 /** Bodies at least this large are zstd-compressed on the routes that decode zstd. */
@@ -58,6 +59,8 @@ export interface HttpTransportOptions {
   rateLimitRetries?: number;
   /** [0, 1) source for back-off jitter. */
   random?: () => number;
+  /** Spent before every `budgeted` call and every retry of one; told of every 429. */
+  budget?: UploadBudget;
 }
 
 export interface HttpCall {
@@ -70,6 +73,8 @@ export interface HttpCall {
   compress?: boolean;
   /** Retry 429s (default true). */
   retryRateLimit?: boolean;
+  /** Spends a turn of the transport's upload budget (confab-web's shared per-user limit). */
+  budgeted?: boolean;
   /** Statuses handed back to the caller instead of being thrown as errors. */
   accept?: readonly number[];
   timeoutMs?: number;
@@ -128,6 +133,7 @@ export class HttpTransport {
   private readonly sleep: Sleep;
   private readonly retries: number;
   private readonly random: () => number;
+  private readonly budget: UploadBudget | undefined;
 
   constructor(opts: HttpTransportOptions) {
     let parsed: URL;
@@ -145,6 +151,7 @@ export class HttpTransport {
     this.sleep = opts.sleep ?? realSleep;
     this.retries = opts.rateLimitRetries ?? RATE_LIMIT_RETRIES;
     this.random = opts.random ?? Math.random;
+    this.budget = opts.budget;
   }
 
   /** Keys must not leak even when a server echoes them back in an error body. */
@@ -179,7 +186,9 @@ export class HttpTransport {
         headers['Content-Encoding'] = 'zstd';
       }
     }
-    const result = await this.exchange(call, headers, body);
+    const budget = call.budgeted ? this.budget : undefined;
+    if (budget) await budget.take(call.signal);
+    const result = await this.exchange(call, headers, body, budget);
     return this.check(call, result);
   }
 
@@ -202,7 +211,12 @@ export class HttpTransport {
    * to the caller's next cycle, as confab-web asks). Each attempt has its own timeout, which
    * covers reading the body; the waits between attempts go through `sleep`.
    */
-  private async exchange(call: HttpCall, headers: Record<string, string>, body: Uint8Array | string | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+  private async exchange(
+    call: HttpCall,
+    headers: Record<string, string>,
+    body: Uint8Array | string | undefined,
+    budget: UploadBudget | undefined,
+  ): Promise<HttpResult & { retryAfterMs?: number }> {
     const timeoutMs = call.timeoutMs ?? this.timeoutMs;
     const retries = call.retryRateLimit === false ? 0 : this.retries;
     const accept429 = (call.accept ?? []).includes(429);
@@ -243,7 +257,11 @@ export class HttpTransport {
             async ({ error, retryCount }) => {
               if (!isHTTPError(error)) return;
               await error.response.body?.cancel().catch(() => undefined);
+              // The shared budget learns of the 429 (and any Retry-After) for every daemon of the
+              // user; after its back-off this retry waits for its turn like any other request.
+              await budget?.onRateLimited(parseRetryAfter(error.response.headers.get('retry-after')));
               await this.sleep(this.rateLimitWait(error.response, retryCount), call.signal);
+              await budget?.take(call.signal);
             },
           ],
         },
@@ -252,6 +270,7 @@ export class HttpTransport {
       if (isHTTPError(err) && err.response.status === 429) {
         await err.response.body?.cancel().catch(() => undefined);
         const retryAfterMs = parseRetryAfter(err.response.headers.get('retry-after'));
+        await budget?.onRateLimited(retryAfterMs);
         throw this.fail('rate-limited', call, `rate limited: gave up after ${retries} retries`, { status: 429, retryAfterMs });
       }
       return onAbort(err);

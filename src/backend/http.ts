@@ -1,6 +1,7 @@
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { isBackendError } from './errors.js';
 import { HttpTransport, type HttpCall, type HttpResult, type Sleep } from './http-transport.js';
+import type { UploadBudget } from './upload-budget.js';
 import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, CreateGithubLinkRequest, InitRequest, InitResponse, RemoteFile } from '../format/wire.js';
 
 /**
@@ -23,6 +24,8 @@ export interface HttpBackendOptions {
   /** 429 retries per request before it fails as `rate-limited` (default 5). */
   rateLimitRetries?: number;
   policy?: UploadPolicy;
+  /** The user's upload budget, shared with their other daemons (none: requests go out when asked). */
+  budget?: UploadBudget;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,6 +50,7 @@ export class HttpBackend implements Backend {
   readonly kind = 'http' as const;
   readonly location: string;
   readonly policy: UploadPolicy;
+  readonly budget: UploadBudget | undefined;
   private readonly http: HttpTransport;
 
   constructor(opts: HttpBackendOptions) {
@@ -57,7 +61,9 @@ export class HttpBackend implements Backend {
       userAgent: opts.userAgent,
       sleep: opts.sleep,
       rateLimitRetries: opts.rateLimitRetries,
+      budget: opts.budget,
     });
+    this.budget = opts.budget;
     this.location = this.http.baseUrl;
     this.policy = opts.policy ?? CONFAB_WEB_POLICY;
   }
@@ -73,7 +79,7 @@ export class HttpBackend implements Backend {
   }
 
   async init(req: InitRequest, opts: RequestOptions = {}): Promise<InitResponse> {
-    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/init', json: req, compress: true, signal: opts.signal });
+    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/init', json: req, compress: true, budgeted: true, signal: opts.signal });
     const body = this.object(where, value);
     if (typeof body.session_id !== 'string' || body.session_id === '') throw this.http.protocolError(where, 'session_id missing');
     const filesIn = body.files ?? {};
@@ -87,14 +93,14 @@ export class HttpBackend implements Backend {
   }
 
   async chunk(req: ChunkRequest, opts: RequestOptions = {}): Promise<ChunkResponse> {
-    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/chunk', json: req, compress: true, signal: opts.signal });
+    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/chunk', json: req, compress: true, budgeted: true, signal: opts.signal });
     const body = this.object(where, value);
     if (!isCount(body.last_synced_line)) throw this.http.protocolError(where, 'last_synced_line missing');
     return { last_synced_line: body.last_synced_line };
   }
 
   async event(req: EventRequest, opts: RequestOptions = {}): Promise<void> {
-    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/event', json: req, compress: true, signal: opts.signal });
+    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/event', json: req, compress: true, budgeted: true, signal: opts.signal });
     const body = this.object(where, value);
     if (body.success !== true) throw this.http.protocolError(where, 'success is not true');
   }

@@ -4,11 +4,21 @@
  * upload (`one-shot.ts`) and a `Daemon` built without options (`default-options.ts`).
  * Nothing below imports it.
  */
+import type { FileUploadBudget } from '../backend/upload-budget.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log.js';
 import { applyRedaction, createRedactor } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
 import type { DaemonWiring } from './daemon-launch.js';
+
+/** The user's upload budget at this backend, shared with their other daemons (none when the backend has no limit). */
+async function uploadBudget(settings: Settings, log: Logger): Promise<FileUploadBudget | undefined> {
+  if (settings.backend.kind !== 'http' || !settings.uploadLimit) return undefined;
+  const { FileUploadBudget } = await import('../backend/upload-budget.js');
+  return new FileUploadBudget({ url: settings.backend.url, apiKey: settings.backend.apiKey, limits: settings.uploadLimit, log });
+}
 
 /** The production wiring of a background daemon: real backends, the real sync engine, plugins. */
 export function defaultDaemonWiring(): DaemonWiring {
@@ -18,7 +28,7 @@ export function defaultDaemonWiring(): DaemonWiring {
     openBackend: async (settings, log) => {
       if (settings.backend.kind === 'http') {
         const { HttpBackend } = await import('../backend/http.js');
-        return new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey });
+        return new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey, budget: await uploadBudget(settings, log) });
       }
       const { openLocalBackend } = await import('../backend/local.js');
       return openLocalBackend(undefined, { log });

@@ -4,6 +4,7 @@
  * plugin list (`plugin-spec.ts`).
  */
 import { dirname } from 'node:path';
+import { CONFAB_WEB_UPLOAD_LIMITS, type RateLimits } from '../backend/upload-limits.js';
 import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
 import { parseLogLevel, type LogLevel } from '../log.js';
 import { userConfigPath } from '../paths.js';
@@ -42,6 +43,8 @@ export interface Settings {
   intervalMs: number;
   intervalSource: SettingSource;
   jitterMs: number;
+  /** The user's upload limit at an HTTP backend, shared by all their daemons; undefined: none to respect. */
+  uploadLimit: RateLimits | undefined;
   redaction: RedactionSettings;
   logLevel: LogLevel;
   /** Plugins listed in `~/.confab/config.json`, then in the project config (in order of precedence). */
@@ -81,6 +84,25 @@ function envInt(env: NodeJS.ProcessEnv, key: string, min: number, warnings: stri
     return undefined;
   }
   return Number(v);
+}
+
+/**
+ * `CONFAB_UPLOAD_LIMIT` (`off`, `<per second>` or `<per second>/<burst>`), else the user
+ * config's `upload_limit`, else confab-web's limit; none for the embedded store.
+ */
+function uploadLimit(backend: BackendChoice, user: UserConfig, env: NodeJS.ProcessEnv, warnings: string[]): RateLimits | undefined {
+  if (backend.kind !== 'http') return undefined;
+  const raw = env.CONFAB_UPLOAD_LIMIT?.trim();
+  if (raw) {
+    if (raw === 'off') return undefined;
+    const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(raw);
+    const ratePerSec = Number(m?.[1]);
+    if (m && ratePerSec > 0) return { ratePerSec, burst: m[2] === undefined ? CONFAB_WEB_UPLOAD_LIMITS.burst : Math.max(1, Number(m[2])) };
+    warnings.push('CONFAB_UPLOAD_LIMIT must be off, <requests per second> or <requests per second>/<burst>; ignored');
+  }
+  if (user.upload_limit === false) return undefined;
+  if (user.upload_limit) return { ratePerSec: user.upload_limit.per_second, burst: user.upload_limit.burst };
+  return { ...CONFAB_WEB_UPLOAD_LIMITS };
 }
 
 function httpBackend(url: string, apiKey: string, where: string): BackendChoice {
@@ -190,6 +212,7 @@ export async function resolveSettings(
     intervalMs,
     intervalSource,
     jitterMs,
+    uploadLimit: uploadLimit(backend, user, env, warnings),
     redaction,
     logLevel: parseLogLevel(user.log_level),
     plugins: [

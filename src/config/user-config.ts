@@ -20,6 +20,11 @@ export interface UserConfig {
   sync_jitter_ms?: number;
   /** Plugins for every session: package names (resolved from this file's directory) or paths relative to it. */
   plugins?: string[];
+  /**
+   * The backend's per-user upload limit, which every daemon of the user shares: `false` when
+   * the backend has none (a `confab serve` started without limits). Default: confab-web's.
+   */
+  upload_limit?: false | { per_second: number; burst: number };
   /** Keys confab does not know are kept as they are when the file is rewritten. */
   [unknownKey: string]: unknown;
 }
@@ -48,7 +53,7 @@ export class ConfigError extends Error {
   }
 }
 
-const KEY_ORDER = ['backend_url', 'api_key', 'log_level', 'auto_update', 'redaction', 'bindings', 'sync_interval_ms', 'sync_jitter_ms', 'plugins'];
+const KEY_ORDER = ['backend_url', 'api_key', 'log_level', 'auto_update', 'redaction', 'bindings', 'sync_interval_ms', 'sync_jitter_ms', 'plugins', 'upload_limit'];
 
 /** `http(s)://host…`, or empty (not configured). */
 export function validateBackendUrl(url: string, where = 'backend_url'): void {
@@ -81,6 +86,17 @@ function checkInterval(value: unknown, key: string, min: number, file: string): 
     throw new ConfigError(`${file}: "${key}" must be an integer between ${min} and 3600000`);
   }
   return value;
+}
+
+function validateUploadLimit(value: unknown, file: string): UserConfig['upload_limit'] {
+  if (value === undefined || value === null) return undefined;
+  if (value === false) return false;
+  const v = value as Record<string, unknown>;
+  const ok = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isFinite(n) && n >= min && n <= max;
+  if (typeof value !== 'object' || Array.isArray(value) || !ok(v.per_second, 0.001, 1_000_000) || !ok(v.burst, 1, 1_000_000)) {
+    throw new ConfigError(`${file}: "upload_limit" must be false or {"per_second": <number>, "burst": <number of at least 1>}`);
+  }
+  return { per_second: v.per_second, burst: v.burst };
 }
 
 function validateRedaction(raw: unknown, file: string): UserRedactionConfig {
@@ -132,6 +148,9 @@ export function validateUserConfig(raw: unknown, file: string): UserConfig {
   const jitter = checkInterval(r.sync_jitter_ms, 'sync_jitter_ms', 0, file);
   if (interval === undefined) delete cfg.sync_interval_ms;
   if (jitter === undefined) delete cfg.sync_jitter_ms;
+  const uploadLimit = validateUploadLimit(r.upload_limit, file);
+  if (uploadLimit === undefined) delete cfg.upload_limit;
+  else cfg.upload_limit = uploadLimit;
   if (r.plugins !== undefined && r.plugins !== null) {
     if (!Array.isArray(r.plugins) || r.plugins.some((p) => typeof p !== 'string' || p.trim() === '')) {
       throw new ConfigError(`${file}: "plugins" must be a list of package names or paths`);

@@ -580,8 +580,9 @@ export class SyncEngine {
     const { tracked } = entry;
     if (!state.urgent) {
       const wait = this.pacer.waitMs(entry.pace, { backlog: resume });
-      if (wait > 0) {
-        // Held back only if there is something to hold (the file may have grown by a partial line).
+      if (wait > 0 || this.backend.budget) {
+        // Held back only if there is something to hold (the file may have grown by a partial
+        // line); a turn of the shared budget is reserved only then.
         try {
           if ((await tracked.probe(this.readerOptions())) === 'idle') return 'done';
         } catch (err) {
@@ -589,8 +590,11 @@ export class SyncEngine {
           state.fileErrors.set(tracked.spec.name, toError(err));
           return 'pending';
         }
-        state.hold(wait);
-        return 'pending';
+        if (wait > 0) {
+          state.hold(wait);
+          return 'pending';
+        }
+        if (await this.waitsForBudget(state)) return 'pending';
       }
     }
     let opened;
@@ -611,6 +615,7 @@ export class SyncEngine {
         skeletonBytes: (firstLine) => this.skeletonBytesFor(entry, firstLine),
       });
       let backlog = false;
+      let sent = 0;
       for (;;) {
         throwIfAborted(state.signal);
         if (backlog && !state.urgent) {
@@ -638,13 +643,31 @@ export class SyncEngine {
           tracked.markIdle({ line: tracked.lastSyncedLine, offset: opened.reader.offset }, opened.reader.scannedTo);
           return 'done';
         }
+        // More lines than the turn that opened the file covers: the draft is dropped (nothing
+        // was acknowledged) and read again, with whatever came since, at the next turn.
+        if (sent > 0 && (await this.waitsForBudget(state))) return 'pending';
         const outcome = await this.sendDraft(entry, chunker, draft, state);
         if (outcome !== 'sent') return outcome;
+        sent++;
         backlog = draft.full;
       }
     } finally {
       await tracked.close(opened);
     }
+  }
+
+  /**
+   * A non-urgent upload waits for this process's turn of the user's shared budget without
+   * holding the cycle: the lines stay in the file, and the cycle that comes back at the turn
+   * sends everything appended meanwhile in one request. True when the file must wait.
+   */
+  private async waitsForBudget(state: CycleState): Promise<boolean> {
+    const budget = this.backend.budget;
+    if (!budget || state.urgent) return false;
+    const wait = await budget.readyInMs();
+    if (wait <= 0) return false;
+    state.hold(wait);
+    return true;
   }
 
   private skeletonBytesFor(entry: FileEntry, firstLine: number): number {

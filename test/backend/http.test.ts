@@ -386,3 +386,37 @@ describe('HttpBackend in an engine', () => {
     expect(stub.requests.filter((r) => r.url === '/api/v1/sync/init')).toHaveLength(2);
   });
 });
+
+describe('HttpBackend: the shared upload budget', () => {
+  it('spends a turn before each init, chunk and event and each retry of one, tells it of every 429, and never for reads', async () => {
+    const calls: string[] = [];
+    const budget = {
+      readyInMs: () => Promise.resolve(0),
+      take: () => {
+        calls.push('take');
+        return Promise.resolve();
+      },
+      onRateLimited: (retryAfterMs?: number) => {
+        calls.push(`429 ${retryAfterMs ?? '-'}`);
+        return Promise.resolve();
+      },
+    };
+    let chunkTries = 0;
+    stub.handler = (req) => {
+      if (req.url === '/api/v1/sync/init') return json({ session_id: SESSION, files: {} });
+      if (req.url === '/api/v1/sync/chunk') return ++chunkTries === 1 ? { status: 429, headers: { 'retry-after': '2' }, body: 'Rate limit exceeded.\n' } : json({ last_synced_line: 1 });
+      if (req.url === '/api/v1/sync/event') return json({ success: true });
+      return json({ workflow_files: true });
+    };
+    const b = backend({ budget });
+    expect(b.budget).toBe(budget);
+    await b.init({ provider: 'claude-code', external_id: 'e', transcript_path: '/t' });
+    expect(calls).toEqual(['take']);
+    await b.chunk(chunk(['{}']));
+    expect(calls).toEqual(['take', 'take', '429 2000', 'take']);
+    await b.event({ session_id: SESSION, event_type: 'session_end', timestamp: '2026-01-01T00:00:00Z' });
+    await b.capabilities();
+    expect(calls).toEqual(['take', 'take', '429 2000', 'take', 'take']);
+    expect(stub.requests).toHaveLength(5);
+  });
+});

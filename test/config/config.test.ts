@@ -128,6 +128,25 @@ describe('project config', () => {
 });
 
 describe('settings precedence: default < user < project < env < flag', () => {
+  it("for the upload limit: confab-web's for an HTTP backend, none for the embedded store", async () => {
+    const dir = join(home(), 'empty');
+    mkdirSync(dir);
+    expect((await resolveSettings({ cwd: dir, env: {} })).uploadLimit).toBeUndefined();
+    userConfig({ backend_url: 'https://confab.example.com', api_key: KEY_A });
+    expect((await resolveSettings({ cwd: dir, env: {} })).uploadLimit).toEqual({ ratePerSec: 10_000 / 3600, burst: 2000 });
+    userConfig({ backend_url: 'https://confab.example.com', api_key: KEY_A, upload_limit: { per_second: 5, burst: 50 } });
+    expect((await resolveSettings({ cwd: dir, env: {} })).uploadLimit).toEqual({ ratePerSec: 5, burst: 50 });
+    expect((await resolveSettings({ cwd: dir, env: { CONFAB_UPLOAD_LIMIT: '1.5/20' } })).uploadLimit).toEqual({ ratePerSec: 1.5, burst: 20 });
+    expect((await resolveSettings({ cwd: dir, env: { CONFAB_UPLOAD_LIMIT: 'off' } })).uploadLimit).toBeUndefined();
+    const bad = await resolveSettings({ cwd: dir, env: { CONFAB_UPLOAD_LIMIT: 'fast' } });
+    expect(bad.uploadLimit).toEqual({ ratePerSec: 5, burst: 50 });
+    expect(bad.warnings[0]).toContain('CONFAB_UPLOAD_LIMIT');
+    userConfig({ backend_url: 'https://confab.example.com', api_key: KEY_A, upload_limit: false });
+    expect((await resolveSettings({ cwd: dir, env: {} })).uploadLimit).toBeUndefined();
+    userConfig({ backend_url: 'https://confab.example.com', api_key: KEY_A, upload_limit: { per_second: 0 } });
+    await expect(resolveSettings({ cwd: dir, env: {} })).rejects.toThrow(/upload_limit/);
+  });
+
   it('for the sync interval', async () => {
     const dir = join(home(), 'empty');
     mkdirSync(dir);

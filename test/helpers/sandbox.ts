@@ -54,6 +54,8 @@ export class Sandbox {
       XDG_CACHE_HOME: join(this.home, '.cache'),
       CONFAB_SYNC_INTERVAL_MS: '200',
       CONFAB_SYNC_JITTER_MS: '0',
+      // The test servers allow far more than confab-web: daemons still share a budget file, at a pace that never holds a test up.
+      CONFAB_UPLOAD_LIMIT: '1000/1000',
       ...envOverrides,
     };
   }
