@@ -152,7 +152,7 @@ describe('the search index', () => {
     expect(query('"reported sub-agent back"')).toEqual([]);
     expect(query('goodb*').some((h) => h.snippet.includes('\u0002Goodbye\u0003'))).toBe(true);
     expect(query('goodb')).toEqual([]);
-    expect(toFtsQuery('a.b "c d" e* "f"*')).toBe('"a.b" "c d" "e"* "f"*');
+    expect(toFtsQuery('a.b "c d" ef* "f gh"*')).toBe('"a.b" "c d" "ef"* "f gh"*');
     expect(() => toFtsQuery('"unterminated')).toThrow(QuerySyntaxError);
     expect(() => toFtsQuery('   ')).toThrow(/query is empty/);
     expect(() => toFtsQuery('***')).toThrow(/no letters or digits/);
