@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS entries(
   text TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
-  text, content='entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+  text, content='entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3', columnsize=0
 );
 CREATE TABLE IF NOT EXISTS usage(
   sid INTEGER NOT NULL,

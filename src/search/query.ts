@@ -309,11 +309,11 @@ function pageOfMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, 
   return page;
 }
 
-/** The hits of these matches, with snippets (which read and tokenize the line's text: only for the lines shown). */
+/** The hits of these matches (their ids; times are read again), with snippets (which read and tokenize the line's text: only for the lines shown). */
 export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly RankedMatch[]): SearchHit[] {
   const details = db.prepare(
     `SELECT s.session_id, s.external_id, s.provider, s.project, s.title, f.file_name, e.line, e.role, e.tool,
-            snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
+            COALESCE(e.time, s.last_activity) AS time, snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
        FROM entries_fts
        JOIN entries e ON e.id = entries_fts.rowid
        JOIN files f ON f.id = e.fid
@@ -338,7 +338,7 @@ export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly Ranked
     if (r.project != null) hit.project = String(r.project);
     if (r.title != null) hit.title = String(r.title);
     if (r.tool != null) hit.tool = String(r.tool);
-    if (c.time != null) hit.time = new Date(c.time).toISOString();
+    if (r.time != null) hit.time = new Date(Number(r.time)).toISOString();
     return hit;
   });
 }

@@ -25,16 +25,27 @@ export function rankedSessions(db: SqliteDatabase, query: string, owner?: string
     if (!found || byRankThenNewest(match, found) < 0) best.set(m.sid, match);
   });
   const order = [...best.entries()].sort((a, b) => byRankThenNewest(a[1], b[1])).map(([sid]) => sid);
-  // Older sessions: their newest match stands for them (nothing past the window is ranked).
-  const older = (m: { sid: number; id: number; time: number | null }) => {
-    if (best.has(m.sid)) return;
-    best.set(m.sid, { id: m.id, rank: Infinity, time: m.time });
-    order.push(m.sid);
-  };
   if (next) {
-    older(next);
-    for (let r = rest.next(); !r.done; r = rest.next()) older(r.value);
+    // Older sessions, newest match first: SQLite groups the matches, so a common word's many
+    // matches never each cross into JS. Their newest match stands for them (nothing past the window is ranked).
+    const ownerSql = owner === undefined ? '' : ' AND s.owner = ?';
+    const older = db.prepare(
+      `SELECT e.sid, max(entries_fts.rowid) AS id
+         FROM entries_fts
+         JOIN entries e ON e.id = entries_fts.rowid
+         JOIN sessions s ON s.id = e.sid
+        WHERE entries_fts MATCH ? AND entries_fts.rowid <= CAST(? AS INTEGER)${ownerSql}
+        GROUP BY e.sid
+        ORDER BY id DESC`,
+    );
+    for (const r of older.iterate(q.fts, next.id, ...(owner === undefined ? [] : [owner]))) {
+      const sid = Number(r.sid);
+      if (best.has(sid)) continue;
+      best.set(sid, { id: Number(r.id), rank: Infinity, time: null });
+      order.push(sid);
+    }
   }
+  rest.return?.(undefined);
   const idOf = db.prepare('SELECT session_id FROM sessions WHERE id = ?');
   const sidOf = new Map<string, number>();
   const sessionIds = order.map((sid) => {
