@@ -186,12 +186,29 @@ export interface ParsedQuery {
   terms: QueryTerm[];
   fts: string;
   needles: string[];
+  /**
+   * Whether a prefix term is longer than the prefix indexes (2 and 3 characters): FTS5 then
+   * merges the document lists of every term with that prefix before the first match, which
+   * costs less within a range of entry ids.
+   */
+  longPrefix: boolean;
 }
+
+/** Prefix terms of up to this many characters have a prefix index of their own (`prefix='2 3'`). */
+const INDEXED_PREFIX_CHARS = 3;
 
 export function prepareQuery(input: string): ParsedQuery {
   const terms = parseQuery(input);
-  return { terms, fts: terms.map(ftsTerm).join(' '), needles: terms.map((t) => t.text.toLowerCase()) };
+  return {
+    terms,
+    fts: terms.map(ftsTerm).join(' '),
+    needles: terms.map((t) => t.text.toLowerCase()),
+    longPrefix: terms.some((t) => t.prefix && [...t.text].length > INDEXED_PREFIX_CHARS),
+  };
 }
+
+/** Entry ids read per range by a long prefix query, at first; each further range is twice as wide. */
+const PREFIX_RANGE = 65_536;
 
 /**
  * Sessions to read one by one (newest indexed entry first), when a session or project filter
@@ -233,6 +250,18 @@ export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchO
     length: Number(r.len),
     freqs: how.freqs ? q.needles.map((_, i) => Number(r[`f${i}`])) : [],
   });
+  if (!sessions && q.longPrefix) {
+    // Newest ranges first: a common prefix fills the window from the first range or two, and
+    // widening ranges keep a rare one to a few dozen.
+    const ranged = statement(' AND entries_fts.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)');
+    let hi = how.below === undefined ? Number(db.get('SELECT max(id) AS id FROM entries')?.id ?? 0) : how.below - 1;
+    for (let span = PREFIX_RANGE; hi >= 1; span *= 2) {
+      const lo = Math.max(1, hi - span + 1);
+      for (const r of ranged.iterate(...freqParams, q.fts, lo, hi, ...filterParams)) yield toMatch(r);
+      hi = lo - 1;
+    }
+    return;
+  }
   if (!sessions) {
     // The CASTs matter: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
     const below = how.below === undefined ? [] : [how.below];
@@ -309,8 +338,33 @@ function pageOfMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, 
   return page;
 }
 
+/** Lowercased, without diacritics: how the `unicode61 remove_diacritics 2` tokenizer folds a token. */
+const fold = (text: string): string => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * The query a hit's snippet is made with. A long prefix term costs FTS5 a merge of every matching
+ * term's document list per statement, so it is replaced by the words of this line that it
+ * matches (the marks are the same); a line whose words do not show it keeps the query as typed.
+ */
+function snippetQuery(db: SqliteDatabase, q: ParsedQuery, id: number): string {
+  if (!q.longPrefix) return q.fts;
+  const words = new Set(fold(String(db.get('SELECT text FROM entries WHERE id = CAST(? AS INTEGER)', id)?.text ?? '')).match(/[\p{L}\p{N}]+/gu) ?? []);
+  const parts: string[] = [];
+  for (const t of q.terms) {
+    if (!t.prefix || [...t.text].length <= INDEXED_PREFIX_CHARS || /[^\p{L}\p{N}]/u.test(t.text)) {
+      parts.push(ftsTerm(t));
+      continue;
+    }
+    const start = fold(t.text);
+    const found = [...words].filter((w) => w.startsWith(start));
+    if (found.length === 0) return q.fts;
+    parts.push(`(${found.map((w) => `"${w}"`).join(' OR ')})`);
+  }
+  return parts.join(' ');
+}
+
 /** The hits of these matches (their ids; times are read again), with snippets (which read and tokenize the line's text: only for the lines shown). */
-export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly RankedMatch[]): SearchHit[] {
+export function hitsOf(db: SqliteDatabase, q: ParsedQuery, matches: readonly RankedMatch[]): SearchHit[] {
   const details = db.prepare(
     `SELECT s.session_id, s.external_id, s.provider, s.project, s.title, f.file_name, e.line, e.role, e.tool,
             COALESCE(e.time, s.last_activity) AS time, snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
@@ -322,7 +376,7 @@ export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly Ranked
   );
   // The CAST matters: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
   return matches.map((c) => {
-    const r = details.get(fts, c.id)!;
+    const r = (q.longPrefix ? details.get(snippetQuery(db, q, c.id), c.id) : undefined) ?? details.get(q.fts, c.id)!;
     const hit: SearchHit = {
       session_id: String(r.session_id),
       external_id: String(r.external_id),
@@ -348,7 +402,7 @@ export function search(db: SqliteDatabase, query: string, opts: SearchOptions = 
   const q = prepareQuery(query);
   const limit = Math.max(1, Math.min(opts.limit ?? 20, 1000));
   const offset = Math.max(0, opts.offset ?? 0);
-  return hitsOf(db, q.fts, pageOfMatches(db, q, opts, offset + limit).slice(offset, offset + limit));
+  return hitsOf(db, q, pageOfMatches(db, q, opts, offset + limit).slice(offset, offset + limit));
 }
 
 export interface IndexedSession {

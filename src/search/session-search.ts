@@ -60,7 +60,7 @@ export function rankedSessions(db: SqliteDatabase, query: string, owner?: string
         const m = sidOf.get(id) === undefined ? undefined : best.get(sidOf.get(id)!);
         return m ? [m] : [];
       });
-      return new Map(hitsOf(db, q.fts, matches).map((hit) => [hit.session_id, hit]));
+      return new Map(hitsOf(db, q, matches).map((hit) => [hit.session_id, hit]));
     },
   };
 }
