@@ -316,6 +316,11 @@ describe('recency-bounded ranking', () => {
     } finally {
       index.close();
     }
+    // A rebuild indexes the least recent session first, so its window holds the same sessions.
+    await indexStore(storeDir, { fresh: true });
+    const rebuilt = query('memoization', { limit: 1000 });
+    expect(rebuilt[0]!.session_id).toBe(ids[1]);
+    expect(rebuilt[rebuilt.length - 1]!.session_id).toBe(ids[0]);
   });
 
   it('a session filter gives the hits of the whole index, in the same order, restricted to the session', async () => {
