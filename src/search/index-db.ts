@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS entries(
   tool TEXT,
   text TEXT NOT NULL
 );
+-- Each entry's session without reading its row (the text makes rows long): what listing the
+-- sessions of many matches reads.
+CREATE INDEX IF NOT EXISTS entries_session ON entries(id, sid);
 CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
   text, content='entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3', columnsize=0
 );

@@ -27,13 +27,13 @@ export function rankedSessions(db: SqliteDatabase, query: string, owner?: string
   const order = [...best.entries()].sort((a, b) => byRankThenNewest(a[1], b[1])).map(([sid]) => sid);
   if (next) {
     // Older sessions, newest match first: SQLite groups the matches, so a common word's many
-    // matches never each cross into JS. Their newest match stands for them (nothing past the window is ranked).
+    // matches never each cross into JS, and reads their sessions from an index, not the long
+    // rows. Their newest match stands for them (nothing past the window is ranked).
     const ownerSql = owner === undefined ? '' : ' AND s.owner = ?';
     const older = db.prepare(
       `SELECT e.sid, max(entries_fts.rowid) AS id
          FROM entries_fts
-         JOIN entries e ON e.id = entries_fts.rowid
-         JOIN sessions s ON s.id = e.sid
+         JOIN entries e INDEXED BY entries_session ON e.id = entries_fts.rowid${owner === undefined ? '' : ' JOIN sessions s ON s.id = e.sid'}
         WHERE entries_fts MATCH ? AND entries_fts.rowid <= CAST(? AS INTEGER)${ownerSql}
         GROUP BY e.sid
         ORDER BY id DESC`,
