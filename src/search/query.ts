@@ -214,8 +214,9 @@ const PREFIX_RANGE = 65_536;
  * Sessions to read one by one (newest indexed entry first), when a session or project filter
  * leaves few of them; undefined to read the matches of the whole index instead.
  */
-function narrowedSessions(db: SqliteDatabase, opts: SearchOptions): { id: number; first: number; last: number }[] | undefined {
-  if (opts.sessionId === undefined && !opts.project) return undefined;
+function narrowedSessions(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions): { id: number; first: number; last: number }[] | undefined {
+  // A long prefix costs a merge per statement: one statement per session costs more than skipping the other sessions' matches.
+  if (opts.sessionId === undefined && (!opts.project || q.longPrefix)) return undefined;
   const params: SqlValue[] = [];
   const where = filterSql({ project: opts.project, provider: opts.provider, owner: opts.owner, sessionId: opts.sessionId }, params);
   const rows = db.all(`SELECT s.id, s.first_entry, s.last_entry FROM sessions s WHERE s.last_entry IS NOT NULL AND ${where} ORDER BY s.last_entry DESC`, ...params);
@@ -233,7 +234,7 @@ export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchO
   const freqParams: SqlValue[] = how.freqs ? q.needles.flatMap((n) => [n, Math.max(1, n.length)]) : [];
   const filterParams: SqlValue[] = [];
   const filters = filterSql(opts, filterParams);
-  const sessions = narrowedSessions(db, opts);
+  const sessions = narrowedSessions(db, q, opts);
   const statement = (range: string) =>
     db.prepare(
       `SELECT entries_fts.rowid AS id, e.sid, COALESCE(e.time, s.last_activity) AS time, length(e.text) AS len${freqCols}
@@ -298,7 +299,7 @@ export function rankWindow(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptio
     sids.add(m.sid);
   }
   let rest: Iterator<StreamedMatch> = stream;
-  if (next && narrowedSessions(db, opts) === undefined) {
+  if (next && narrowedSessions(db, q, opts) === undefined) {
     // Past the window nothing is ranked: read on without counting terms in each text.
     stream.return(undefined);
     rest = newestMatches(db, q, opts, { freqs: false, below: next.id });
@@ -329,13 +330,17 @@ function termWeights(db: SqliteDatabase, q: ParsedQuery, window: readonly Stream
  */
 function pageOfMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, want: number): RankedMatch[] {
   const { window, scores, next, rest } = rankWindow(db, q, opts);
-  const page: RankedMatch[] = window.map((m, i) => ({ id: m.id, rank: -scores[i]!, time: m.time })).sort(byRankThenNewest).slice(0, want);
-  if (page.length < want && next) {
-    page.push({ id: next.id, rank: Infinity, time: next.time });
-    for (let r = rest.next(); !r.done && page.length < want; r = rest.next()) page.push({ id: r.value.id, rank: Infinity, time: r.value.time });
+  try {
+    const page: RankedMatch[] = window.map((m, i) => ({ id: m.id, rank: -scores[i]!, time: m.time })).sort(byRankThenNewest).slice(0, want);
+    if (page.length < want && next) {
+      page.push({ id: next.id, rank: Infinity, time: next.time });
+      for (let r = rest.next(); !r.done && page.length < want; r = rest.next()) page.push({ id: r.value.id, rank: Infinity, time: r.value.time });
+    }
+    return page;
+  } finally {
+    // An unfinished read holds its statement, which the next query would find busy.
     rest.return?.(undefined);
   }
-  return page;
 }
 
 /** Lowercased, without diacritics: how the `unicode61 remove_diacritics 2` tokenizer folds a token. */
