@@ -15,7 +15,7 @@ import { lineFacts, type LineFacts, type LineUsage } from './line-entries.js';
  */
 
 /** Bumped whenever the layout changes; an index of another version is emptied and rebuilt from the store when opened. */
-export const SCHEMA_VERSION = '2';
+export const SCHEMA_VERSION = '3';
 /** Waits this long for another writer (several daemons index at once) before giving up; the next update catches up. */
 const BUSY_TIMEOUT_MS = 2_000;
 
@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS sessions(
   model TEXT,
   title TEXT,
   first_activity INTEGER,
-  last_activity INTEGER
+  last_activity INTEGER,
+  first_entry INTEGER,
+  last_entry INTEGER
 );
 CREATE TABLE IF NOT EXISTS files(
   id INTEGER PRIMARY KEY,
@@ -63,8 +65,11 @@ CREATE TABLE IF NOT EXISTS entries(
   tool TEXT,
   text TEXT NOT NULL
 );
+-- Each entry's session without reading its row (the text makes rows long): what listing the
+-- sessions of many matches reads.
+CREATE INDEX IF NOT EXISTS entries_session ON entries(id, sid);
 CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
-  text, content='entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+  text, content='entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3', columnsize=0
 );
 CREATE TABLE IF NOT EXISTS usage(
   sid INTEGER NOT NULL,
@@ -374,6 +379,7 @@ export class SearchIndex {
     const insertEntry = this.db.prepare('INSERT INTO entries(sid, fid, line, time, role, tool, text) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const insertFts = this.db.prepare('INSERT INTO entries_fts(rowid, text) VALUES (last_insert_rowid(), ?)');
     let sessionModel: string | undefined;
+    let inserted = 0;
     for (let i = Math.max(0, skip); i < lines.length; i++) {
       const lineNo = firstDone + i + 1;
       const facts: LineFacts = lineFacts(lines[i]!, tools);
@@ -381,6 +387,7 @@ export class SearchIndex {
       for (const e of facts.entries) {
         insertEntry.run(sid, fid, lineNo, facts.time ?? null, e.role, e.tool ?? null, e.text);
         insertFts.run(e.text);
+        inserted++;
         if (counts) counts.entries++;
       }
       if (facts.usage) {
@@ -391,6 +398,12 @@ export class SearchIndex {
     }
     this.db.run('UPDATE files SET indexed_lines = ?, model = ? WHERE id = ?', firstDone + lines.length, model ?? null, fid);
     if (sessionModel) this.db.run('UPDATE sessions SET model = ? WHERE id = ?', sessionModel, sid);
+    if (inserted > 0) {
+      // One writer at a time: this transaction's entry ids are consecutive. A session's entries
+      // lie between its first and last, which lets a query for one session seek to them.
+      const last = Number(this.db.get('SELECT last_insert_rowid() AS id')!.id);
+      this.db.run('UPDATE sessions SET first_entry = COALESCE(first_entry, ?), last_entry = ? WHERE id = ?', last - inserted + 1, last, sid);
+    }
     if (counts) counts.lines += lines.length - Math.max(0, skip);
     if (this.toolNames.size > 256) this.toolNames.delete(this.toolNames.keys().next().value!);
   }

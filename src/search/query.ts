@@ -1,5 +1,6 @@
 import type { SqliteDatabase, SqlValue } from '../sqlite/database.js';
 import type { EntryRole } from './line-entries.js';
+import { bm25Scores, idf } from './rank.js';
 
 /** A query people type: words, "quoted phrases", and prefix* terms, all required. */
 export class QuerySyntaxError extends Error {
@@ -9,12 +10,18 @@ export class QuerySyntaxError extends Error {
   }
 }
 
-/**
- * Translate the typed query into FTS5 syntax. Every term is quoted, so punctuation in a word
- * (`foo-bar`, `a.b`, `C++`) is never read as an FTS5 operator; a trailing `*` makes a prefix term.
- */
-export function toFtsQuery(input: string): string {
-  const terms: string[] = [];
+/** One term of a typed query: a word or phrase, and whether its last word is a prefix. */
+export interface QueryTerm {
+  text: string;
+  prefix: boolean;
+}
+
+/** A prefix this short matches most of the vocabulary: refused rather than read in full. */
+export const MIN_PREFIX_CHARS = 2;
+
+/** The terms of a typed query, all required; throws QuerySyntaxError with a one-line reason. */
+export function parseQuery(input: string): QueryTerm[] {
+  const terms: QueryTerm[] = [];
   let i = 0;
   const s = input.trim();
   while (i < s.length) {
@@ -47,10 +54,24 @@ export function toFtsQuery(input: string): string {
       if (text === '' && !prefix) throw new QuerySyntaxError('empty phrase ""');
       throw new QuerySyntaxError(`"${text}${prefix ? '*' : ''}" has no letters or digits to search for`);
     }
-    terms.push(`"${text.replace(/"/g, '""')}"${prefix ? '*' : ''}`);
+    if (prefix) {
+      const last = text.split(/[^\p{L}\p{N}]+/u).filter(Boolean).pop() ?? '';
+      if ([...last].length < MIN_PREFIX_CHARS) {
+        throw new QuerySyntaxError(`"${text}*" is too broad: a prefix needs at least ${MIN_PREFIX_CHARS} letters or digits`);
+      }
+    }
+    terms.push({ text, prefix });
   }
   if (terms.length === 0) throw new QuerySyntaxError('the query is empty: give words, "a phrase", or a prefix*');
-  return terms.join(' ');
+  return terms;
+}
+
+/** One term in FTS5 syntax: quoted, so punctuation in a word (`foo-bar`, `a.b`, `C++`) is never read as an operator. */
+const ftsTerm = (t: QueryTerm): string => `"${t.text.replace(/"/g, '""')}"${t.prefix ? '*' : ''}`;
+
+/** Translate the typed query into FTS5 syntax (a trailing `*` makes a prefix term). */
+export function toFtsQuery(input: string): string {
+  return parseQuery(input).map(ftsTerm).join(' ');
 }
 
 export interface SearchFilters {
@@ -136,47 +157,222 @@ export interface RankedMatch {
   time: number | null;
 }
 
-/** Every match of an FTS5 query, best first, as FTS5 ranks them (`ORDER BY rank` on the FTS table alone, which FTS5 does itself). */
-export function* rankedMatches(db: SqliteDatabase, fts: string): Generator<{ id: number; rank: number }> {
-  for (const r of db.prepare('SELECT rowid AS id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank').iterate(fts)) {
-    yield { id: Number(r.id), rank: Number(r.rank) };
-  }
-}
-
 /** Best rank first, newest first among equal ranks (a match with no time last, as NULL sorts in SQL's DESC). */
 export const byRankThenNewest = (a: RankedMatch, b: RankedMatch): number => a.rank - b.rank || (b.time ?? -Infinity) - (a.time ?? -Infinity);
 
 /**
- * The matches of one page, in order. FTS5 ranks the matches itself (`ORDER BY rank` on the FTS
- * table, before any join); the filters are applied as the ranked matches stream past, and they are
- * read only until the page is full and the next match ranks worse than its last (ties are ordered
- * by time). A common word costs its ranking, never a join or a snippet per match.
+ * Ranking is bounded by recency: only the newest matches are ranked against each other (those
+ * of the newest RANK_SESSIONS sessions with a match, at most RANK_MATCHES of them); older
+ * matches follow, newest first. A common word then costs a few thousand matches read, never
+ * all of them. See docs/search.md.
  */
-function pageOfMatches(db: SqliteDatabase, fts: string, opts: SearchOptions, want: number): RankedMatch[] {
-  const params: SqlValue[] = [fts];
-  const filters = filterSql(opts, params);
-  const ranked = db.prepare(
-    `SELECT m.id, m.rank, COALESCE(e.time, s.last_activity) AS time
-       FROM (SELECT rowid AS id, rank FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rank) m
-       JOIN entries e ON e.id = m.id
-       JOIN sessions s ON s.id = e.sid
-      ${filters ? `WHERE ${filters}` : ''}
-      ORDER BY m.rank`,
-  );
-  const page: RankedMatch[] = [];
-  for (const r of ranked.iterate(...params)) {
-    const rank = Number(r.rank);
-    if (page.length >= want && rank > page[page.length - 1]!.rank) break;
-    page.push({ id: Number(r.id), rank, time: r.time == null ? null : Number(r.time) });
-  }
-  return page.sort(byRankThenNewest);
+export const RANK_MATCHES = 10_000;
+export const RANK_SESSIONS = 200;
+
+/** A match as read newest first: its entry, session, time, text length and each term's count in the text. */
+export interface StreamedMatch {
+  id: number;
+  sid: number;
+  time: number | null;
+  length: number;
+  freqs: number[];
 }
 
-/** The hits of these matches, with snippets (which read and tokenize the line's text: only for the lines shown). */
-export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly RankedMatch[]): SearchHit[] {
+/** The session-level filters narrow the candidates to at most this share of the sessions: matches are read session by session. */
+const NARROW_SHARE = 4;
+
+/** A parsed query, its FTS5 form, and the lowercased text each term's occurrences are counted by. */
+export interface ParsedQuery {
+  terms: QueryTerm[];
+  fts: string;
+  needles: string[];
+  /**
+   * Whether a prefix term is longer than the prefix indexes (2 and 3 characters): FTS5 then
+   * merges the document lists of every term with that prefix before the first match, which
+   * costs less within a range of entry ids.
+   */
+  longPrefix: boolean;
+}
+
+/** Prefix terms of up to this many characters have a prefix index of their own (`prefix='2 3'`). */
+const INDEXED_PREFIX_CHARS = 3;
+
+export function prepareQuery(input: string): ParsedQuery {
+  const terms = parseQuery(input);
+  return {
+    terms,
+    fts: terms.map(ftsTerm).join(' '),
+    needles: terms.map((t) => t.text.toLowerCase()),
+    longPrefix: terms.some((t) => t.prefix && [...t.text].length > INDEXED_PREFIX_CHARS),
+  };
+}
+
+/** Entry ids read per range by a long prefix query, at first; each further range is twice as wide. */
+const PREFIX_RANGE = 65_536;
+
+/**
+ * Sessions to read one by one (newest indexed entry first), when a session or project filter
+ * leaves few of them; undefined to read the matches of the whole index instead.
+ */
+function narrowedSessions(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions): { id: number; first: number; last: number }[] | undefined {
+  // A long prefix costs a merge per statement: one statement per session costs more than skipping the other sessions' matches.
+  if (opts.sessionId === undefined && (!opts.project || q.longPrefix)) return undefined;
+  const params: SqlValue[] = [];
+  const where = filterSql({ project: opts.project, provider: opts.provider, owner: opts.owner, sessionId: opts.sessionId }, params);
+  const rows = db.all(`SELECT s.id, s.first_entry, s.last_entry FROM sessions s WHERE s.last_entry IS NOT NULL AND ${where} ORDER BY s.last_entry DESC`, ...params);
+  if (opts.sessionId === undefined && rows.length * NARROW_SHARE > Number(db.get('SELECT count(*) AS n FROM sessions')!.n)) return undefined;
+  return rows.map((r) => ({ id: Number(r.id), first: Number(r.first_entry), last: Number(r.last_entry) }));
+}
+
+/**
+ * Matches newest first (by entry id), filtered. With `freqs`, each row also counts the terms'
+ * occurrences in its text (lowercased, as a substring: an approximation of FTS5's tokens that
+ * costs no tokenizing); `below` starts under that entry id.
+ */
+export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, how: { freqs: boolean; below?: number }): Generator<StreamedMatch> {
+  const freqCols = how.freqs ? q.needles.map((_, i) => `, (length(e.text) - length(replace(lower(e.text), ?, ''))) / ? AS f${i}`).join('') : '';
+  const freqParams: SqlValue[] = how.freqs ? q.needles.flatMap((n) => [n, Math.max(1, n.length)]) : [];
+  const filterParams: SqlValue[] = [];
+  const filters = filterSql(opts, filterParams);
+  const sessions = narrowedSessions(db, q, opts);
+  const statement = (range: string) =>
+    db.prepare(
+      `SELECT entries_fts.rowid AS id, e.sid, COALESCE(e.time, s.last_activity) AS time, length(e.text) AS len${freqCols}
+         FROM entries_fts
+         JOIN entries e ON e.id = entries_fts.rowid
+         JOIN sessions s ON s.id = e.sid
+        WHERE entries_fts MATCH ?${range}${filters ? ` AND ${filters}` : ''}
+        ORDER BY entries_fts.rowid DESC`,
+    );
+  const toMatch = (r: Record<string, unknown>): StreamedMatch => ({
+    id: Number(r.id),
+    sid: Number(r.sid),
+    time: r.time == null ? null : Number(r.time),
+    length: Number(r.len),
+    freqs: how.freqs ? q.needles.map((_, i) => Number(r[`f${i}`])) : [],
+  });
+  if (!sessions && q.longPrefix) {
+    // Newest ranges first: a common prefix fills the window from the first range or two, and
+    // widening ranges keep a rare one to a few dozen.
+    const ranged = statement(' AND entries_fts.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)');
+    let hi = how.below === undefined ? Number(db.get('SELECT max(id) AS id FROM entries')?.id ?? 0) : how.below - 1;
+    for (let span = PREFIX_RANGE; hi >= 1; span *= 2) {
+      const lo = Math.max(1, hi - span + 1);
+      for (const r of ranged.iterate(...freqParams, q.fts, lo, hi, ...filterParams)) yield toMatch(r);
+      hi = lo - 1;
+    }
+    return;
+  }
+  if (!sessions) {
+    // The CASTs matter: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
+    const below = how.below === undefined ? [] : [how.below];
+    const rows = statement(how.below === undefined ? '' : ' AND entries_fts.rowid < CAST(? AS INTEGER)').iterate(...freqParams, q.fts, ...below, ...filterParams);
+    for (const r of rows) yield toMatch(r);
+    return;
+  }
+  // Each session's entries lie between its first and last entry id: FTS5 seeks to that range.
+  const inSession = statement(' AND entries_fts.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND e.sid = ?');
+  for (const s of sessions) {
+    for (const r of inSession.iterate(...freqParams, q.fts, s.first, s.last, s.id, ...filterParams)) {
+      const m = toMatch(r);
+      if (how.below === undefined || m.id < how.below) yield m;
+    }
+  }
+}
+
+/**
+ * The newest matches to rank (see RANK_MATCHES), and what comes after them: `next` is the first
+ * match past the window, `rest` yields those after it.
+ */
+export function rankWindow(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions): { window: StreamedMatch[]; scores: number[]; next?: StreamedMatch; rest: Iterator<StreamedMatch> } {
+  const stream = newestMatches(db, q, opts, { freqs: true });
+  const window: StreamedMatch[] = [];
+  const sids = new Set<number>();
+  let next: StreamedMatch | undefined;
+  for (let r = stream.next(); !r.done; r = stream.next()) {
+    const m = r.value;
+    if (window.length >= RANK_MATCHES || (!sids.has(m.sid) && sids.size >= RANK_SESSIONS)) {
+      next = m;
+      break;
+    }
+    window.push(m);
+    sids.add(m.sid);
+  }
+  let rest: Iterator<StreamedMatch> = stream;
+  if (next && narrowedSessions(db, q, opts) === undefined) {
+    // Past the window nothing is ranked: read on without counting terms in each text.
+    stream.return(undefined);
+    rest = newestMatches(db, q, opts, { freqs: false, below: next.id });
+  }
+  return { window, scores: bm25Scores(window, termWeights(db, q, window)), ...(next ? { next } : {}), rest };
+}
+
+/**
+ * Each term's IDF, from how many entries of the window's id range hold it (FTS5 counts them from
+ * its index, within that range only). One term needs none: its weight orders nothing.
+ */
+function termWeights(db: SqliteDatabase, q: ParsedQuery, window: readonly StreamedMatch[]): number[] {
+  if (q.terms.length < 2 || window.length === 0) return q.terms.map(() => 1);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of window) {
+    lo = Math.min(lo, m.id);
+    hi = Math.max(hi, m.id);
+  }
+  const count = db.prepare('SELECT count(*) AS n FROM entries_fts WHERE entries_fts MATCH ? AND rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)');
+  const total = hi - lo + 1;
+  return q.terms.map((t) => idf(Number(count.get(ftsTerm(t), lo, hi)!.n), total));
+}
+
+/**
+ * The matches of one page, in order: the window of newest matches ranked by BM25 (newest first
+ * among equals), then older matches newest first. Reading stops once the page is full.
+ */
+function pageOfMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, want: number): RankedMatch[] {
+  const { window, scores, next, rest } = rankWindow(db, q, opts);
+  try {
+    const page: RankedMatch[] = window.map((m, i) => ({ id: m.id, rank: -scores[i]!, time: m.time })).sort(byRankThenNewest).slice(0, want);
+    if (page.length < want && next) {
+      page.push({ id: next.id, rank: Infinity, time: next.time });
+      for (let r = rest.next(); !r.done && page.length < want; r = rest.next()) page.push({ id: r.value.id, rank: Infinity, time: r.value.time });
+    }
+    return page;
+  } finally {
+    // An unfinished read holds its statement, which the next query would find busy.
+    rest.return?.(undefined);
+  }
+}
+
+/** Lowercased, without diacritics: how the `unicode61 remove_diacritics 2` tokenizer folds a token. */
+const fold = (text: string): string => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * The query a hit's snippet is made with. A long prefix term costs FTS5 a merge of every matching
+ * term's document list per statement, so it is replaced by the words of this line that it
+ * matches (the marks are the same); a line whose words do not show it keeps the query as typed.
+ */
+function snippetQuery(db: SqliteDatabase, q: ParsedQuery, id: number): string {
+  if (!q.longPrefix) return q.fts;
+  const words = new Set(fold(String(db.get('SELECT text FROM entries WHERE id = CAST(? AS INTEGER)', id)?.text ?? '')).match(/[\p{L}\p{N}]+/gu) ?? []);
+  const parts: string[] = [];
+  for (const t of q.terms) {
+    if (!t.prefix || [...t.text].length <= INDEXED_PREFIX_CHARS || /[^\p{L}\p{N}]/u.test(t.text)) {
+      parts.push(ftsTerm(t));
+      continue;
+    }
+    const start = fold(t.text);
+    const found = [...words].filter((w) => w.startsWith(start));
+    if (found.length === 0) return q.fts;
+    parts.push(`(${found.map((w) => `"${w}"`).join(' OR ')})`);
+  }
+  return parts.join(' ');
+}
+
+/** The hits of these matches (their ids; times are read again), with snippets (which read and tokenize the line's text: only for the lines shown). */
+export function hitsOf(db: SqliteDatabase, q: ParsedQuery, matches: readonly RankedMatch[]): SearchHit[] {
   const details = db.prepare(
     `SELECT s.session_id, s.external_id, s.provider, s.project, s.title, f.file_name, e.line, e.role, e.tool,
-            snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
+            COALESCE(e.time, s.last_activity) AS time, snippet(entries_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
        FROM entries_fts
        JOIN entries e ON e.id = entries_fts.rowid
        JOIN files f ON f.id = e.fid
@@ -185,7 +381,7 @@ export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly Ranked
   );
   // The CAST matters: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
   return matches.map((c) => {
-    const r = details.get(fts, c.id)!;
+    const r = (q.longPrefix ? details.get(snippetQuery(db, q, c.id), c.id) : undefined) ?? details.get(q.fts, c.id)!;
     const hit: SearchHit = {
       session_id: String(r.session_id),
       external_id: String(r.external_id),
@@ -201,17 +397,17 @@ export function hitsOf(db: SqliteDatabase, fts: string, matches: readonly Ranked
     if (r.project != null) hit.project = String(r.project);
     if (r.title != null) hit.title = String(r.title);
     if (r.tool != null) hit.tool = String(r.tool);
-    if (c.time != null) hit.time = new Date(c.time).toISOString();
+    if (r.time != null) hit.time = new Date(Number(r.time)).toISOString();
     return hit;
   });
 }
 
-/** Matches, best first (FTS5's bm25), then newest first among equals. */
+/** Matches ranked by BM25 among the newest (see RANK_MATCHES), then older ones newest first. */
 export function search(db: SqliteDatabase, query: string, opts: SearchOptions = {}): SearchHit[] {
-  const fts = toFtsQuery(query);
+  const q = prepareQuery(query);
   const limit = Math.max(1, Math.min(opts.limit ?? 20, 1000));
   const offset = Math.max(0, opts.offset ?? 0);
-  return hitsOf(db, fts, pageOfMatches(db, fts, opts, offset + limit).slice(offset, offset + limit));
+  return hitsOf(db, q, pageOfMatches(db, q, opts, offset + limit).slice(offset, offset + limit));
 }
 
 export interface IndexedSession {

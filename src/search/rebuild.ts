@@ -34,7 +34,9 @@ export async function updateIndex(
     // Built from nothing (or from an emptied index): worth merging its segments at the end. A
     // catch-up of a few lines is not: merging rewrites the whole full-text index.
     const full = opts.fresh === true || !index.isComplete();
-    const sessions = await store.listSessions();
+    // Least recent first, so entry ids follow activity: queries read matches newest first by id
+    // and rank only the newest (docs/search.md). The store lists the most recent first.
+    const sessions = (await store.listSessions()).reverse();
     await index.syncSessions(
       store,
       sessions.map((s) => s.session_id),

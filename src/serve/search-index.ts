@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { indexPathFor, SearchIndex } from '../search/index-db.js';
 import { QuerySyntaxError } from '../search/query.js';
 import { updateIndex } from '../search/rebuild.js';
-import { bestHits, rankSessions, snippetRange } from '../search/session-search.js';
+import { rankedSessions, snippetRange } from '../search/session-search.js';
 import { configuredPrices } from '../config/prices.js';
 import { usageReport, type UsageGroup, type UsageReport } from '../usage/report.js';
 
@@ -42,10 +42,11 @@ export function viewerSearchIndex(store: SessionStore, storeDir: string, log?: L
       if (!ready || !existsSync(path)) return undefined;
       const index = SearchIndex.open(path);
       try {
-        const sessionIds = rankSessions(index.db, query, owner);
+        const ranked = rankedSessions(index.db, query, owner);
+        const sessionIds = ranked.sessionIds;
         const page = sessionIds.slice(offset, offset + pageSize);
         const hits: IndexedSessionSearch['hits'] = new Map();
-        for (const [id, h] of bestHits(index.db, query, page)) hits.set(id, { where: 'content', fileName: h.file_name, line: h.line, snippet: snippetRange(h.snippet) });
+        for (const [id, h] of ranked.hits(page)) hits.set(id, { where: 'content', fileName: h.file_name, line: h.line, snippet: snippetRange(h.snippet) });
         return { sessionIds, hits };
       } finally {
         index.close();

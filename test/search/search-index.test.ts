@@ -8,8 +8,8 @@ import { createRedactor } from '../../src/redact/index.js';
 import { indexPathFor, SCHEMA_VERSION, SearchIndex } from '../../src/search/index-db.js';
 import { openDatabase } from '../../src/sqlite/database.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
-import { QuerySyntaxError, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
-import { bestHits, rankSessions, snippetRange } from '../../src/search/session-search.js';
+import { QuerySyntaxError, RANK_SESSIONS, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
+import { bestHits, rankedSessions, rankSessions, snippetRange } from '../../src/search/session-search.js';
 import { indexStore, openStoreIndex } from '../../src/cli/search-index.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { REPO_ROOT } from '../helpers/sandbox.js';
@@ -152,7 +152,7 @@ describe('the search index', () => {
     expect(query('"reported sub-agent back"')).toEqual([]);
     expect(query('goodb*').some((h) => h.snippet.includes('\u0002Goodbye\u0003'))).toBe(true);
     expect(query('goodb')).toEqual([]);
-    expect(toFtsQuery('a.b "c d" e* "f"*')).toBe('"a.b" "c d" "e"* "f"*');
+    expect(toFtsQuery('a.b "c d" ef* "f gh"*')).toBe('"a.b" "c d" "ef"* "f gh"*');
     expect(() => toFtsQuery('"unterminated')).toThrow(QuerySyntaxError);
     expect(() => toFtsQuery('   ')).toThrow(/query is empty/);
     expect(() => toFtsQuery('***')).toThrow(/no letters or digits/);
@@ -276,6 +276,91 @@ describe('search by session (the viewer list)', () => {
       expect(snippetRange(hits.get(ids[1]!)!.snippet)).toEqual({ text: 'memoization memoization memoization', matchStart: 0, matchEnd: 11 });
     } finally {
       index.close();
+    }
+  });
+});
+
+describe('recency-bounded ranking', () => {
+  const line = (text: string) => JSON.stringify({ type: 'user', timestamp: '2026-11-01T10:00:00Z', message: { role: 'user', content: text } });
+  const filler = 'we looked at the build output and the linter and the formatter and the docs and the changelog for a while';
+
+  it('ranks the better-matching session first among the newest sessions; older matches follow, newest first', async () => {
+    const ids: string[] = [];
+    // Oldest first: one session beyond the ranked window, then RANK_SESSIONS sessions inside it.
+    const texts = ['memoization memoization memoization', 'memoization memoization', ...Array.from({ length: RANK_SESSIONS - 1 }, (_, i) => `${filler} memoization aside ${i}`)];
+    for (const [i, text] of texts.entries()) {
+      const s = await backend.init({ provider: 'claude-code', external_id: `w${i}`, transcript_path: `/w${i}` });
+      ids.push(s.session_id);
+      await upload(s.session_id, 't.jsonl', 'transcript', [line(text)]);
+    }
+    await flushIndex();
+    const all = query('memoization', { limit: 1000 });
+    expect(all).toHaveLength(texts.length);
+    // Inside the window the focused line beats every newer passing mention…
+    expect(all[0]!.session_id).toBe(ids[1]);
+    // …and the session past the window comes after it, however well it matches.
+    expect(all[all.length - 1]!.session_id).toBe(ids[0]);
+    // Paging walks the same order.
+    expect([...query('memoization', { limit: 150 }), ...query('memoization', { limit: 150, offset: 150 })].map((h) => h.address)).toEqual(all.map((h) => h.address));
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    try {
+      const ranked = rankedSessions(index.db, 'memoization');
+      expect(ranked.sessionIds).toHaveLength(texts.length);
+      expect(ranked.sessionIds[0]).toBe(ids[1]);
+      expect(ranked.sessionIds[ranked.sessionIds.length - 1]).toBe(ids[0]);
+      const hits = ranked.hits([ids[0]!, ids[1]!]);
+      expect(hits.get(ids[0]!)?.snippet).toContain('\u0002memoization\u0003');
+      expect(hits.get(ids[1]!)?.line).toBe(1);
+      // A session filter reads that session's entries alone, and finds the old one.
+      expect(search(index.db, 'memoization', { sessionId: ids[0]! }).map((h) => h.session_id)).toEqual([ids[0]]);
+    } finally {
+      index.close();
+    }
+    // A rebuild indexes the least recent session first, so its window holds the same sessions.
+    await indexStore(storeDir, { fresh: true });
+    const rebuilt = query('memoization', { limit: 1000 });
+    expect(rebuilt[0]!.session_id).toBe(ids[1]);
+    expect(rebuilt[rebuilt.length - 1]!.session_id).toBe(ids[0]);
+  });
+
+  it('a session filter gives the hits of the whole index, in the same order, restricted to the session', async () => {
+    const { claude, codex } = await seed();
+    await flushIndex();
+    for (const q of ['hello', 'echo', 'goodb*', '"sub-agent reported"']) {
+      const all = query(q, { limit: 1000 });
+      for (const id of [claude, codex]) {
+        expect(query(q, { sessionId: id, limit: 1000 }).map((h) => h.address)).toEqual(all.filter((h) => h.session_id === id).map((h) => h.address));
+      }
+    }
+  });
+
+  it('refuses a one-character prefix as too broad, in one clear line', async () => {
+    await seed();
+    await flushIndex();
+    expect(() => query('h*')).toThrow(QuerySyntaxError);
+    expect(() => query('hello h*')).toThrow(/"h\*" is too broad: a prefix needs at least 2 letters or digits/);
+    expect(() => toFtsQuery('"goodbye w"*')).toThrow(/too broad/);
+    expect(query('he*').length).toBeGreaterThan(0);
+    expect(query('hel*').length).toBeGreaterThan(0);
+  });
+
+  it('a rebuilt index gives the same answers in the same order', async () => {
+    const { claude } = await seed();
+    await flushIndex();
+    const queries = ['hello', '"from-subagent"', 'goodb*', 'echo', 'resumed session', 'he*'];
+    const ordered = () => queries.map((q) => query(q, { limit: 100 }).map((h) => h.address));
+    const before = ordered();
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    const sessionsBefore = rankSessions(index.db, 'hello');
+    index.close();
+    await indexStore(storeDir, { fresh: true });
+    expect(ordered()).toEqual(before);
+    const again = SearchIndex.open(indexPathFor(storeDir));
+    try {
+      expect(rankSessions(again.db, 'hello')).toEqual(sessionsBefore);
+      expect(sessionsBefore).toContain(claude);
+    } finally {
+      again.close();
     }
   });
 });
