@@ -62,7 +62,10 @@ async function run(sessions, limits) {
   mkdirSync(project, { recursive: true });
   mkdirSync(join(home, '.confab'), { recursive: true });
   const server = await startServer(join(root, 'store'), limits);
-  writeFileSync(join(home, '.confab', 'config.json'), JSON.stringify({ backend_url: server.url, api_key: server.key }));
+  // A server without limits is configured as such (no shared budget to respect); the
+  // rate-limited one keeps the default, confab-web's per-user limit.
+  const config = { backend_url: server.url, api_key: server.key, ...(limits === 'off' ? { upload_limit: false } : {}) };
+  writeFileSync(join(home, '.confab', 'config.json'), JSON.stringify(config));
   const env = timingEnv({ HOME: home });
   for (const k of Object.keys(env)) if (k.startsWith('CONFAB_')) delete env[k];
   const hook = (event, payload) =>
