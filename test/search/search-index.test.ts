@@ -8,7 +8,7 @@ import { createRedactor } from '../../src/redact/index.js';
 import { indexPathFor, SCHEMA_VERSION, SearchIndex } from '../../src/search/index-db.js';
 import { openDatabase } from '../../src/sqlite/database.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
-import { QuerySyntaxError, RANK_SESSIONS, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
+import { QuerySyntaxError, RANK_MATCHES, RANK_SESSIONS, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
 import { bestHits, rankedSessions, rankSessions, snippetRange } from '../../src/search/session-search.js';
 import { indexStore, openStoreIndex } from '../../src/cli/search-index.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -331,6 +331,21 @@ describe('recency-bounded ranking', () => {
       for (const id of [claude, codex]) {
         expect(query(q, { sessionId: id, limit: 1000 }).map((h) => h.address)).toEqual(all.filter((h) => h.session_id === id).map((h) => h.address));
       }
+    }
+  });
+
+  it('a filtered query whose window fills leaves nothing open: the next query on the connection runs', async () => {
+    const s = await backend.init({ provider: 'claude-code', external_id: 'big', transcript_path: '/big' });
+    await upload(s.session_id, 't.jsonl', 'transcript', Array.from({ length: RANK_MATCHES + 1 }, (_, i) => line(`memoization note ${i}`)), 1000);
+    await flushIndex();
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    try {
+      for (let run = 0; run < 2; run++) {
+        expect(search(index.db, 'memoization', { sessionId: s.session_id, limit: 3 })).toHaveLength(3);
+        expect(search(index.db, 'memoization', { sessionId: s.session_id, limit: 3, offset: RANK_MATCHES })).toHaveLength(1);
+      }
+    } finally {
+      index.close();
     }
   });
 
