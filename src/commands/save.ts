@@ -116,11 +116,16 @@ function resultLine(r: SessionSaveResult): string {
 
 /** Not a terminal: one plain line per session. */
 class LineProgress implements SaveProgress {
-  private done = 0;
+  private readonly finished = new Map<number, SessionSaveResult>();
+  private printed = 0;
   constructor(private readonly log: (line: string) => void) {}
-  // Sessions are saved several at a time: numbered in the order they finish.
-  onSessionDone(r: SessionSaveResult, _i: number, total: number): void {
-    this.log(`[${++this.done}/${total}] ${resultLine(r)}`);
+  // Sessions are saved several at a time; their lines still come in the order of the list.
+  onSessionDone(r: SessionSaveResult, i: number, total: number): void {
+    this.finished.set(i, r);
+    for (let next = this.finished.get(this.printed); next; next = this.finished.get(this.printed)) {
+      this.finished.delete(this.printed);
+      this.log(`[${++this.printed}/${total}] ${resultLine(next)}`);
+    }
   }
   stop(): void {}
 }
