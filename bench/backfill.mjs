@@ -1,80 +1,125 @@
 #!/usr/bin/env node
-// Backfill throughput: a ~200 MB synthetic transcript uploaded from scratch to the embedded
-// store and to a local HTTP server (confab serve's API), as ratios to `cat file > /dev/null`
-// and `zstd -1 -c file > /dev/null` timed in the same run, plus the client's peak RSS.
-//   node bench/backfill.mjs [--mb 200] [--write]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Backfill throughput: `confab save` of a ~200 MB synthetic Claude Code transcript (default
+// config: redaction on) into the embedded store and over HTTP to `confab serve` (zstd bodies),
+// as throughput ratios to a bare Node pass that reads the same file and JSON.parses every line,
+// timed in the same run (ratio = baseline time / our time: 1.0× is parse speed). Each figure is
+// the median of --runs runs; CPU time (user+sys, children included) is given beside wall time.
+//   node bench/backfill.mjs [--mb 200] [--runs 1] [--write]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machineLine, publish, table } from './lib/report.mjs';
+import { fakeSecrets } from './lib/fake-secrets.mjs';
+import { loadLine, machineLine, publish, table } from './lib/report.mjs';
+import { median, timingEnv } from './lib/startup.mjs';
 import { generateTranscript } from './lib/transcript.mjs';
 
-const mbArg = process.argv.indexOf('--mb');
-const mb = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 200;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const mb = arg('--mb', 200);
+const runs = arg('--runs', 1);
+const bin = new URL('../bin/run.js', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'confab-bench-backfill-'));
-const transcript = join(root, 'session.jsonl');
-const generated = generateTranscript({ bytes: mb * 1024 * 1024 });
+const home = join(root, 'home');
+const sessionId = '0b4c7f5e-1111-4222-8333-444455556666';
+const projectDir = join(home, '.claude', 'projects', '-home-dev-projects-acme-api');
+mkdirSync(projectDir, { recursive: true, mode: 0o700 });
+const transcript = join(projectDir, `${sessionId}.jsonl`);
+// One line in 500 carries a secret, so redaction has real work as well as clean lines.
+const generated = generateTranscript({ bytes: mb * 1024 * 1024, fakes: fakeSecrets(1, 1), secretEvery: 500 });
 writeFileSync(transcript, `${generated.join('\n')}\n`);
 const lines = generated.length;
 generated.length = 0;
 const size = statSync(transcript).size;
 
-function timeShell(cmd) {
-  const t0 = performance.now();
-  execFileSync('/bin/sh', ['-c', cmd], { stdio: 'ignore' });
-  return performance.now() - t0;
+// The baseline: one streaming pass over the file, every line decoded and JSON.parsed.
+const BASELINE = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], 'r');
+const buf = Buffer.allocUnsafe(1 << 20);
+let pending = Buffer.alloc(0), n = 0, pos = 0;
+for (;;) {
+  const got = fs.readSync(fd, buf, 0, buf.length, pos);
+  if (got === 0) break;
+  pos += got;
+  const data = pending.length ? Buffer.concat([pending, buf.subarray(0, got)]) : buf.subarray(0, got);
+  let start = 0;
+  for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+    JSON.parse(data.toString('utf8', start, nl));
+    n++;
+    start = nl + 1;
+  }
+  pending = Buffer.from(data.subarray(start));
 }
+process.stdout.write(String(n));
+`;
 
-/** Run the upload in a child (async: the HTTP server lives in this process's event loop). */
-function backfill(kind, target, key = '') {
+/** Wall time, CPU time (user+sys of the process and its children) and stdout of a command. */
+function timed(cmd, args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('./lib/backfill-worker.mjs', import.meta.url).pathname, transcript, kind, target, key], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // `times` (POSIX sh) reports the CPU time of the shell's finished children.
+    const script = `"$@" > "${root}/out" 2> "${root}/err"; rc=$?; times; exit $rc`;
+    const t0 = performance.now();
+    const child = spawn('/bin/sh', ['-c', script, 'sh', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    let err = '';
     child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      const children = out.trim().split('\n').at(-1) ?? '';
+      const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+      const cpuMs = (secs[0] + secs[1]) * 1000;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
+      else resolve({ ms, cpuMs });
+    });
   });
 }
 
-const { FileStore } = await import('../dist/store/file-store.js');
 const { KeyRing } = await import('../dist/serve/keys.js');
-const { createApiServer } = await import('../dist/serve/api.js');
+const { startServer } = await import('../dist/serve/serve.js');
 
+const results = { baseline: [], local: [], http: [] };
 try {
-  timeShell(`cat ${transcript} > /dev/null`); // warm the page cache
-  const cat = timeShell(`cat ${transcript} > /dev/null`);
-  const zstd = timeShell(`zstd -1 -c ${transcript} > /dev/null`);
-  const local = await backfill('local', join(root, 'local-store'));
-
   const serveDir = join(root, 'serve-store');
-  const store = await FileStore.open(serveDir);
   const keys = await KeyRing.open(serveDir);
   const { key } = await keys.create('bench');
-  const app = createApiServer({ store, keys, version: 'bench', limits: { global: false, upload: false } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${app.server.address().port}`;
-  let http;
-  try {
-    http = await backfill('http', url, key);
-  } finally {
-    await app.close();
-    await store.close();
+  for (let r = 0; r < runs; r++) {
+    results.baseline.push(await timed(process.execPath, ['-e', BASELINE, transcript], process.env));
+
+    const localHome = { ...timingEnv({ HOME: home }), CONFAB_STORE_DIR: join(root, `local-store-${r}`) };
+    results.local.push(await timed(process.execPath, [bin, 'save', sessionId, '--json'], localHome));
+
+    const server = await startServer({ store: serveDir, port: 0 });
+    try {
+      await server.searchReady;
+      const env = timingEnv({ HOME: home, CONFAB_BACKEND_URL: server.url, CONFAB_API_KEY: key });
+      // Each run is a fresh session on the server: a new external id is a new file name.
+      results.http.push(await timed(process.execPath, [bin, 'save', sessionId, '--json'], env));
+      const sessions = await server.store.listSessions();
+      for (const s of sessions) rmSync(join(serveDir, 'sessions', s.session_id), { recursive: true, force: true });
+    } finally {
+      await server.close();
+    }
   }
+  const pick = (list) => {
+    const ms = median(list.map((x) => x.ms));
+    return list.find((x) => x.ms === ms) ?? { ms, cpuMs: median(list.map((x) => x.cpuMs)) };
+  };
+  const base = pick(results.baseline);
+  const local = pick(results.local);
+  const http = pick(results.http);
   const mbps = (ms) => (size / 1024 / 1024 / (ms / 1000)).toFixed(1);
+  const row = (what, x) => [what, `${x.ms.toFixed(0)} ms`, `${x.cpuMs.toFixed(0)} ms`, mbps(x.ms), `${(base.ms / x.ms).toFixed(2)}×`];
   const rows = [
-    ['`cat file > /dev/null`', `${cat.toFixed(0)} ms`, mbps(cat), '1.0×', '—', '—'],
-    ['`zstd -1 -c file > /dev/null`', `${zstd.toFixed(0)} ms`, mbps(zstd), `${(zstd / cat).toFixed(1)}×`, '—', '—'],
-    ['backfill → embedded store', `${local.ms.toFixed(0)} ms`, mbps(local.ms), `${(local.ms / cat).toFixed(1)}×`, String(local.chunks), `${local.maxRssMiB.toFixed(0)} MiB`],
-    ['backfill → HTTP (confab serve API, zstd)', `${http.ms.toFixed(0)} ms`, mbps(http.ms), `${(http.ms / cat).toFixed(1)}×`, String(http.chunks), `${http.maxRssMiB.toFixed(0)} MiB`],
+    row('bare Node pass: read + `JSON.parse` every line (baseline)', base),
+    row('`confab save` → embedded store', local),
+    row('`confab save` → `confab serve` over HTTP (zstd)', http),
   ];
   publish(
     'backfill',
-    `### Backfill throughput (\`bench/backfill.mjs\`)\n\n${machineLine()}; a ${(size / 1024 / 1024).toFixed(0)} MiB synthetic transcript (${lines} lines), uploaded from scratch; redaction off (see the redaction benchmark). Time ratios are to \`cat\` in the same run; the backfill against \`zstd -1\`: embedded ${(local.ms / zstd).toFixed(1)}×, HTTP ${(http.ms / zstd).toFixed(1)}×. Peak RSS is the uploading process's (limit: 200 MB).\n\n${table(['what', 'time', 'MiB/s', 'vs cat', 'chunks', 'peak RSS'], rows)}\n`,
+    `### Backfill throughput (\`bench/backfill.mjs\`)\n\n${machineLine()}, load average ${loadLine()} (1/5 min) at the end; a ${(size / 1024 / 1024).toFixed(0)} MiB synthetic transcript (${lines} lines, one in 500 with a secret), saved from scratch with the default config (redaction on); median of ${runs} run(s). Ratio = baseline time / our time (1.0× is the speed of a bare parse; higher is faster). CPU is user+sys of the process and its children; the HTTP row's CPU is the client's only (the server runs in the benchmark's process).\n\n${table(['what', 'wall', 'CPU', 'MiB/s', 'vs baseline'], rows)}\n`,
   );
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -17,6 +17,18 @@ import type { UploadBudget } from './upload-budget.js';
 
 export interface RequestOptions {
   signal?: AbortSignal;
+  /**
+   * The request already serialized by the caller (the sync engine encodes each line once, as it
+   * reads it): sent as is, and its size checked without serializing the request again. Must
+   * be a serialization of the request it comes with.
+   */
+  encoded?: EncodedBody;
+}
+
+/** A request body's length in bytes as UTF-8, and its JSON text (built when first asked for). */
+export interface EncodedBody {
+  bytes: number;
+  json(): string;
 }
 
 /** A session as a backend knows it, for `session list-files|download` and the viewer. */

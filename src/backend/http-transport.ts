@@ -69,6 +69,8 @@ export interface HttpCall {
   path: string;
   query?: Record<string, string>;
   json?: unknown;
+  /** `json` already serialized (sent instead of serializing `json` again). */
+  encodedJson?: string;
   /** zstd-compress the body when it is at least `COMPRESS_MIN_BYTES` (only `/api/v1/sync/*` decode it). */
   compress?: boolean;
   /** Retry 429s (default true). */
@@ -172,7 +174,7 @@ export class HttpTransport {
   }
 
   async request(call: HttpCall): Promise<HttpResult> {
-    const json = call.json === undefined ? undefined : JSON.stringify(call.json);
+    const json = call.encodedJson ?? (call.json === undefined ? undefined : JSON.stringify(call.json));
     let body: Uint8Array | string | undefined = json;
     const headers: Record<string, string> = { 'User-Agent': this.userAgent };
     if (this.apiKey !== undefined) headers.Authorization = `Bearer ${this.apiKey}`;

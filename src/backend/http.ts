@@ -93,7 +93,15 @@ export class HttpBackend implements Backend {
   }
 
   async chunk(req: ChunkRequest, opts: RequestOptions = {}): Promise<ChunkResponse> {
-    const { where, value } = await this.json({ method: 'POST', path: '/api/v1/sync/chunk', json: req, compress: true, budgeted: true, signal: opts.signal });
+    const { where, value } = await this.json({
+      method: 'POST',
+      path: '/api/v1/sync/chunk',
+      json: req,
+      ...(opts.encoded ? { encodedJson: opts.encoded.json() } : {}),
+      compress: true,
+      budgeted: true,
+      signal: opts.signal,
+    });
     const body = this.object(where, value);
     if (!isCount(body.last_synced_line)) throw this.http.protocolError(where, 'last_synced_line missing');
     return { last_synced_line: body.last_synced_line };

@@ -102,7 +102,9 @@ export class LocalBackend implements Backend {
 
   chunk(req: ChunkRequest, opts?: RequestOptions): Promise<ChunkResponse> {
     return this.call(opts, async () => {
-      this.checkSize(req, MAX_CHUNK_REQUEST_BYTES);
+      if (opts?.encoded) {
+        if (opts.encoded.bytes > MAX_CHUNK_REQUEST_BYTES) throw new BackendError('invalid', 'Invalid request body', { status: 400 });
+      } else this.checkSize(req, MAX_CHUNK_REQUEST_BYTES);
       return this.store.appendChunk(this.owner, req);
     });
   }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { DaemonWiring } from '../compose/daemon-launch.js';
 import { syncSessionOnce, type OneShotProgress } from '../compose/one-shot.js';
 import { listDaemonStatuses } from '../daemon/status.js';
@@ -63,6 +64,16 @@ export interface SaveOptions {
   log?: Logger;
   signal?: AbortSignal;
   progress?: SaveProgress;
+  /** Sessions saved at the same time (default `defaultSaveConcurrency()`). */
+  concurrency?: number;
+}
+
+/**
+ * Sessions `save --all` works on at once: one per core, at most 4. Memory stays bounded: each
+ * session holds one chunk being stored and one read ahead.
+ */
+export function defaultSaveConcurrency(): number {
+  return Math.max(1, Math.min(availableParallelism(), 4));
 }
 
 async function liveSessions(): Promise<Set<string>> {
@@ -119,21 +130,30 @@ async function saveOne(found: FoundSession, opts: SaveOptions, live: Set<string>
 }
 
 /**
- * Back up sessions in one go (`confab save`), one after another, each with a one-shot run of
- * the sync engine (`syncSessionOnce`). A session's failure is recorded and the others go on.
+ * Back up sessions in one go (`confab save`), several at a time (`concurrency`), each with a
+ * one-shot run of the sync engine (`syncSessionOnce`); results come back in `targets` order. A session's failure is recorded and the others go on.
  * Re-running uploads only what the backend is missing.
  */
 export async function saveSessions(targets: readonly FoundSession[], opts: SaveOptions): Promise<SaveSummary> {
   const started = Date.now();
   const live = opts.skipLive ? await liveSessions() : new Set<string>();
-  const results: SessionSaveResult[] = [];
-  for (const [i, found] of targets.entries()) {
-    if (opts.signal?.aborted) break;
-    opts.progress?.onSessionStart?.(found, i, targets.length);
-    const result = await saveOne(found, opts, live);
-    results.push(result);
-    opts.progress?.onSessionDone?.(result, i, targets.length);
-  }
+  const slots: Array<SessionSaveResult | undefined> = new Array<SessionSaveResult | undefined>(targets.length);
+  let next = 0;
+  // Each worker takes the next session in turn; a session's lines stay in order within its
+  // own engine, and sessions share nothing but the backend (whose store locks per session).
+  const worker = async (): Promise<void> => {
+    while (next < targets.length && !opts.signal?.aborted) {
+      const i = next++;
+      const found = targets[i]!;
+      opts.progress?.onSessionStart?.(found, i, targets.length);
+      const result = await saveOne(found, opts, live);
+      slots[i] = result;
+      opts.progress?.onSessionDone?.(result, i, targets.length);
+    }
+  };
+  const workers = Math.max(1, Math.min(opts.concurrency ?? defaultSaveConcurrency(), targets.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  const results = slots.filter((r): r is SessionSaveResult => r !== undefined);
   const count = (o: SaveOutcome) => results.filter((r) => r.outcome === o).length;
   return {
     sessions: results.length,

@@ -116,9 +116,16 @@ function resultLine(r: SessionSaveResult): string {
 
 /** Not a terminal: one plain line per session. */
 class LineProgress implements SaveProgress {
+  private readonly finished = new Map<number, SessionSaveResult>();
+  private printed = 0;
   constructor(private readonly log: (line: string) => void) {}
+  // Sessions are saved several at a time; their lines still come in the order of the list.
   onSessionDone(r: SessionSaveResult, i: number, total: number): void {
-    this.log(`[${i + 1}/${total}] ${resultLine(r)}`);
+    this.finished.set(i, r);
+    for (let next = this.finished.get(this.printed); next; next = this.finished.get(this.printed)) {
+      this.finished.delete(this.printed);
+      this.log(`[${++this.printed}/${total}] ${resultLine(next)}`);
+    }
   }
   stop(): void {}
 }
@@ -129,8 +136,8 @@ class BarProgress implements SaveProgress {
   private readonly count: number;
   private readonly totalBytes: number;
   private doneBytes = 0;
-  private sessionBytes = 0;
-  private sessionCap = 0;
+  /** Bytes read so far of each session in progress (several run at once). */
+  private readonly inProgress = new Map<string, { bytes: number; cap: number }>();
   private done = 0;
   private readonly started = Date.now();
 
@@ -149,30 +156,36 @@ class BarProgress implements SaveProgress {
 
   private payload(count: number, current: string): Record<string, string> {
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
-    const value = this.doneBytes + this.sessionBytes;
+    const value = this.doneBytes + this.sessionBytes();
     const rate = value / secs;
     const left = rate > 0 ? Math.ceil(Math.max(0, this.totalBytes - value) / rate) : undefined;
     const remaining = left === undefined ? '…' : left < 60 ? `${left}s` : `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s`;
     return { sessions: `${this.done}/${count}`, transferred: formatBytes(value), rate: formatBytes(Math.round(rate)), remaining, current };
   }
 
+  private sessionBytes(): number {
+    let n = 0;
+    for (const s of this.inProgress.values()) n += s.bytes;
+    return n;
+  }
+
   onSessionStart(found: FoundSession): void {
-    this.sessionBytes = 0;
-    this.sessionCap = found.session.sizeBytes;
-    this.bar.update(this.doneBytes, this.payload(this.count, found.session.externalId.slice(0, 8)));
+    this.inProgress.set(found.session.externalId, { bytes: 0, cap: found.session.sizeBytes });
+    this.bar.update(this.doneBytes + this.sessionBytes(), this.payload(this.count, found.session.externalId.slice(0, 8)));
   }
 
   onChunk(found: FoundSession, chunk: { bytes: number }): void {
-    this.sessionBytes = Math.min(this.sessionCap, this.sessionBytes + chunk.bytes);
-    this.bar.update(this.doneBytes + this.sessionBytes, this.payload(this.count, found.session.externalId.slice(0, 8)));
+    const s = this.inProgress.get(found.session.externalId);
+    if (s) s.bytes = Math.min(s.cap, s.bytes + chunk.bytes);
+    this.bar.update(this.doneBytes + this.sessionBytes(), this.payload(this.count, found.session.externalId.slice(0, 8)));
   }
 
   // Failures are listed in the summary once the bar is gone.
   onSessionDone(r: SessionSaveResult): void {
     this.done++;
     this.doneBytes += r.sizeBytes;
-    this.sessionBytes = 0;
-    this.bar.update(Math.min(this.doneBytes, this.totalBytes), this.payload(this.count, ''));
+    this.inProgress.delete(r.id);
+    this.bar.update(Math.min(this.doneBytes + this.sessionBytes(), this.totalBytes), this.payload(this.count, ''));
   }
 
   stop(): void {

@@ -11,15 +11,29 @@ export interface IndexingOptions {
 }
 
 /**
+ * How long a change waits so a burst of chunks coalesces into one index transaction. Well under
+ * the second within which a stored line must be searchable.
+ */
+export const INDEX_COALESCE_MS = 100;
+/** The index stays open this long after its last update, so a backfill opens it once, not per chunk. */
+export const INDEX_IDLE_CLOSE_MS = 2_000;
+
+/**
  * A SessionStore that keeps the search index up to date: after the store commits a chunk (or
  * new metadata), the session is re-indexed in the background. The store's answer never waits
- * for the index and never fails because of it.
+ * for the index and never fails because of it. During a burst (a backfill) the index is opened
+ * once and each update covers every chunk committed since the last one, so the index costs a
+ * transaction per `INDEX_COALESCE_MS`, not an open, a transaction and a checkpoint per chunk.
  */
 export class IndexingStore implements SessionStore {
   private readonly dirty = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly opts: IndexingOptions;
   private disabled = false;
+  private index: SearchIndex | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Index updates run so far (tests check that a burst coalesces). */
+  updates = 0;
 
   constructor(
     readonly inner: SessionStore,
@@ -34,30 +48,48 @@ export class IndexingStore implements SessionStore {
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
       if (this.dirty.size > 0) this.schedule(this.dirty.values().next().value!);
+      else this.closeWhenIdle();
     });
   }
 
+  private closeWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.index) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.running) return;
+      this.index?.close();
+      this.index = undefined;
+    }, INDEX_IDLE_CLOSE_MS);
+    // An open index never keeps the process alive.
+    this.idleTimer.unref();
+  }
+
   private async drain(): Promise<void> {
+    clearTimeout(this.idleTimer);
     // Let a burst of chunks to one session coalesce into one update.
-    await new Promise((r) => setImmediate(r));
-    let index: SearchIndex | undefined;
+    await new Promise((r) => setTimeout(r, INDEX_COALESCE_MS));
     try {
-      index = SearchIndex.open(this.opts.path);
       while (this.dirty.size > 0) {
+        const index = (this.index ??= SearchIndex.open(this.opts.path));
         const id = this.dirty.values().next().value!;
         this.dirty.delete(id);
         try {
+          this.updates++;
           await index.syncSession(this.inner, id);
         } catch (err) {
+          // Reopened for the next update: the file may have been replaced or damaged.
+          this.index = undefined;
+          index.close();
           this.opts.onError?.(err);
         }
       }
     } catch (err) {
       this.dirty.clear();
       if ((err as Error).name === 'SqliteUnavailableError') this.disabled = true;
+      this.index?.close();
+      this.index = undefined;
       this.opts.onError?.(err);
-    } finally {
-      index?.close();
     }
   }
 
@@ -113,6 +145,9 @@ export class IndexingStore implements SessionStore {
 
   async close(): Promise<void> {
     await this.flush();
+    clearTimeout(this.idleTimer);
+    this.index?.close();
+    this.index = undefined;
     await this.inner.close();
   }
 }

@@ -30,12 +30,39 @@ function lineTime(provider: string, line: string): number | undefined {
   return parseRfc3339(parseJsonObject(line)?.timestamp);
 }
 
-/** The newest acceptable per-line message time of a chunk, in ms. */
+/** A `"timestamp"` key with a string value, as JSON writes it; group 2 is `\\` when the value has escapes. */
+const TIMESTAMP_CANDIDATE = /"timestamp"[ \t\r\n]*:[ \t\r\n]*"([^"\\]*)(["\\])/g;
+
+/**
+ * Whether `line` might carry a top-level message time newer than `newest`: false only when
+ * every string value of a `"timestamp"` key in it (nested ones included, which is why this is
+ * only a filter) is a time no newer than `newest`, or unacceptable.
+ */
+function mayBeNewer(line: string, newest: number, limit: number): boolean {
+  TIMESTAMP_CANDIDATE.lastIndex = 0;
+  for (let m = TIMESTAMP_CANDIDATE.exec(line); m; m = TIMESTAMP_CANDIDATE.exec(line)) {
+    if (m[2] === '\\') return true;
+    const t = parseRfc3339(m[1]);
+    if (t !== undefined && t <= limit && t > newest) return true;
+  }
+  return false;
+}
+
+/**
+ * The newest acceptable per-line message time of a chunk, in ms. Lines are visited newest
+ * first (transcripts are written in time order), and a line is parsed only when a lexical scan
+ * of its `"timestamp"` values shows it could beat the newest time found so far: a chunk of a
+ * time-ordered transcript costs about one JSON.parse, not one per line, with the same result.
+ */
 export function newestLineTime(provider: string, lines: readonly string[], now = Date.now()): number | undefined {
+  const limit = now + FUTURE_TOLERANCE_MS;
+  const lexical = provider !== 'opencode' && provider !== 'cursor';
   let newest: number | undefined;
-  for (const line of lines) {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (lexical && newest !== undefined && (!line.includes('"timestamp"') || !mayBeNewer(line, newest, limit))) continue;
     const t = lineTime(provider, line);
-    if (t !== undefined && t <= now + FUTURE_TOLERANCE_MS && (newest === undefined || t > newest)) newest = t;
+    if (t !== undefined && t <= limit && (newest === undefined || t > newest)) newest = t;
   }
   return newest;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ChunkRequest } from '../format/wire.js';
 import type { LineReader, RawLine } from './line-reader.js';
-import { decodeLine, escapeNewlines, oversizedPlaceholder, serializedBytes } from './line-text.js';
+import { decodeLine, escapeNewlines, oversizedPlaceholder } from './line-text.js';
 
 /** A line read from disk and made ready for the wire. */
 export interface PreparedLine {
@@ -10,6 +10,8 @@ export interface PreparedLine {
   wire: string;
   /** The line as read, before any `line` hook (the placeholder itself for an oversized line). */
   raw: string;
+  /** `wire` as a JSON string: encoded once, measured, and spliced into the request body as is. */
+  json: string;
   /** Bytes `wire` adds to the request body as a JSON string. */
   wireBytes: number;
   /** Bytes of the file this line spans, its `\n` included. */
@@ -30,7 +32,8 @@ export interface LinePreparer {
 
 function placeholderLine(lineNumber: number, originalBytes: number, sha256: string, fileBytes: number, end: number): PreparedLine {
   const wire = oversizedPlaceholder(originalBytes, sha256);
-  return { lineNumber, wire, raw: wire, wireBytes: serializedBytes(wire), fileBytes, end, placeholder: true, inexact: false };
+  const json = JSON.stringify(wire);
+  return { lineNumber, wire, raw: wire, json, wireBytes: Buffer.byteLength(json, 'utf8'), fileBytes, end, placeholder: true, inexact: false };
 }
 
 /** Decode, run the `line` hook, and fall back to a placeholder when even a chunk of its own could not carry the line. */
@@ -39,11 +42,12 @@ export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePrep
   if (raw.kind === 'oversized') return placeholderLine(lineNumber, raw.byteLength, raw.sha256, fileBytes, raw.end);
   const { text, exact } = decodeLine(raw.bytes);
   const wire = escapeNewlines(preparer.transform(text, lineNumber));
-  const wireBytes = serializedBytes(wire);
+  const json = JSON.stringify(wire);
+  const wireBytes = Buffer.byteLength(json, 'utf8');
   if (!preparer.fitsAlone(wireBytes, lineNumber)) {
     return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
   }
-  return { lineNumber, wire, raw: text, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
+  return { lineNumber, wire, raw: text, json, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
 }
 
 /**
@@ -59,6 +63,22 @@ export function demoteToPlaceholder(line: PreparedLine): PreparedLine {
 /** Bytes of the serialized request body without its lines (`"lines":[]`) and metadata. */
 export function skeletonBytes(skeleton: Omit<ChunkRequest, 'lines' | 'metadata'>): number {
   return Buffer.byteLength(JSON.stringify({ ...skeleton, lines: [] }), 'utf8');
+}
+
+/**
+ * The request serialized in one pass: the body without its lines, then each line's JSON as
+ * encoded when it was prepared. Equal to `JSON.stringify(request)` up to the order of keys
+ * (`lines` last), which JSON does not give a meaning to.
+ */
+export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedLine[]): { bytes: number; json(): string } {
+  const rest: Partial<ChunkRequest> = { ...request };
+  delete rest.lines;
+  const head = JSON.stringify({ ...rest, lines: [] });
+  const bytes = Buffer.byteLength(head, 'utf8') + lines.reduce((n, l) => n + l.wireBytes, 0) + Math.max(0, lines.length - 1);
+  let json: string | undefined;
+  // `head` ends with `[]}`: the lines go between the brackets. Only a backend that sends the
+  // body asks for it (the embedded store needs its size only).
+  return { bytes, json: () => (json ??= `${head.slice(0, -2)}${lines.map((l) => l.json).join(',')}]}`) };
 }
 
 export interface ChunkDraft {

@@ -6,7 +6,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute } from 'node:path';
-import type { Backend } from '../backend/backend.js';
+import type { Backend, EncodedBody } from '../backend/backend.js';
 import { BackendError, isBackendError } from '../backend/errors.js';
 import type { Capabilities, ChunkMetadata, ChunkRequest, InitMetadata, InitRequest, InitResponse } from '../format/wire.js';
 import type { SyncHooks } from '../extension/daemon-hooks.js';
@@ -22,7 +22,7 @@ import type {
   TrackedFileSpec,
 } from '../extension/hook-types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Chunker, demoteToPlaceholder, skeletonBytes, type ChunkDraft, type LinePreparer, type PreparedLine } from './chunker.js';
+import { Chunker, demoteToPlaceholder, encodeChunkBody, skeletonBytes, type ChunkDraft, type LinePreparer, type PreparedLine } from './chunker.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';
 import type { LineReaderOptions } from './line-reader.js';
 import { ESTIMATED_LINES_PER_CHUNK, UploadPacer, type FilePace } from './policy.js';
@@ -167,6 +167,12 @@ function hostInfo(): { hostname?: string; username?: string } {
  * 30 GiB per file at this size.
  */
 export const BATCH_TARGET_BYTES = 1024 * 1024;
+/**
+ * The same for the embedded store: nothing is in flight over a network, and each commit costs
+ * a sync to disk and a search-index update whatever its size, so a backfill commits 4 MiB at a
+ * time (a quarter of the commits).
+ */
+export const LOCAL_BATCH_TARGET_BYTES = 4 * 1024 * 1024;
 
 export class SyncEngine {
   private readonly backend: Backend;
@@ -606,12 +612,13 @@ export class SyncEngine {
       return 'pending';
     }
     if (!opened) return 'done';
+    let ahead: Promise<ChunkDraft | undefined> | undefined;
     try {
       if (!opened.atBackendPosition) return 'done';
       const preparer = this.preparerFor(entry);
       const chunker = new Chunker(opened.reader, preparer, tracked.lastSyncedLine + 1, {
         bytes: this.budgetBytes,
-        batchBytes: BATCH_TARGET_BYTES,
+        batchBytes: this.backend.kind === 'local' ? LOCAL_BATCH_TARGET_BYTES : BATCH_TARGET_BYTES,
         skeletonBytes: (firstLine) => this.skeletonBytesFor(entry, firstLine),
       });
       let backlog = false;
@@ -628,7 +635,9 @@ export class SyncEngine {
         let draft: ChunkDraft | undefined;
         let unchanged: boolean;
         try {
-          draft = await chunker.draft();
+          const next = ahead ?? chunker.draft();
+          ahead = undefined;
+          draft = await next;
           // Nothing read is used unless the file still holds it once read: a rewrite in place
           // between two reads would otherwise mix old lines (or line numbers) with new ones.
           unchanged = await tracked.confirmView(opened);
@@ -646,12 +655,21 @@ export class SyncEngine {
         // More lines than the turn that opened the file covers: the draft is dropped (nothing
         // was acknowledged) and read again, with whatever came since, at the next turn.
         if (sent > 0 && (await this.waitsForBudget(state))) return 'pending';
-        const outcome = await this.sendDraft(entry, chunker, draft, state);
+        // Read ahead: the next chunk is read and its lines prepared while this one is stored
+        // or sent. It is confirmed against the file only after this send settled, as before.
+        const readAhead = () => {
+          if (!draft?.full) return;
+          ahead = chunker.draft();
+          ahead.catch(() => undefined);
+        };
+        const outcome = await this.sendDraft(entry, chunker, draft, state, readAhead);
         if (outcome !== 'sent') return outcome;
         sent++;
         backlog = draft.full;
       }
     } finally {
+      // Nothing may still read through the handle once it is closed.
+      if (ahead) await ahead.catch(() => undefined);
       await tracked.close(opened);
     }
   }
@@ -727,7 +745,7 @@ export class SyncEngine {
   }
 
   /** Runs the chunk hook and fits the request under the size cap, shrinking the draft if metadata pushed it over. */
-  private async buildRequest(entry: FileEntry, chunker: Chunker, draft: ChunkDraft): Promise<{ request: ChunkRequest; lines: PreparedLine[] }> {
+  private async buildRequest(entry: FileEntry, chunker: Chunker, draft: ChunkDraft): Promise<{ request: ChunkRequest; lines: PreparedLine[]; body: EncodedBody }> {
     const { spec } = entry.tracked;
     let lines = draft.lines;
     for (;;) {
@@ -746,11 +764,11 @@ export class SyncEngine {
         ),
       );
       const request = this.finalizeChunk(base, hooked, spec.name);
-      // The body's size without serializing every line again: a JSON array of strings is its
-      // elements' serializations joined by commas, and each line's is already known.
-      const bytes =
-        Buffer.byteLength(JSON.stringify({ ...request, lines: [] }), 'utf8') + lines.reduce((n, l) => n + l.wireBytes, 0) + Math.max(0, lines.length - 1);
-      if (bytes <= this.maxRequestBytes) return { request, lines };
+      // The body without serializing every line again: a JSON array of strings is its
+      // elements' serializations joined by commas, and each line's was made when it was read.
+      const body = encodeChunkBody(request, lines);
+      const bytes = body.bytes;
+      if (bytes <= this.maxRequestBytes) return { request, lines, body };
       if (lines.length > 1) {
         const keep = Math.ceil(lines.length / 2);
         chunker.requeue(lines.slice(keep));
@@ -764,7 +782,8 @@ export class SyncEngine {
     }
   }
 
-  private async sendDraft(entry: FileEntry, chunker: Chunker, draft: ChunkDraft, state: CycleState): Promise<'sent' | FileOutcome> {
+  /** `whileSending` runs once the request is final (no line will be requeued), as it goes out. */
+  private async sendDraft(entry: FileEntry, chunker: Chunker, draft: ChunkDraft, state: CycleState, whileSending?: () => void): Promise<'sent' | FileOutcome> {
     const { tracked } = entry;
     const name = tracked.spec.name;
     let built;
@@ -775,7 +794,7 @@ export class SyncEngine {
       state.fileErrors.set(name, toError(err));
       return 'pending';
     }
-    const { request, lines } = built;
+    const { request, lines, body } = built;
     for (const line of lines) {
       if (line.placeholder) {
         this.log.warn('line too large for any request; uploaded a placeholder in its place', { file: name, line: line.lineNumber, bytes: line.fileBytes - 1 });
@@ -786,8 +805,9 @@ export class SyncEngine {
     const last = request.first_line + lines.length - 1;
     const end = (lines[lines.length - 1] as PreparedLine).end;
     let lastSynced: number;
+    whileSending?.();
     try {
-      const resp = await this.withRateLimit(state, () => this.backend.chunk(request, { signal: state.signal }));
+      const resp = await this.withRateLimit(state, () => this.backend.chunk(request, { signal: state.signal, encoded: body }));
       lastSynced = resp.last_synced_line;
       if (!isLineCount(lastSynced)) throw new BackendError('protocol', 'chunk response has an invalid last_synced_line');
     } catch (err) {
