@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { storeDir } from '../paths.js';
 import { indexingStoreFor } from '../search/indexing-store.js';
 import { FileStore } from '../store/file-store.js';
-import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
+import type { Backend, EncodedBody, RemoteSession, RequestOptions, UploadPolicy } from './backend.js';
 import { BackendError, kindForStatus } from './errors.js';
 import { StoreError, type SessionStore, type StoredSession } from '../store/session-store.js';
 import type { Capabilities, ChunkRequest, ChunkResponse, EventRequest, CreateGithubLinkRequest, InitRequest, InitResponse } from '../format/wire.js';
@@ -89,8 +89,10 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private checkSize(req: unknown, cap: number, message = 'Invalid request body'): void {
-    if (Buffer.byteLength(JSON.stringify(req) ?? '') > cap) throw new BackendError('invalid', message, { status: 400 });
+  /** `encoded`: the request as its caller already serialized it, measured instead of serializing again. */
+  private checkSize(req: unknown, cap: number, message = 'Invalid request body', encoded?: EncodedBody): void {
+    const bytes = encoded?.bytes ?? Buffer.byteLength(JSON.stringify(req) ?? '');
+    if (bytes > cap) throw new BackendError('invalid', message, { status: 400 });
   }
 
   init(req: InitRequest, opts?: RequestOptions): Promise<InitResponse> {
@@ -102,9 +104,7 @@ export class LocalBackend implements Backend {
 
   chunk(req: ChunkRequest, opts?: RequestOptions): Promise<ChunkResponse> {
     return this.call(opts, async () => {
-      if (opts?.encoded) {
-        if (opts.encoded.bytes > MAX_CHUNK_REQUEST_BYTES) throw new BackendError('invalid', 'Invalid request body', { status: 400 });
-      } else this.checkSize(req, MAX_CHUNK_REQUEST_BYTES);
+      this.checkSize(req, MAX_CHUNK_REQUEST_BYTES, undefined, opts?.encoded);
       return this.store.appendChunk(this.owner, req);
     });
   }

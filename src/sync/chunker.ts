@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { EncodedBody } from '../backend/backend.js';
 import type { ChunkRequest } from '../format/wire.js';
 import type { LineReader, RawLine } from './line-reader.js';
-import { decodeLine, escapeNewlines, oversizedPlaceholder } from './line-text.js';
+import { decodeLine, encodeWireLine, escapeNewlines, oversizedPlaceholder } from './line-text.js';
 
 /** A line read from disk and made ready for the wire. */
 export interface PreparedLine {
@@ -32,8 +33,7 @@ export interface LinePreparer {
 
 function placeholderLine(lineNumber: number, originalBytes: number, sha256: string, fileBytes: number, end: number): PreparedLine {
   const wire = oversizedPlaceholder(originalBytes, sha256);
-  const json = JSON.stringify(wire);
-  return { lineNumber, wire, raw: wire, json, wireBytes: Buffer.byteLength(json, 'utf8'), fileBytes, end, placeholder: true, inexact: false };
+  return { lineNumber, wire, raw: wire, ...encodeWireLine(wire), fileBytes, end, placeholder: true, inexact: false };
 }
 
 /** Decode, run the `line` hook, and fall back to a placeholder when even a chunk of its own could not carry the line. */
@@ -42,8 +42,7 @@ export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePrep
   if (raw.kind === 'oversized') return placeholderLine(lineNumber, raw.byteLength, raw.sha256, fileBytes, raw.end);
   const { text, exact } = decodeLine(raw.bytes);
   const wire = escapeNewlines(preparer.transform(text, lineNumber));
-  const json = JSON.stringify(wire);
-  const wireBytes = Buffer.byteLength(json, 'utf8');
+  const { json, wireBytes } = encodeWireLine(wire);
   if (!preparer.fitsAlone(wireBytes, lineNumber)) {
     return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
   }
@@ -70,7 +69,7 @@ export function skeletonBytes(skeleton: Omit<ChunkRequest, 'lines' | 'metadata'>
  * encoded when it was prepared. Equal to `JSON.stringify(request)` up to the order of keys
  * (`lines` last), which JSON does not give a meaning to.
  */
-export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedLine[]): { bytes: number; json(): string } {
+export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedLine[]): EncodedBody {
   const rest: Partial<ChunkRequest> = { ...request };
   delete rest.lines;
   const head = JSON.stringify({ ...rest, lines: [] });

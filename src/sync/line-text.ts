@@ -36,7 +36,8 @@ export function oversizedPlaceholder(originalBytes: number, sha256Hex: string): 
   return JSON.stringify({ type: OVERSIZED_LINE_TYPE, original_bytes: originalBytes, sha256: sha256Hex });
 }
 
-/** Bytes `text` adds to a request body as one element of the `lines` array. */
-export function serializedBytes(text: string): number {
-  return Buffer.byteLength(JSON.stringify(text), 'utf8');
+/** `text` as one element of a request's `lines` array, and the bytes it adds to the body. */
+export function encodeWireLine(text: string): { json: string; wireBytes: number } {
+  const json = JSON.stringify(text);
+  return { json, wireBytes: Buffer.byteLength(json, 'utf8') };
 }
