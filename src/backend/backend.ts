@@ -25,10 +25,10 @@ export interface RequestOptions {
   encoded?: EncodedBody;
 }
 
-/** A request body's length in bytes as UTF-8, and its JSON text (built when first asked for). */
+/** A request body's length in bytes as UTF-8, and its JSON as UTF-8 bytes (built when first asked for). */
 export interface EncodedBody {
   bytes: number;
-  json(): string;
+  body(): Buffer;
 }
 
 /** A session as a backend knows it, for `session list-files|download` and the viewer. */

@@ -1,4 +1,5 @@
-import ky, { isHTTPError } from 'ky';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import { scrubSecrets } from '../log.js';
 import { confabVersion } from '../version.js';
 import { BackendError, kindForStatus, type BackendErrorKind } from './errors.js';
@@ -16,6 +17,18 @@ const RATE_LIMIT_BASE_DELAY_MS = 1_000;
 const RATE_LIMIT_MAX_DELAY_MS = 60_000;
 const MAX_RETRY_AFTER_MS = 3_600_000;
 const ERROR_BODY_BYTES = 256;
+/**
+ * Sockets are kept for the next sync; an idle one closes after 4 s, or sooner when the server's
+ * `Keep-Alive: timeout=` says so (Node's agent reads it).
+ */
+const AGENT_OPTIONS: Http.AgentOptions = { keepAlive: true, timeout: 4_000, maxSockets: 8 };
+
+/** A kept-alive socket the server had closed before this request reached it: safe to send again. */
+class StaleSocketError extends Error {}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /** Go-style names, as confab-web's logs expect them (`darwin`/`linux`, `amd64`/`arm64`). */
 export function goOs(platform: string = process.platform): string {
@@ -69,8 +82,8 @@ export interface HttpCall {
   path: string;
   query?: Record<string, string>;
   json?: unknown;
-  /** `json` already serialized (sent instead of serializing `json` again). */
-  encodedJson?: string;
+  /** `json` already serialized as UTF-8 (sent instead of serializing `json` again). */
+  encodedBody?: Buffer;
   /** zstd-compress the body when it is at least `COMPRESS_MIN_BYTES` (only `/api/v1/sync/*` decode it). */
   compress?: boolean;
   /** Retry 429s (default true). */
@@ -91,7 +104,7 @@ export interface HttpResult {
 }
 
 /** Retry-After as ms: delta-seconds (1–3600) or an HTTP date; anything else is ignored. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) {
@@ -115,6 +128,8 @@ function bodySnippet(body: Buffer): string {
 }
 
 function describeCause(err: unknown): string {
+  const own = (err as { code?: unknown } | undefined)?.code;
+  if (typeof own === 'string') return own;
   const cause = (err as { cause?: unknown } | undefined)?.cause;
   const code = (cause as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return code;
@@ -124,7 +139,7 @@ function describeCause(err: unknown): string {
 
 /**
  * One HTTP exchange with a confab backend: headers, zstd request bodies, an overall timeout
- * that covers the body, a response-size cap, 429 retries with back-off (ky's retry), and failures mapped
+ * that covers the body, a response-size cap, 429 retries with back-off, and failures mapped
  * to `BackendError` kinds with one-line messages that never contain the API key.
  */
 export class HttpTransport {
@@ -136,6 +151,8 @@ export class HttpTransport {
   private readonly retries: number;
   private readonly random: () => number;
   private readonly budget: UploadBudget | undefined;
+  private httpAgent: Http.Agent | undefined;
+  private httpsAgent: Http.Agent | undefined;
 
   constructor(opts: HttpTransportOptions) {
     let parsed: URL;
@@ -174,13 +191,12 @@ export class HttpTransport {
   }
 
   async request(call: HttpCall): Promise<HttpResult> {
-    const json = call.encodedJson ?? (call.json === undefined ? undefined : JSON.stringify(call.json));
-    let body: Uint8Array | string | undefined = json;
+    const raw = call.encodedBody ?? (call.json === undefined ? undefined : Buffer.from(JSON.stringify(call.json), 'utf8'));
+    let body: Buffer | undefined;
     const headers: Record<string, string> = { 'User-Agent': this.userAgent };
     if (this.apiKey !== undefined) headers.Authorization = `Bearer ${this.apiKey}`;
-    if (json !== undefined) {
+    if (raw !== undefined) {
       headers['Content-Type'] = 'application/json';
-      const raw = Buffer.from(json, 'utf8');
       body = raw;
       if (call.compress && raw.length >= COMPRESS_MIN_BYTES) {
         // Compressed once, re-sent as is on every retry.
@@ -195,9 +211,9 @@ export class HttpTransport {
   }
 
   /** How long to wait before retry number `retryCount` of a 429: the server's Retry-After, else back-off with jitter. */
-  private rateLimitWait(response: Response, retryCount: number): number {
+  private rateLimitWait(retryAfterMs: number | undefined, retryCount: number): number {
     const backoff = Math.min(RATE_LIMIT_BASE_DELAY_MS * 2 ** (retryCount - 1), RATE_LIMIT_MAX_DELAY_MS) * (0.8 + 0.4 * this.random());
-    return Math.ceil(parseRetryAfter(response.headers.get('retry-after')) ?? backoff);
+    return Math.ceil(retryAfterMs ?? backoff);
   }
 
   private check(call: HttpCall, result: HttpResult & { retryAfterMs?: number }): HttpResult {
@@ -209,102 +225,122 @@ export class HttpTransport {
   }
 
   /**
-   * The exchange, 429s retried by ky (the same body re-sent; network errors and 5xx are left
+   * The exchange, with 429s retried (the same body re-sent; network errors and 5xx are left
    * to the caller's next cycle, as confab-web asks). Each attempt has its own timeout, which
    * covers reading the body; the waits between attempts go through `sleep`.
    */
   private async exchange(
     call: HttpCall,
     headers: Record<string, string>,
-    body: Uint8Array | string | undefined,
+    body: Buffer | undefined,
     budget: UploadBudget | undefined,
   ): Promise<HttpResult & { retryAfterMs?: number }> {
-    const timeoutMs = call.timeoutMs ?? this.timeoutMs;
     const retries = call.retryRateLimit === false ? 0 : this.retries;
     const accept429 = (call.accept ?? []).includes(429);
-    let timeout = AbortSignal.timeout(timeoutMs);
-    let url = `${this.baseUrl}${call.path}`;
-    if (call.query) url += `?${new URLSearchParams(call.query).toString()}`;
-    const onAbort = (err: unknown): never => {
-      if (call.signal?.aborted) throw call.signal.reason;
-      if (timeout.aborted) throw this.fail('timeout', call, `timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`);
-      throw this.fail('network', call, `network error: ${describeCause(err)}`);
-    };
-    let response: Response;
-    try {
-      response = await ky(url, {
-        method: call.method,
-        headers,
-        body,
-        timeout: false,
-        // A 429 is thrown only so that ky retries it; every other status is answered below.
-        throwHttpErrors: (status) => status === 429 && !accept429,
-        retry: {
-          limit: retries,
-          methods: ['get', 'post', 'patch'],
-          statusCodes: [429],
-          // Retry-After is read with confab's own rules (1–3600 s or a date) when waiting.
-          afterStatusCodes: [],
-          shouldRetry: ({ error }) => (isHTTPError(error) ? undefined : false),
-          delay: () => 0,
-        },
-        hooks: {
-          beforeRequest: [
-            (request) => {
-              timeout = AbortSignal.timeout(timeoutMs);
-              return new Request(request, { signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout });
-            },
-          ],
-          beforeRetry: [
-            async ({ error, retryCount }) => {
-              if (!isHTTPError(error)) return;
-              await error.response.body?.cancel().catch(() => undefined);
-              // The shared budget learns of the 429 (and any Retry-After) for every daemon of the
-              // user; after its back-off this retry waits for its turn like any other request.
-              await budget?.onRateLimited(parseRetryAfter(error.response.headers.get('retry-after')));
-              await this.sleep(this.rateLimitWait(error.response, retryCount), call.signal);
-              await budget?.take(call.signal);
-            },
-          ],
-        },
-      });
-    } catch (err) {
-      if (isHTTPError(err) && err.response.status === 429) {
-        await err.response.body?.cancel().catch(() => undefined);
-        const retryAfterMs = parseRetryAfter(err.response.headers.get('retry-after'));
-        await budget?.onRateLimited(retryAfterMs);
-        throw this.fail('rate-limited', call, `rate limited: gave up after ${retries} retries`, { status: 429, retryAfterMs });
+    const url = new URL(`${this.baseUrl}${call.path}${call.query ? `?${new URLSearchParams(call.query).toString()}` : ''}`);
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.attempt(call, url, headers, body);
+      if (result.status !== 429 || accept429) return result;
+      // The shared budget learns of the 429 (and any Retry-After) for every daemon of the
+      // user; after its back-off a retry waits for its turn like any other request.
+      await budget?.onRateLimited(result.retryAfterMs);
+      if (attempt > retries) {
+        throw this.fail('rate-limited', call, `rate limited: gave up after ${retries} retries`, {
+          status: 429,
+          ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+        });
       }
-      return onAbort(err);
+      await this.sleep(this.rateLimitWait(result.retryAfterMs, attempt), call.signal);
+      await budget?.take(call.signal);
     }
+  }
+
+  /**
+   * One request on node:http(s) (not fetch: an idle daemon holding undici's fetch and web
+   * streams costs about 20 MiB more than one that used node:http). A request on a kept-alive
+   * socket that the server closed meanwhile is re-sent once on a fresh one.
+   */
+  private async attempt(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+    try {
+      return await this.attemptOnce(call, url, headers, body);
+    } catch (err) {
+      if (!(err instanceof StaleSocketError)) throw err;
+      return this.attemptOnce(call, url, headers, body);
+    }
+  }
+
+  private async attemptOnce(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+    call.signal?.throwIfAborted();
+    const timeoutMs = call.timeoutMs ?? this.timeoutMs;
     const cap = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-    const parts: Buffer[] = [];
-    let size = 0;
-    try {
-      if (response.body) {
-        const reader = response.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          size += value.byteLength;
-          if (size > cap) {
-            await reader.cancel().catch(() => undefined);
-            throw this.fail('protocol', call, `response larger than ${Math.round(cap / (1024 * 1024))} MiB`);
-          }
-          parts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    const { request, agent } = this.client(url);
+    const sendHeaders = body === undefined ? headers : { ...headers, 'Content-Length': String(body.length) };
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err: unknown, result?: HttpResult & { retryAfterMs?: number }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        call.signal?.removeEventListener('abort', onAbort);
+        if (err === undefined && result) resolve(result);
+        else {
+          req.destroy();
+          reject(err);
         }
-      }
-    } catch (err) {
-      if (err instanceof BackendError) throw err;
-      return onAbort(err);
+      };
+      let answered = false;
+      const req = request(url, { method: call.method, headers: sendHeaders, agent }, (res) => {
+        answered = true;
+        const parts: Buffer[] = [];
+        let size = 0;
+        res.on('data', (part: Buffer) => {
+          size += part.length;
+          if (size > cap) finish(this.fail('protocol', call, `response larger than ${Math.round(cap / (1024 * 1024))} MiB`));
+          else parts.push(part);
+        });
+        res.on('end', () => {
+          const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']));
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            contentType: headerValue(res.headers['content-type']) ?? '',
+            body: Buffer.concat(parts, size),
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          });
+        });
+        res.on('error', (err) => finish(this.fail('network', call, `network error: ${describeCause(err)}`)));
+        res.on('close', () => {
+          if (!res.complete) finish(this.fail('network', call, 'network error: connection closed mid-response'));
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // No response yet on a reused socket: the server closed it while it sat idle.
+        if (req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) finish(new StaleSocketError());
+        else finish(this.fail('network', call, `network error: ${describeCause(err)}`));
+      });
+      const timer = setTimeout(
+        () => finish(this.fail('timeout', call, `timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`)),
+        timeoutMs,
+      );
+      const onAbort = () => finish(call.signal?.reason);
+      call.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(body);
+    });
+  }
+
+  /**
+   * node:http or node:https for the URL's scheme, each with one kept-alive agent per transport
+   * (TLS loads only for https). Taken with getBuiltinModule, not imported: an ESM import of
+   * node:http reads every export, and on Node 26 its lazy `WebSocket` export loads undici.
+   */
+  private client(url: URL): { request: typeof Http.request; agent: Http.Agent } {
+    if (url.protocol === 'http:') {
+      const http = process.getBuiltinModule('node:http') as typeof Http;
+      this.httpAgent ??= new http.Agent(AGENT_OPTIONS);
+      return { request: http.request, agent: this.httpAgent };
     }
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      body: Buffer.concat(parts, size),
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    };
+    const https = process.getBuiltinModule('node:https') as typeof Https;
+    this.httpsAgent ??= new https.Agent(AGENT_OPTIONS);
+    return { request: https.request as typeof Http.request, agent: this.httpsAgent };
   }
 
   /** A 2xx body as JSON; an empty or malformed body is a protocol error. */

@@ -97,7 +97,7 @@ export class HttpBackend implements Backend {
       method: 'POST',
       path: '/api/v1/sync/chunk',
       json: req,
-      ...(opts.encoded ? { encodedJson: opts.encoded.json() } : {}),
+      ...(opts.encoded ? { encodedBody: opts.encoded.body() } : {}),
       compress: true,
       budgeted: true,
       signal: opts.signal,

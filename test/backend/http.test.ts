@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { zstdDecompressSync } from '../../src/backend/zstd.js';
 import { BackendError, type BackendErrorKind } from '../../src/backend/errors.js';
@@ -10,7 +13,7 @@ import { SyncEngine } from '../../src/sync/engine.js';
 import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { confabVersion } from '../../src/version.js';
 import { jsonLines } from '../helpers/engine-harness.js';
-import { freePort } from '../helpers/sandbox.js';
+import { freePort, REPO_ROOT } from '../helpers/sandbox.js';
 import { HttpStub, json, text, type RecordedRequest } from '../helpers/http-stub.js';
 import { tempDir } from '../helpers/sync-fixtures.js';
 
@@ -77,6 +80,91 @@ describe('HttpBackend: requests', () => {
       expect(req.headers['content-encoding']).toBeUndefined();
     }
     expect(bodyOf(stub.requests[1] as RecordedRequest)).toEqual(chunk(['{}']));
+  });
+
+  it('keeps one connection alive across requests, and re-sends once when the server had closed it', async () => {
+    // A raw server: answers the first request on a connection with keep-alive, then resets
+    // the connection when a second request arrives on it (a server that closed an idle socket
+    // just as the client reused it).
+    const connections: number[] = [];
+    const bodies: string[] = [];
+    const raw = createNetServer((socket) => {
+      const id = connections.length;
+      connections.push(0);
+      let buffered = '';
+      socket.on('data', (data) => {
+        buffered += data.toString('latin1');
+        for (;;) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+          if (buffered.length < end + 4 + length) return;
+          const body = buffered.slice(end + 4, end + 4 + length);
+          buffered = buffered.slice(end + 4 + length);
+          connections[id] = (connections[id] ?? 0) + 1;
+          if (connections[id] === 2) {
+            socket.resetAndDestroy();
+            return;
+          }
+          bodies.push(body);
+          const reply = `${JSON.stringify({ last_synced_line: bodies.length })}\n`;
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${reply.length}\r\nConnection: keep-alive\r\n\r\n${reply}`);
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (raw.address() as AddressInfo).port;
+      const b = backend({ url: `http://127.0.0.1:${port}` });
+      expect(await b.chunk({ ...chunk(['{"n":1}']), first_line: 1 })).toEqual({ last_synced_line: 1 });
+      expect(await b.chunk({ ...chunk(['{"n":2}']), first_line: 2 })).toEqual({ last_synced_line: 2 });
+      expect(await b.chunk({ ...chunk(['{"n":3}']), first_line: 3 })).toEqual({ last_synced_line: 3 });
+      // Each request after the first reuses the connection the one before it used, is reset
+      // there, and is answered on a fresh one: every line arrives once, in order.
+      expect(connections).toEqual([2, 2, 1]);
+      expect(bodies.map((body) => (JSON.parse(body) as ChunkRequest).first_line)).toEqual([1, 2, 3]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a response cut off mid-body is a network error, not a short body', async () => {
+    const raw = createNetServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"last_synced');
+        setTimeout(() => socket.destroy(), 20);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const b = backend({ url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
+      const err = await caught(b.chunk(chunk(['{}'])));
+      expect(err.kind).toBe('network');
+      expect(err.message).toMatch(/^POST \/api\/v1\/sync\/chunk: network error: /);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('uses node:http, never fetch (undici and web streams cost an idle daemon about 20 MiB)', async () => {
+    stub.handler = () => json({ last_synced_line: 1 });
+    const transport = pathToFileURL(join(REPO_ROOT, 'dist', 'backend', 'http-transport.js')).href;
+    const script = `
+      const { HttpTransport } = await import(${JSON.stringify(transport)});
+      const t = new HttpTransport({ url: ${JSON.stringify(stub.url)}, apiKey: 'k' });
+      const r = await t.request({ method: 'POST', path: '/api/v1/sync/chunk', json: { lines: ['x'.repeat(4096)] }, compress: true });
+      console.log(JSON.stringify({ status: r.status, undici: process.moduleLoadList.some((m) => m.includes('undici')) }));`;
+    // Not spawnSync: the stub answering the child runs on this event loop.
+    const child = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ status: 200, undici: false });
+    expect(stub.requests[0]?.headers['content-encoding']).toBe('zstd');
   });
 
   it('maps Node platform names to Go names', () => {

@@ -7,7 +7,7 @@ const sandbox = useSandbox();
 
 // Libraries only some commands need: the server, the HTTP client, the file watcher, the
 // project-config loaders, SQLite, the viewer's charts, the daemon's hooks.
-const HEAVY = ['fastify', 'ky', 'chokidar', 'cosmiconfig', 'jiti', 'better-sqlite3', 'chart.js', 'tapable'];
+const HEAVY = ['fastify', 'chokidar', 'cosmiconfig', 'jiti', 'better-sqlite3', 'chart.js', 'tapable'];
 
 /** confab's command modules and the npm packages a run of `confab <args>` loaded, from Node's own module tracing. */
 async function loadedBy(args: string[]): Promise<{ commands: string[]; packages: string[] }> {
@@ -58,7 +58,8 @@ async function builtinsLoadedByHook(event: string, payload: object): Promise<str
 describe('start-up of the hooks', () => {
   // node:crypto alone costs a hook start about 10 ms; what the hooks need of it (unique names
   // for lock and temp files) does not need a cryptographic source.
-  it('a session-start that spawns a daemon, and a tool call, do not load node:crypto', async () => {
+  // node:fs/promises costs 2–3 ms more; the hooks' locks use the callback API.
+  it('a session-start that spawns a daemon, and a tool call, load neither node:crypto nor node:fs/promises', async () => {
     const sbx = sandbox();
     const project = join(sbx.home, '.claude', 'projects', '-work-app');
     mkdirSync(project, { recursive: true });
@@ -69,8 +70,10 @@ describe('start-up of the hooks', () => {
     const start = await builtinsLoadedByHook('session-start', { ...base, hook_event_name: 'SessionStart', source: 'startup' });
     expect(start).toContain('child_process'); // it did spawn
     expect(start.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+    expect(start.filter((m) => m === 'fs/promises' || m === 'internal/fs/promises')).toEqual([]);
     const tool = await builtinsLoadedByHook('pre-tool-use', { ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
     expect(tool.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+    expect(tool.filter((m) => m === 'fs/promises' || m === 'internal/fs/promises')).toEqual([]);
   });
 
   it('hooks never load oclif', async () => {

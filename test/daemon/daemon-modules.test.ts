@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../serve/api-helpers.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
 import { REPO_ROOT, useSandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { daemonEnv } from '../../src/daemon/spawn.js';
 
 const sandbox = useSandbox();
 let server: Server | undefined;
@@ -38,6 +39,9 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[];
   expect(pids).toHaveLength(1);
   // Started with a small young generation, so an idle daemon does not keep a sync burst's memory.
   expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+  // And with glibc's allocator set to give memory back (one arena, a fixed mmap threshold).
+  const environ = readFileSync(`/proc/${pids[0]}/environ`, 'utf8').split('\0');
+  expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=65536']));
   // The trace is large (Node 26 prints module sources), so the log may have rotated to
   // `.log.1` (one backup kept): the process's first module, its entry, shows nothing was lost.
   const logPath = join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`);
@@ -63,7 +67,7 @@ describe('a daemon loads only what its backend and settings need, with a small y
     expect(login.code).toBe(0);
     const { modules, packages } = await modulesOfSyncedDaemon(sbx);
     expect(modules.filter(HTTP_CLIENT).sort()).toEqual(['backend/http', 'backend/http-transport']);
-    expect(packages).toContain('ky');
+    expect(packages).not.toContain('ky');
     expect(modules.filter(EMBEDDED_STORE)).toEqual([]);
     expect(packages.filter((p) => p === 'better-sqlite3' || p === 're2js')).toEqual([]);
   });
@@ -79,5 +83,9 @@ describe('a daemon loads only what its backend and settings need, with a small y
     expect(modules.filter(HTTP_CLIENT)).toEqual([]);
     expect(packages).not.toContain('ky');
     expect(packages).toContain('re2js');
+  });
+
+  it("leaves the user's own allocator settings alone", () => {
+    expect(daemonEnv({ MALLOC_ARENA_MAX: '4', HOME: '/h' })).toEqual({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '65536', HOME: '/h' });
   });
 });

@@ -111,6 +111,9 @@ beforeAll(async () => {
   tarball = join(sbx.root, 'pack', (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   const installed = await npm(['install', '--global', '--prefix', prefix, tarball], { cwd: work });
   expect(installed.code, installed.stderr).toBe(0);
+  // Every dependency a user's install resolves supports the Node it runs on (light-my-request
+  // 6.7+, which fastify would otherwise resolve to, needs cookie 2, which needs Node 22).
+  expect(installed.stderr).not.toContain('EBADENGINE');
 }, INSTALL_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {

@@ -120,6 +120,13 @@ describe('confab serve', () => {
         req.end();
       });
       expect(JSON.parse(body)).toEqual({ status: 'ok' });
+      // The CLI's own client speaks TLS too: it trusts the certificate only when told to.
+      const key = (await sbx.run(['serve', 'keys', 'create', 'laptop', '--user', 'me'])).stdout.trim();
+      const untrusted = await sbx.run(['login', '--backend-url', server.url, '--api-key', '-'], { input: key });
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stderr).toMatch(/network error: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+      const trusted = await sbx.run(['login', '--backend-url', server.url, '--api-key', '-'], { input: key, env: { NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
+      expect(trusted.code, trusted.stderr).toBe(0);
     } finally {
       server.stop();
     }
