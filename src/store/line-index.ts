@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { StoreError } from './session-store.js';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { readRange, writeAll } from './atomic-files.js';
+import { joinUtf8 } from '../format/utf8-join.js';
 
 /**
  * A stored file's lines: `<base>.jsonl` holds them exactly as uploaded, each followed by `\n`,
@@ -33,7 +34,7 @@ export type LineWriteFault = (op: 'data' | 'index', path: string) => void;
  * durably, and advance `file`'s byte and index counts. Commits nothing: the caller does.
  */
 export async function appendLines(base: string, file: LineExtent, firstLine: number, lines: readonly string[], fault: LineWriteFault): Promise<void> {
-  const payload = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  const payload = joinUtf8(lines, '\n', '', '\n');
   fault('data', `${base}.jsonl`);
   const data = await open(`${base}.jsonl`, fsConstants.O_RDWR | fsConstants.O_CREAT, PRIVATE_FILE_MODE);
   try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EncodedBody } from '../backend/backend.js';
 import type { ChunkRequest } from '../format/wire.js';
+import { joinUtf8 } from '../format/utf8-join.js';
 import type { LineReader, RawLine } from './line-reader.js';
 import { decodeLine, encodeWireLine, escapeNewlines, oversizedPlaceholder } from './line-text.js';
 
@@ -74,10 +75,19 @@ export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedL
   delete rest.lines;
   const head = JSON.stringify({ ...rest, lines: [] });
   const bytes = Buffer.byteLength(head, 'utf8') + lines.reduce((n, l) => n + l.wireBytes, 0) + Math.max(0, lines.length - 1);
-  let json: string | undefined;
+  let body: Buffer | undefined;
   // `head` ends with `[]}`: the lines go between the brackets. Only a backend that sends the
   // body asks for it (the embedded store needs its size only).
-  return { bytes, json: () => (json ??= `${head.slice(0, -2)}${lines.map((l) => l.json).join(',')}]}`) };
+  return {
+    bytes,
+    body: () =>
+      (body ??= joinUtf8(
+        lines.map((l) => l.json),
+        ',',
+        head.slice(0, -2),
+        ']}',
+      )),
+  };
 }
 
 export interface ChunkDraft {
