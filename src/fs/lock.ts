@@ -1,4 +1,5 @@
-import { link, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './private-files.js';
 import { currentProcess, formatIdentity, isAlive, parseIdentity, processExists, type ProcessIdentity } from '../process/liveness.js';
@@ -45,17 +46,33 @@ function uniqueToken(): string {
     .padStart(12, '0');
 }
 
+// The callback API, promisified: node:fs/promises costs every hook that takes a lock 2–3 ms to
+// load, and node:fs and node:util are loaded at startup anyway.
+const link = promisify(fs.link);
+const readdir = promisify(fs.readdir);
+const readFile = promisify(fs.readFile);
+const stat = promisify(fs.stat);
+const unlink = promisify(fs.unlink);
+const openFd = promisify(fs.open);
+const writeFd = promisify(fs.writeFile);
+const closeFd = promisify(fs.close);
+
+/** Create `path` (failing if it exists), private, with `content`. */
+async function createFile(path: string, content: string): Promise<void> {
+  const fd = await openFd(path, 'wx', PRIVATE_FILE_MODE);
+  try {
+    if (content) await writeFd(fd, content);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
 async function createWithContent(path: string, content: string): Promise<boolean> {
   const tmp = `${path}.${process.pid}.${uniqueToken()}.tmp`;
-  const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
-  try {
-    await fh.writeFile(content);
-  } finally {
-    await fh.close();
-  }
+  await createFile(tmp, content);
   try {
     await link(tmp, path);
     return true;
@@ -103,8 +120,7 @@ async function breakStale(path: string, staleText: string): Promise<boolean> {
   const me = currentProcess();
   const mine = `${prefix}${me.pid}.${me.startTime || '-'}.${uniqueToken()}`;
   const minePath = join(dir, mine);
-  const fh = await open(minePath, 'wx', PRIVATE_FILE_MODE);
-  await fh.close();
+  await createFile(minePath, '');
   try {
     for (const name of await readdir(dir)) {
       if (name === mine) continue;
