@@ -166,8 +166,8 @@ export const byRankThenNewest = (a: RankedMatch, b: RankedMatch): number => a.ra
  * matches follow, newest first. A common word then costs a few thousand matches read, never
  * all of them. See docs/search.md.
  */
-export const RANK_MATCHES = 10_000;
-export const RANK_SESSIONS = 200;
+export const RANK_MATCHES = 2_500;
+export const RANK_SESSIONS = 100;
 
 /** A match as read newest first: its entry, session, time, text length and each term's count in the text. */
 export interface StreamedMatch {
@@ -188,14 +188,26 @@ export interface ParsedQuery {
   needles: string[];
   /**
    * Whether a prefix term is longer than the prefix indexes (2 and 3 characters): FTS5 then
-   * merges the document lists of every term with that prefix before the first match, which
-   * costs less within a range of entry ids.
+   * merges the document lists of every term with that prefix, in every statement that has it.
    */
   longPrefix: boolean;
+  /**
+   * What finds the matches: `fts` with each long prefix of letters and digits cut to the indexed
+   * length (`conf*` → `con*`), so that FTS5 reads one prefix index's list instead of merging
+   * every `conf…` term's; the matches are then those whose text has a word starting with each
+   * of `cutPrefixes` (folded as the tokenizer folds).
+   */
+  match: string;
+  cutPrefixes: string[];
+  /** A long prefix that could not be cut (it holds other characters): FTS5 merges its terms, which costs less within a range of entry ids. */
+  uncutPrefix: boolean;
 }
 
 /** Prefix terms of up to this many characters have a prefix index of their own (`prefix='2 3'`). */
 const INDEXED_PREFIX_CHARS = 3;
+
+const isLongPrefix = (t: QueryTerm): boolean => t.prefix && [...t.text].length > INDEXED_PREFIX_CHARS;
+const cuttable = (t: QueryTerm): boolean => isLongPrefix(t) && !/[^\p{L}\p{N}]/u.test(t.text);
 
 export function prepareQuery(input: string): ParsedQuery {
   const terms = parseQuery(input);
@@ -203,8 +215,27 @@ export function prepareQuery(input: string): ParsedQuery {
     terms,
     fts: terms.map(ftsTerm).join(' '),
     needles: terms.map((t) => t.text.toLowerCase()),
-    longPrefix: terms.some((t) => t.prefix && [...t.text].length > INDEXED_PREFIX_CHARS),
+    longPrefix: terms.some(isLongPrefix),
+    match: terms.map((t) => ftsTerm(cuttable(t) ? { text: [...t.text].slice(0, INDEXED_PREFIX_CHARS).join(''), prefix: true } : t)).join(' '),
+    cutPrefixes: terms.filter(cuttable).map((t) => fold(t.text)),
+    uncutPrefix: terms.some((t) => isLongPrefix(t) && !cuttable(t)),
   };
+}
+
+/** Characters the `unicode61` tokenizer keeps in a token (marks are gone once folded). */
+const WORD_CHAR = '[\\p{L}\\p{N}\\p{Co}]';
+
+/** Whether `text` has, for each folded prefix, a word that starts with it (as FTS5 would match `prefix*`). */
+function wordsStartWith(prefixes: readonly RegExp[], text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- ASCII text needs no Unicode folding
+  const folded = /^[\u0000-\u007f]*$/.test(text) ? text.toLowerCase() : fold(text);
+  return prefixes.every((re) => re.test(folded));
+}
+
+/** How often each needle occurs in `text`, lowercased, without overlaps (what the SQL columns count). */
+function countsIn(text: string, needles: readonly string[]): number[] {
+  const lower = text.toLowerCase();
+  return needles.map((n) => (n === '' ? 0 : lower.split(n).length - 1));
 }
 
 /** Entry ids read per range by a long prefix query, at first; each further range is twice as wide. */
@@ -216,7 +247,7 @@ const PREFIX_RANGE = 65_536;
  */
 function narrowedSessions(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions): { id: number; first: number; last: number }[] | undefined {
   // A long prefix costs a merge per statement: one statement per session costs more than skipping the other sessions' matches.
-  if (opts.sessionId === undefined && (!opts.project || q.longPrefix)) return undefined;
+  if (opts.sessionId === undefined && (!opts.project || q.uncutPrefix)) return undefined;
   const params: SqlValue[] = [];
   const where = filterSql({ project: opts.project, provider: opts.provider, owner: opts.owner, sessionId: opts.sessionId }, params);
   const rows = db.all(`SELECT s.id, s.first_entry, s.last_entry FROM sessions s WHERE s.last_entry IS NOT NULL AND ${where} ORDER BY s.last_entry DESC`, ...params);
@@ -230,14 +261,21 @@ function narrowedSessions(db: SqliteDatabase, q: ParsedQuery, opts: SearchOption
  * costs no tokenizing); `below` starts under that entry id.
  */
 export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchOptions, how: { freqs: boolean; below?: number }): Generator<StreamedMatch> {
-  const freqCols = how.freqs ? q.needles.map((_, i) => `, (length(e.text) - length(replace(lower(e.text), ?, ''))) / ? AS f${i}`).join('') : '';
-  const freqParams: SqlValue[] = how.freqs ? q.needles.flatMap((n) => [n, Math.max(1, n.length)]) : [];
+  // Cut prefixes hold only letters and digits: nothing to escape.
+  const cut = q.cutPrefixes.map((p) => new RegExp(`(?<!${WORD_CHAR})${p}`, 'u'));
+  // A cut prefix reads each candidate's text anyway: its terms are counted there, and only in
+  // the candidates kept. Otherwise SQL counts them, in bytes (octet_length reads the stored
+  // size; length() decodes the text to count characters): SQLite's lower() folds ASCII only,
+  // so the byte counts stay comparable.
+  const sqlFreqs = how.freqs && cut.length === 0;
+  const freqCols = sqlFreqs ? q.needles.map((_, i) => `, (octet_length(e.text) - octet_length(replace(lower(e.text), ?, ''))) / ? AS f${i}`).join('') : '';
+  const freqParams: SqlValue[] = sqlFreqs ? q.needles.flatMap((n) => [n, Math.max(1, Buffer.byteLength(n, 'utf8'))]) : [];
   const filterParams: SqlValue[] = [];
   const filters = filterSql(opts, filterParams);
   const sessions = narrowedSessions(db, q, opts);
   const statement = (range: string) =>
     db.prepare(
-      `SELECT entries_fts.rowid AS id, e.sid, COALESCE(e.time, s.last_activity) AS time, length(e.text) AS len${freqCols}
+      `SELECT entries_fts.rowid AS id, e.sid, COALESCE(e.time, s.last_activity) AS time, octet_length(e.text) AS len${freqCols}${cut.length > 0 ? ', e.text' : ''}
          FROM entries_fts
          JOIN entries e ON e.id = entries_fts.rowid
          JOIN sessions s ON s.id = e.sid
@@ -249,16 +287,18 @@ export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchO
     sid: Number(r.sid),
     time: r.time == null ? null : Number(r.time),
     length: Number(r.len),
-    freqs: how.freqs ? q.needles.map((_, i) => Number(r[`f${i}`])) : [],
+    freqs: !how.freqs ? [] : sqlFreqs ? q.needles.map((_, i) => Number(r[`f${i}`])) : countsIn(String(r.text), q.needles),
   });
-  if (!sessions && q.longPrefix) {
+  // A match of the cut prefix (`con*`) is one of the query's (`conf*`) when its text says so.
+  const keep = (r: Record<string, unknown>): boolean => cut.length === 0 || wordsStartWith(cut, String(r.text));
+  if (!sessions && q.uncutPrefix) {
     // Newest ranges first: a common prefix fills the window from the first range or two, and
     // widening ranges keep a rare one to a few dozen.
     const ranged = statement(' AND entries_fts.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)');
     let hi = how.below === undefined ? Number(db.get('SELECT max(id) AS id FROM entries')?.id ?? 0) : how.below - 1;
     for (let span = PREFIX_RANGE; hi >= 1; span *= 2) {
       const lo = Math.max(1, hi - span + 1);
-      for (const r of ranged.iterate(...freqParams, q.fts, lo, hi, ...filterParams)) yield toMatch(r);
+      for (const r of ranged.iterate(...freqParams, q.match, lo, hi, ...filterParams)) if (keep(r)) yield toMatch(r);
       hi = lo - 1;
     }
     return;
@@ -266,14 +306,15 @@ export function* newestMatches(db: SqliteDatabase, q: ParsedQuery, opts: SearchO
   if (!sessions) {
     // The CASTs matter: a JS number binds as a REAL, and FTS5 then ignores the rowid constraint.
     const below = how.below === undefined ? [] : [how.below];
-    const rows = statement(how.below === undefined ? '' : ' AND entries_fts.rowid < CAST(? AS INTEGER)').iterate(...freqParams, q.fts, ...below, ...filterParams);
-    for (const r of rows) yield toMatch(r);
+    const rows = statement(how.below === undefined ? '' : ' AND entries_fts.rowid < CAST(? AS INTEGER)').iterate(...freqParams, q.match, ...below, ...filterParams);
+    for (const r of rows) if (keep(r)) yield toMatch(r);
     return;
   }
   // Each session's entries lie between its first and last entry id: FTS5 seeks to that range.
   const inSession = statement(' AND entries_fts.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND e.sid = ?');
   for (const s of sessions) {
-    for (const r of inSession.iterate(...freqParams, q.fts, s.first, s.last, s.id, ...filterParams)) {
+    for (const r of inSession.iterate(...freqParams, q.match, s.first, s.last, s.id, ...filterParams)) {
+      if (!keep(r)) continue;
       const m = toMatch(r);
       if (how.below === undefined || m.id < how.below) yield m;
     }
@@ -365,7 +406,8 @@ function snippetQuery(db: SqliteDatabase, q: ParsedQuery, id: number): string {
     if (found.length === 0) return q.fts;
     parts.push(`(${found.map((w) => `"${w}"`).join(' OR ')})`);
   }
-  return parts.join(' ');
+  // Explicit ANDs: FTS5 takes no implicit AND next to a parenthesised group.
+  return parts.join(' AND ');
 }
 
 /** The hits of these matches (their ids; times are read again), with snippets (which read and tokenize the line's text: only for the lines shown). */

@@ -12,7 +12,7 @@ const B = 0.75;
 export interface Candidate {
   /** Entry id (the FTS rowid). */
   id: number;
-  /** Length of the entry's text, in characters (the index keeps no token counts). */
+  /** Length of the entry's text, in UTF-8 bytes (the index keeps no token counts). */
   length: number;
   /** How often each query term occurs in the entry's text, in query term order. */
   freqs: readonly number[];

@@ -8,7 +8,7 @@ import { createRedactor } from '../../src/redact/index.js';
 import { indexPathFor, SCHEMA_VERSION, SearchIndex } from '../../src/search/index-db.js';
 import { openDatabase } from '../../src/sqlite/database.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
-import { QuerySyntaxError, RANK_MATCHES, RANK_SESSIONS, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
+import { MATCH_START, QuerySyntaxError, RANK_MATCHES, RANK_SESSIONS, search, toFtsQuery, type SearchHit } from '../../src/search/query.js';
 import { bestHits, rankedSessions, rankSessions, snippetRange } from '../../src/search/session-search.js';
 import { indexStore, openStoreIndex } from '../../src/cli/search-index.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -343,6 +343,44 @@ describe('recency-bounded ranking', () => {
       for (let run = 0; run < 2; run++) {
         expect(search(index.db, 'memoization', { sessionId: s.session_id, limit: 3 })).toHaveLength(3);
         expect(search(index.db, 'memoization', { sessionId: s.session_id, limit: 3, offset: RANK_MATCHES })).toHaveLength(1);
+      }
+    } finally {
+      index.close();
+    }
+  });
+
+  it('a prefix longer than the prefix indexes finds exactly the lines FTS5 matches it in, in every reading path', async () => {
+    const texts = [
+      'configure the build',
+      'the confab daemon syncs',
+      'CONFIG in capitals',
+      'Çonfig with a cedilla',
+      'e\u0301conf after a combining mark, in a console',
+      'contains no such word',
+      'deconfliction is not a prefix match',
+      'x_conf after an underscore',
+      'naïve confusion',
+      '日本 conf語',
+      'unrelated line',
+    ];
+    const s = await backend.init({ provider: 'claude-code', external_id: 'prefixes', transcript_path: '/p' });
+    await upload(s.session_id, 't.jsonl', 'transcript', texts.map(line), 3);
+    await flushIndex();
+    const index = SearchIndex.open(indexPathFor(storeDir));
+    try {
+      for (const term of ['conf*', 'Conf*', 'confi*', 'conf* build']) {
+        // FTS5's own answer for the term as typed (it merges every matching term's list).
+        const fts = toFtsQuery(term);
+        const expected = index.db
+          .all(`SELECT e.line FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid WHERE entries_fts MATCH ? ORDER BY e.line`, fts)
+          .map((r) => Number(r.line));
+        expect(expected.length, term).toBeGreaterThan(0);
+        const lines = (hits: SearchHit[]) => hits.map((h) => h.line).sort((a, b) => a - b);
+        expect(lines(search(index.db, term, { limit: 100 })), term).toEqual(expected);
+        // The session filter reads session by session: the same lines.
+        expect(lines(search(index.db, term, { limit: 100, sessionId: s.session_id })), term).toEqual(expected);
+        // Every hit's snippet marks the word the prefix matched.
+        for (const h of search(index.db, term, { limit: 100 })) expect(h.snippet, `${term} ${h.line}`).toContain(MATCH_START);
       }
     } finally {
       index.close();
