@@ -28,10 +28,62 @@ function runCli() {
   return execute({ dir: require('node:path').resolve(__dirname, '..') });
 }
 
+/**
+ * dist/hook.cjs, compiled with V8's code cache where Node has no compile cache of its own
+ * (Node 20): compiling the bundle is most of what a hook costs above starting node itself.
+ * The cache lives in ~/.confab/cache (private, like the rest of ~/.confab; a cache in a
+ * shared temp dir could be planted by another user). V8 checks only the source's length
+ * against a cache, so the file is named after the bundle's size and mtime and the Node
+ * version. `save` writes it once, after the first hook has compiled the functions it ran.
+ */
+function loadHookBundle() {
+  const Module = require('node:module');
+  const path = require('node:path');
+  const file = path.join(__dirname, '..', 'dist', 'hook.cjs');
+  if (Module.enableCompileCache) return { exports: require(file), save() {} };
+  const fs = require('node:fs');
+  const vm = require('node:vm');
+  const stat = fs.statSync(file);
+  const dir = path.join(process.env.HOME || require('node:os').homedir(), '.confab', 'cache');
+  const name = `hook-${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}.v8`;
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(path.join(dir, name));
+  } catch {
+    // not written yet
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  const stale = cachedData === undefined || script.cachedDataRejected === true;
+  return {
+    exports: mod.exports,
+    save() {
+      if (!stale) return;
+      try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        for (const old of fs.readdirSync(dir)) if (old.startsWith('hook-') && old !== name) fs.rmSync(path.join(dir, old), { force: true });
+        const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, path.join(dir, name));
+      } catch {
+        // A cache is an optimisation: the next hook compiles and tries again.
+      }
+    },
+  };
+}
+
 if (argv[0] === 'hook' || (argv[0] === 'sync' && (argv[1] === 'start' || argv[1] === 'stop'))) {
-  require('../dist/hook.cjs')
-    .runHookFastPath(argv)
-    .then((handled) => (handled ? process.exit(process.exitCode ?? 0) : runCli()));
+  const bundle = loadHookBundle();
+  bundle.exports.runHookFastPath(argv).then((handled) => {
+    if (!handled) return runCli();
+    bundle.save();
+    process.exit(process.exitCode ?? 0);
+  });
 } else {
   runCli();
 }

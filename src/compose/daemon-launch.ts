@@ -15,6 +15,7 @@ import { tryLock } from '../fs/lock.js';
 import { readPending, removePending } from '../daemon/pending.js';
 import { drainLockPath } from '../daemon/resume.js';
 import { removeStateIfOwned } from '../daemon/state-store.js';
+import { pruneDaemonLogs } from '../daemon/reaper.js';
 import { createChokidarWatcher } from '../daemon/watch.js';
 
 /** What the background daemon needs from the rest of confab, injected so core stays small. */
@@ -151,6 +152,7 @@ export async function runBackgroundDaemon(launchJson: string, wiring: DaemonWiri
   let exit: DaemonExit | undefined;
   try {
     log.info('daemon starting', { pid: process.pid, provider: launch.provider });
+    pruneOldLogs(log);
     const daemon = await createDaemonForLaunch(launch, wiring, log);
     if (daemon) exit = await daemon.run();
     else await removeStateIfOwned(launch.provider, launch.external_id, process.pid);
@@ -161,6 +163,16 @@ export async function runBackgroundDaemon(launchJson: string, wiring: DaemonWiri
   }
   log.info('daemon exiting', { reason: exit?.reason ?? 'disabled', pending: exit?.pending ?? false });
   process.exit(0);
+}
+
+/** Logs of daemons long gone: a housekeeping step every new daemon does, so no hook waits on it. */
+function pruneOldLogs(log: Logger): void {
+  try {
+    const removed = pruneDaemonLogs();
+    if (removed) log.info('pruned old daemon logs', { count: removed });
+  } catch (err) {
+    log.debug(`could not prune old daemon logs: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** How long one resume of a pending session may try before leaving it for a later hook. */

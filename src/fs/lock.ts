@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from './private-files.js';
 import { currentProcess, formatIdentity, isAlive, parseIdentity, processExists, type ProcessIdentity } from '../process/liveness.js';
@@ -46,47 +45,60 @@ function uniqueToken(): string {
     .padStart(12, '0');
 }
 
-// The callback API, promisified: node:fs/promises costs every hook that takes a lock 2–3 ms to
-// load, and node:fs and node:util are loaded at startup anyway.
-const link = promisify(fs.link);
-const readdir = promisify(fs.readdir);
-const readFile = promisify(fs.readFile);
-const stat = promisify(fs.stat);
-const unlink = promisify(fs.unlink);
-const openFd = promisify(fs.open);
-const writeFd = promisify(fs.writeFile);
-const closeFd = promisify(fs.close);
+// Every file operation here is a local metadata change of a few microseconds, done
+// synchronously: on the thread pool, each would cost a round trip and the first would start
+// the pool's threads, which is most of what taking a lock cost a hook. The API stays async:
+// waiting for a holder sleeps on timers.
+const { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } = fs;
 
 /** Create `path` (failing if it exists), private, with `content`. */
-async function createFile(path: string, content: string): Promise<void> {
-  const fd = await openFd(path, 'wx', PRIVATE_FILE_MODE);
+function createFile(path: string, content: string): void {
+  const fd = openSync(path, 'wx', PRIVATE_FILE_MODE);
   try {
-    if (content) await writeFd(fd, content);
+    if (content) writeSync(fd, content);
   } finally {
-    await closeFd(fd);
+    closeSync(fd);
+  }
+}
+
+/** unlink(2), ignoring any failure (a leftover is swept later). */
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or left for sweepDeadLockLeftovers
+  }
+}
+
+/** unlink(2), where a missing file is fine. */
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (errno(err) !== 'ENOENT') throw err;
   }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
-async function createWithContent(path: string, content: string): Promise<boolean> {
+function createWithContent(path: string, content: string): boolean {
   const tmp = `${path}.${process.pid}.${uniqueToken()}.tmp`;
-  await createFile(tmp, content);
+  createFile(tmp, content);
   try {
-    await link(tmp, path);
+    linkSync(tmp, path);
     return true;
   } catch (err) {
     if (errno(err) === 'EEXIST') return false;
     throw err;
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    unlinkQuietly(tmp);
   }
 }
 
-async function readHolder(path: string): Promise<{ text: string; holder: ProcessIdentity | undefined } | undefined> {
+function readHolder(path: string): { text: string; holder: ProcessIdentity | undefined } | undefined {
   try {
-    const text = await readFile(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
     return { text, holder: parseIdentity(text) };
   } catch (err) {
     if (errno(err) === 'ENOENT') return undefined;
@@ -114,32 +126,30 @@ function isSelf(holder: ProcessIdentity | undefined): boolean {
 }
 
 /** Try to break the lock at `path`, whose content was `staleText` (a dead holder, or one this process leaked). */
-async function breakStale(path: string, staleText: string): Promise<boolean> {
+function breakStale(path: string, staleText: string): boolean {
   const dir = dirname(path);
   const prefix = `${basename(path)}.break.`;
   const me = currentProcess();
   const mine = `${prefix}${me.pid}.${me.startTime || '-'}.${uniqueToken()}`;
   const minePath = join(dir, mine);
-  await createFile(minePath, '');
+  createFile(minePath, '');
   try {
-    for (const name of await readdir(dir)) {
+    for (const name of readdirSync(dir)) {
       if (name === mine) continue;
       const other = parseBreakerName(name, prefix);
       if (!other) continue;
       if (isAlive(other)) return false;
-      await unlink(join(dir, name)).catch(() => undefined);
+      unlinkQuietly(join(dir, name));
     }
     // We hold the breaker: the lock file cannot change under us unless its holder is alive.
-    const now = await readHolder(path);
+    const now = readHolder(path);
     if (!now || now.text !== staleText) return false;
     const leaked = isSelf(now.holder) && !heldHere.has(now.text);
     if (now.holder && isAlive(now.holder) && !leaked) return false;
-    await unlink(path).catch((err) => {
-      if (errno(err) !== 'ENOENT') throw err;
-    });
+    unlinkIfPresent(path);
     return true;
   } finally {
-    await unlink(minePath).catch(() => undefined);
+    unlinkQuietly(minePath);
   }
 }
 
@@ -200,7 +210,7 @@ export class FileLock {
 
   /** Is the lock at `path` held by a process that may still run (without taking it)? */
   static async isHeld(path: string): Promise<boolean> {
-    const seen = await readHolder(path);
+    const seen = readHolder(path);
     return seen?.holder !== undefined && isAlive(seen.holder) && !(isSelf(seen.holder) && !heldHere.has(seen.text));
   }
 
@@ -209,14 +219,14 @@ export class FileLock {
    * another process is breaking it: try again shortly); or 'held' (a live holder).
    */
   private static async attempt(path: string, content: string, opts: Omit<LockOptions, 'timeoutMs'>): Promise<FileLock | 'again' | 'contended' | 'held'> {
-    if (await createWithContent(path, content)) return new FileLock(path, content);
-    const seen = await readHolder(path);
+    if (createWithContent(path, content)) return new FileLock(path, content);
+    const seen = readHolder(path);
     // Released between our attempt and our look: try again at once.
     if (!seen) return 'again';
     // An unparsable lock file cannot come from link(2)-created content; treat it as stale.
     const stale = !seen.holder || !isAlive(seen.holder) || (isSelf(seen.holder) && !heldHere.has(seen.text));
     if (!stale) return 'held';
-    if (await breakStale(path, seen.text)) {
+    if (breakStale(path, seen.text)) {
       await opts.onBrokeStale?.(seen.holder);
       return 'again';
     }
@@ -228,9 +238,7 @@ export class FileLock {
     this.released = true;
     // Forgotten first: should the unlink fail, the file left behind is known to be leaked.
     heldHere.delete(this.content);
-    await unlink(this.path).catch((err) => {
-      if (errno(err) !== 'ENOENT') throw err;
-    });
+    unlinkIfPresent(this.path);
   }
 }
 
@@ -238,7 +246,7 @@ export class FileLock {
 export async function sweepDeadLockLeftovers(dir: string): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return;
   }
@@ -247,8 +255,8 @@ export async function sweepDeadLockLeftovers(dir: string): Promise<void> {
     if (!m) continue;
     if (processExists(Number(m[1]))) continue;
     try {
-      const st = await stat(join(dir, name));
-      if (Date.now() - st.mtimeMs > 1000) await unlink(join(dir, name));
+      const st = statSync(join(dir, name));
+      if (Date.now() - st.mtimeMs > 1000) unlinkSync(join(dir, name));
     } catch {
       // gone already
     }

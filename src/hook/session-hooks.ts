@@ -1,6 +1,6 @@
 import { ensureDaemon } from '../daemon/spawn.js';
 import { recordPending } from '../daemon/pending.js';
-import { pruneDaemonLogs, reapStaleStates } from '../daemon/reaper.js';
+import { reapStaleStates } from '../daemon/reaper.js';
 import { resumePendingSessions } from '../daemon/resume.js';
 import { NoDaemonError, StaleDaemonError, stopDaemonForProvider } from '../daemon/stop.js';
 import type { Logger } from '../log.js';
@@ -76,13 +76,15 @@ async function startDaemonFor(ctx: HookContext): Promise<void> {
   }
 }
 
-/** SessionStart: reap dead daemons' files, then make sure this session has a daemon. */
+/**
+ * SessionStart: reap dead daemons' files, then make sure this session has a daemon. Old
+ * daemon logs are pruned by the daemon it starts, off the agent's path.
+ */
 export async function onSessionStart(ctx: HookContext): Promise<HookAnswer> {
   try {
     const reaped = await reapStaleStates();
     if (reaped.reaped.length) ctx.log.info('reaped stale states', { count: reaped.reaped.length });
     for (const path of reaped.setAside) ctx.log.warn('set aside a state file that cannot be decoded', { path });
-    pruneDaemonLogs();
   } catch (err) {
     ctx.log.debug(`reaper failed: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
@@ -33,8 +33,16 @@ describe('daemon processes', () => {
     const sbx = sandbox();
     const session = new ReplayedClaudeSession(sbx.claudeDir);
     session.appendMain(10);
+    // A log of a session that ended weeks ago: the new daemon prunes it, not the hook.
+    const logs = join(sbx.confabDir, 'logs', 'claude-code');
+    mkdirSync(logs, { recursive: true });
+    const oldLog = join(logs, 'ended-weeks-ago.log');
+    writeFileSync(oldLog, 'x');
+    const past = new Date(Date.now() - 15 * 24 * 3600 * 1000);
+    utimesSync(oldLog, past, past);
     await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
     await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the first sync', timeoutMs: 15_000 });
+    expect(existsSync(oldLog)).toBe(false);
     const [pid] = sbx.daemonPids();
     expect(pid).toBeDefined();
     await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });

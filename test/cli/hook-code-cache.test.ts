@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ReplayedClaudeSession } from '../helpers/claude-session.js';
+import { useSandbox, waitFor } from '../helpers/sandbox.js';
+
+const sandbox = useSandbox();
+
+// Node 22.1+ caches compiled code itself (module.enableCompileCache); bin/run.js keeps its
+// own V8 code cache of the hook bundle only where that is missing.
+const nodeHasCompileCache = typeof (createRequire(import.meta.url)('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+
+const toolCall = JSON.stringify({
+  session_id: '0b6f2a34-1c5d-4e7f-8a9b-0c1d2e3f4a5b',
+  transcript_path: '/nonexistent/t.jsonl',
+  cwd: '/tmp',
+  hook_event_name: 'PreToolUse',
+  tool_name: 'Bash',
+  tool_input: { command: 'ls' },
+});
+
+describe.skipIf(nodeHasCompileCache)('the hook bundle’s code cache (Node without a compile cache)', () => {
+  it('is written privately by the first hook, then used as is; a damaged one is replaced', async () => {
+    const sbx = sandbox();
+    const dir = join(sbx.confabDir, 'cache');
+    const first = await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
+    expect(JSON.parse(first.stdout)).toMatchObject({ continue: true });
+    const names = readdirSync(dir);
+    expect(names).toHaveLength(1);
+    const cache = join(dir, names[0]!);
+    expect(names[0]).toMatch(new RegExp(`^hook-${process.version}-${process.arch}-\\d+-\\d+\\.v8$`));
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    const written = statSync(cache);
+
+    // Accepted by V8: the second hook has nothing to rewrite.
+    const second = await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
+    expect(second.stdout).toBe(first.stdout);
+    expect(statSync(cache).ino).toBe(written.ino);
+    expect(statSync(cache).mtimeMs).toBe(written.mtimeMs);
+
+    // Garbage of the right name: rejected, the hook still answers, and a good cache replaces it.
+    writeFileSync(cache, 'not a code cache');
+    const third = await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
+    expect(third.stdout).toBe(first.stdout);
+    expect(statSync(cache).size).toBe(written.size);
+  });
+
+  it('loads the daemon through the cached bundle (its modules are imported dynamically)', async () => {
+    const sbx = sandbox();
+    const session = new ReplayedClaudeSession(sbx.claudeDir);
+    session.appendMain(3);
+    await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
+    expect(readdirSync(join(sbx.confabDir, 'cache'))).toHaveLength(1);
+    await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
+    await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the daemon’s first sync', timeoutMs: 15_000 });
+    await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
+    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to exit', timeoutMs: 30_000 });
+  });
+});
