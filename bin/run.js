@@ -32,9 +32,10 @@ function runCli() {
  * dist/hook.cjs, compiled with V8's code cache where Node has no compile cache of its own
  * (Node 20): compiling the bundle is most of what a hook costs above starting node itself.
  * The cache lives in ~/.confab/cache (private, like the rest of ~/.confab; a cache in a
- * shared temp dir could be planted by another user). V8 checks only the source's length
- * against a cache, so the file is named after the bundle's size and mtime and the Node
- * version. `save` writes it once, after the first hook has compiled the functions it ran.
+ * shared temp dir could be planted by another user). V8 checks a cache only against the
+ * source's length, so the file is named after the bundle's content hash, which the build
+ * writes beside it (dist/hook.cjs.id), and the Node version. `save` writes it once, after the
+ * first hook has compiled the functions it ran.
  */
 function loadHookBundle() {
   const Module = require('node:module');
@@ -42,10 +43,16 @@ function loadHookBundle() {
   const file = path.join(__dirname, '..', 'dist', 'hook.cjs');
   if (Module.enableCompileCache) return { exports: require(file), save() {} };
   const fs = require('node:fs');
+  let id;
+  try {
+    id = fs.readFileSync(`${file}.id`, 'utf8').trim();
+  } catch {
+    // Not built by scripts/bundle-hook.mjs: no safe name for a cache.
+  }
+  if (!id || !/^[0-9a-f]{16}$/.test(id)) return { exports: require(file), save() {} };
   const vm = require('node:vm');
-  const stat = fs.statSync(file);
   const dir = path.join(process.env.HOME || require('node:os').homedir(), '.confab', 'cache');
-  const name = `hook-${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}.v8`;
+  const name = `hook-${id}-${process.version}-${process.arch}.v8`;
   let cachedData;
   try {
     cachedData = fs.readFileSync(path.join(dir, name));

@@ -74,3 +74,10 @@ await build({
     'confab-cli/provider': './src/provider/public.ts',
   },
 });
+
+// The bundle's content hash, which bin/run.js names its code cache after on Node 20: V8 checks
+// a cache only against the source's length, and npm gives every installed file the same mtime.
+const { createHash } = await import('node:crypto');
+const { readFileSync, writeFileSync } = await import('node:fs');
+const bundleId = createHash('sha256').update(readFileSync(resolve(root, 'dist/hook.cjs'))).digest('hex').slice(0, 16);
+writeFileSync(resolve(root, 'dist/hook.cjs.id'), `${bundleId}\n`);
