@@ -35,7 +35,7 @@ function runCli() {
  * shared temp dir could be planted by another user). V8 checks a cache only against the
  * source's length, so the file is named after the bundle's content hash, which the build
  * writes beside it (dist/hook.cjs.id), and the Node version. `save` writes it once, after the
- * first hook has compiled the functions it ran.
+ * first hook has compiled the functions it ran; a cache V8 rejects is written anew.
  */
 function loadHookBundle() {
   const Module = require('node:module');
@@ -51,32 +51,38 @@ function loadHookBundle() {
   }
   if (!id || !/^[0-9a-f]{16}$/.test(id)) return { exports: require(file), save() {} };
   const vm = require('node:vm');
-  const dir = path.join(process.env.HOME || require('node:os').homedir(), '.confab', 'cache');
+  const cacheDir = path.join(process.env.HOME || require('node:os').homedir(), '.confab', 'cache');
   const name = `hook-${id}-${process.version}-${process.arch}.v8`;
   let cachedData;
   try {
-    cachedData = fs.readFileSync(path.join(dir, name));
+    cachedData = fs.readFileSync(path.join(cacheDir, name));
   } catch {
     // not written yet
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
-    filename: file,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // The usual CommonJS wrapper, plus the import() the bundle calls (`__dyn_`, see
+  // scripts/bundle-hook.mjs): code compiled from a cache has no dynamic-import callback of its
+  // own, so this module, which Node compiled, imports for it.
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __confabImport) { ${fs.readFileSync(file, 'utf8')}\n});`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  const dir = path.dirname(file);
+  const importFromBundle = (specifier) => import(require('node:url').pathToFileURL(path.resolve(dir, specifier)).href);
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dir, importFromBundle);
   const stale = cachedData === undefined || script.cachedDataRejected === true;
   return {
     exports: mod.exports,
     save() {
       if (!stale) return;
       try {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        for (const old of fs.readdirSync(dir)) if (old.startsWith('hook-') && old !== name) fs.rmSync(path.join(dir, old), { force: true });
-        const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+        fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+        // Caches of other builds, written over a week ago (two installs of confab may take turns).
+        for (const other of fs.readdirSync(cacheDir)) {
+          const at = path.join(cacheDir, other);
+          if (other.startsWith('hook-') && other !== name && Date.now() - fs.statSync(at).mtimeMs > 7 * 24 * 3600 * 1000) fs.rmSync(at, { force: true });
+        }
+        const tmp = path.join(cacheDir, `${name}.${process.pid}.tmp`);
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-        fs.renameSync(tmp, path.join(dir, name));
+        fs.renameSync(tmp, path.join(cacheDir, name));
       } catch {
         // A cache is an optimisation: the next hook compiles and tries again.
       }

@@ -75,9 +75,27 @@ await build({
   },
 });
 
+
+const { readFileSync, writeFileSync } = await import('node:fs');
+
+// bin/run.js compiles the bundle from V8's code cache on Node 20, and code compiled from a
+// cache cannot call import() (Node finds no dynamic-import callback for it). So each import()
+// becomes a call of `__dyn_` (as long as `import`, so the source map stays exact), which that
+// compile passes in as the module wrapper's extra parameter `__confabImport`; loaded by
+// require, the bundle imports as usual.
+{
+  const path = resolve(root, 'dist/hook.cjs');
+  const text = readFileSync(path, 'utf8');
+  const calls = text.match(/\bimport\("/g)?.length ?? 0;
+  const helper = 'var __dyn_ = typeof __confabImport === "function" ? __confabImport : (specifier) => import(specifier);\n';
+  const mapLine = text.lastIndexOf('//# sourceMappingURL=');
+  const body = text.slice(0, mapLine).replace(/\bimport\("/g, '__dyn_("');
+  if (calls === 0 || mapLine < 0) throw new Error('dist/hook.cjs: expected import() calls and a source map comment');
+  writeFileSync(path, `${body}${helper}${text.slice(mapLine)}`);
+}
+
 // The bundle's content hash, which bin/run.js names its code cache after on Node 20: V8 checks
 // a cache only against the source's length, and npm gives every installed file the same mtime.
 const { createHash } = await import('node:crypto');
-const { readFileSync, writeFileSync } = await import('node:fs');
 const bundleId = createHash('sha256').update(readFileSync(resolve(root, 'dist/hook.cjs'))).digest('hex').slice(0, 16);
 writeFileSync(resolve(root, 'dist/hook.cjs.id'), `${bundleId}\n`);

@@ -43,11 +43,15 @@ describe.skipIf(nodeHasCompileCache)('the hook bundle’s code cache (Node witho
     expect(statSync(cache).ino).toBe(written.ino);
     expect(statSync(cache).mtimeMs).toBe(written.mtimeMs);
 
-    // Garbage of the right name: rejected, the hook still answers, and a good cache replaces it.
+    // Garbage of the right name: rejected, the hook still answers, and a good cache replaces it,
+    // which the next hook then uses as is.
     writeFileSync(cache, 'not a code cache');
     const third = await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
     expect(third.stdout).toBe(first.stdout);
-    expect(statSync(cache).size).toBe(written.size);
+    const rewritten = statSync(cache);
+    expect(rewritten.size).toBeGreaterThan(1000);
+    await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
+    expect(statSync(cache).ino).toBe(rewritten.ino);
   });
 
   it('loads the daemon through the cached bundle (its modules are imported dynamically)', async () => {
