@@ -45,7 +45,8 @@ describe('detect', () => {
 describe('the hook bundle', () => {
   it('keeps the provider’s heavy modules out and can load each of them from confab’s own package', async () => {
     const bundle = readFileSync(join(repoRoot, 'dist', 'hook.cjs'), 'utf8');
-    const specifiers = [...bundle.matchAll(/import\("(\.\.\/plugins\/claude-code\/dist\/[^"]+)"\)/g)].map((m) => m[1] as string);
+    // Each lazy import() is written `__dyn_(…)` in the bundle (see scripts/bundle-hook.mjs).
+    const specifiers = [...bundle.matchAll(/__dyn_\("(\.\.\/plugins\/claude-code\/dist\/[^"]+)"\)/g)].map((m) => m[1] as string);
     expect(new Set(specifiers)).toEqual(
       new Set(['daemon-taps', 'detect', 'settings-hooks', 'session-scan', 'restore-paths'].map((m) => `../plugins/claude-code/dist/${m}.js`)),
     );
