@@ -29,6 +29,16 @@ export interface RunOptions {
  * confab's env vars pointed inside it, a short sync interval, and every process it starts
  * — including detached daemons spawned by hooks — killed at cleanup.
  */
+/** The parent's PID from /proc (0 once the process is gone). */
+function parentPid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
 export class Sandbox {
   readonly root: string;
   readonly home: string;
@@ -123,15 +133,22 @@ export class Sandbox {
     return pids;
   }
 
-  /** The sandbox's background sync daemons (live processes started with `--bg-daemon`). */
+  /**
+   * The sandbox's background sync daemons (live processes started with `--bg-daemon`). Not a
+   * daemon's own child between its fork and its exec (a `git` lookup, for a few milliseconds a
+   * copy of the daemon with the same command line): counted, it would make "three daemons" four,
+   * and be gone (ESRCH) by the time a test signals it.
+   */
   daemonPids(): number[] {
-    return this.strayPids().filter((pid) => {
+    const candidates = this.strayPids().filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--bg-daemon');
       } catch {
         return false;
       }
     });
+    const set = new Set(candidates);
+    return candidates.filter((pid) => !set.has(parentPid(pid)));
   }
 
   async cleanup(): Promise<void> {
