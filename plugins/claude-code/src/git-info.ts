@@ -133,14 +133,18 @@ export async function gitInfoForBranch(branch: string, cwd: string | undefined):
   return info;
 }
 
+/** How long a daemon trusts a repository's remotes (they change rarely; a branch comes from the line). */
+export const GIT_INFO_TTL_MS = 10 * 60_000;
+
 /**
  * Remembers `gitInfoForBranch` results for a while: a daemon sees the same (branch, cwd)
- * on every chunk, and each lookup costs three git processes.
+ * on every chunk, and each lookup costs three git processes (with a one-minute cache, that was
+ * three git processes a minute for every live session, each spawn a few ms of the daemon's CPU).
  */
 export class GitInfoCache {
   private readonly entries = new Map<string, { at: number; info: Promise<GitInfo> }>();
 
-  constructor(private readonly ttlMs = 60_000, private readonly now: () => number = Date.now) {}
+  constructor(private readonly ttlMs = GIT_INFO_TTL_MS, private readonly now: () => number = Date.now) {}
 
   forBranch(branch: string, cwd: string | undefined): Promise<GitInfo> {
     const key = `${branch}\0${cwd ?? ''}`;
