@@ -4,8 +4,11 @@
 // daemon first syncs a ~2.6 MB transcript (about one full chunk): one to the embedded store,
 // one over HTTP to a confab serve API in another process. With `--baseline <checkout>` (a
 // built checkout of another revision, e.g. main) the same two daemons run from that build
-// too, in the same run.
-//   node bench/daemon-idle.mjs [--seconds 60] [--baseline ../main] [--write]
+// too, in the same run. Each variant runs `--replicas` daemons (3 by default), and each
+// process's RSS is sampled every second through the window: a row shows the median over its
+// daemons of each one's median (one sample of one process swings by a few MiB with where its
+// last cycle left the heap).
+//   node bench/daemon-idle.mjs [--seconds 60] [--replicas 3] [--baseline ../main] [--write]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,11 @@ const arg = (name) => {
 };
 const seconds = Number(arg('--seconds') ?? 60);
 const baseline = arg('--baseline');
+const replicas = Number(arg('--replicas') ?? 3);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -86,24 +94,43 @@ const variants = [
 ];
 const daemons = [];
 try {
-  for (const [name, entry, backend] of variants) daemons.push(await startDaemon(name.replace(/\W+/g, '-'), entry, backend));
+  for (const [name, entry, backend] of variants) {
+    for (let r = 0; r < replicas; r++) daemons.push({ variant: name, ...(await startDaemon(`${name.replace(/\W+/g, '-')}-${r}`, entry, backend)) });
+  }
   // Let everything settle (the daemons' last sync cycles, module loading) before the window opens.
   await sleep(5000);
-  const procs = [...daemons.map((d, i) => ({ label: `idle daemon: ${variants[i][0]}`, pid: d.pid })), { label: 'bare `node` (setInterval)', pid: bare.pid }];
+  const procs = [...daemons.map((d) => ({ label: `idle daemon: ${d.variant}`, pid: d.pid })), { label: 'bare `node` (setInterval)', pid: bare.pid }];
   const cpu0 = procs.map((p) => cpuSeconds(p.pid));
-  await sleep(seconds * 1000);
+  const rss = procs.map(() => []);
+  const anon = procs.map(() => []);
+  for (let t = 0; t < seconds; t++) {
+    await sleep(1000);
+    procs.forEach((p, i) => {
+      rss[i].push(rssMiB(p.pid));
+      anon[i].push(anonMiB(p.pid));
+    });
+  }
   const load = loadLine();
-  const bareRss = rssMiB(bare.pid);
-  const rows = procs.map((p, i) => {
-    const cpu = cpuSeconds(p.pid) - cpu0[i];
-    const rss = rssMiB(p.pid);
-    return [p.label, `${cpu.toFixed(2)} s`, `${((cpu / seconds) * 100).toFixed(3)} %`, `${rss.toFixed(1)} MiB`, `${(rss / bareRss).toFixed(2)}×`, `${anonMiB(p.pid).toFixed(1)} MiB`];
+  const measured = procs.map((p, i) => ({ label: p.label, cpu: cpuSeconds(p.pid) - cpu0[i], rss: median(rss[i]), anon: median(anon[i]) }));
+  const labels = [...new Set(measured.map((m) => m.label))];
+  const byLabel = labels.map((label) => {
+    const ms = measured.filter((m) => m.label === label);
+    return { label, n: ms.length, cpu: median(ms.map((m) => m.cpu)), rss: median(ms.map((m) => m.rss)), anon: median(ms.map((m) => m.anon)), spread: [Math.min(...ms.map((m) => m.rss)), Math.max(...ms.map((m) => m.rss))] };
   });
+  const bareRss = byLabel.at(-1).rss;
+  const rows = byLabel.map((m) => [
+    m.label,
+    `${m.cpu.toFixed(2)} s`,
+    `${((m.cpu / seconds) * 100).toFixed(3)} %`,
+    m.n > 1 ? `${m.rss.toFixed(1)} MiB (${m.spread[0].toFixed(1)}–${m.spread[1].toFixed(1)})` : `${m.rss.toFixed(1)} MiB`,
+    `${(m.rss / bareRss).toFixed(2)}×`,
+    `${m.anon.toFixed(1)} MiB`,
+  ]);
   publish(
     'daemon-idle',
     `### Idle daemon (\`bench/daemon-idle.mjs\`)
 
-${machineLine()}; load average ${load} (1/5 min). Each daemon first synced a ${(transcriptText.length / 1e6).toFixed(1)} MB transcript (${lines.length} lines), over HTTP to a confab serve API in another process or to the embedded store; then a ${seconds} s window after a 5 s settle, all processes measured side by side (default 30 s interval + file watcher).${baseline ? ' "baseline" rows ran from a build of the previous revision, in the same run.' : ''}
+${machineLine()}; load average ${load} (1/5 min). Each daemon first synced a ${(transcriptText.length / 1e6).toFixed(1)} MB transcript (${lines.length} lines), over HTTP to a confab serve API in another process or to the embedded store; then a ${seconds} s window after a 5 s settle, all processes measured side by side (default 30 s interval + file watcher); ${replicas} daemon(s) per row, each sampled every second, the row showing the median of their medians (and their range).${baseline ? ' "baseline" rows ran from a build of the previous revision, in the same run.' : ''}
 
 ${table(['process', 'CPU time', 'CPU (of one core)', 'RSS', 'RSS vs bare node', 'anonymous (not shared)'], rows)}
 

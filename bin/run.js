@@ -90,7 +90,21 @@ function loadHookBundle() {
   };
 }
 
-if (argv[0] === 'hook' || (argv[0] === 'sync' && (argv[1] === 'start' || argv[1] === 'stop'))) {
+/**
+ * A daemon's command line as confab spawns it (daemon/spawn.ts):
+ * `hook session-start --provider P --bg-daemon <launch JSON>`. Such a process runs
+ * dist/daemon.cjs, its own bundle, and never loads the hook bundle; any other form of
+ * `--bg-daemon` goes through the hook path, which handles it the same way.
+ */
+function daemonLaunchJson() {
+  if (argv.length !== 6 || argv[0] !== 'hook' || argv[1] !== 'session-start' || argv[2] !== '--provider' || argv[4] !== '--bg-daemon') return undefined;
+  return argv[5];
+}
+
+const launchJson = daemonLaunchJson();
+if (launchJson !== undefined) {
+  require('../dist/daemon.cjs').runDaemonMain(launchJson);
+} else if (argv[0] === 'hook' || (argv[0] === 'sync' && (argv[1] === 'start' || argv[1] === 'stop'))) {
   const bundle = loadHookBundle();
   bundle.exports.runHookFastPath(argv).then((handled) => {
     if (!handled) return runCli();

@@ -76,6 +76,38 @@ await build({
 });
 
 
+// A daemon's own bundle (compose/daemon-main.ts): `bin/run.js` loads it instead of the hook
+// bundle for a `--bg-daemon` command line. A daemon keeps the source of everything it loaded
+// for its whole life (V8 compiles lazily from it), so this one is minified. Every confab module
+// a daemon may run is inlined, even those only some daemons run (the embedded store, the HTTP
+// client): they stay behind their import(), so a daemon evaluates only its backend's, and one
+// copy of each module means one copy of each class (BackendError is matched by instanceof).
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/compose/daemon-main.ts'],
+  outfile: 'dist/daemon.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  // Names kept: a daemon's log shows error names and stack frames.
+  keepNames: true,
+  legalComments: 'none',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Pure-JS dependencies every daemon runs are inlined; the rest (native bindings, packages
+  // only some daemons load) come from node_modules.
+  external: ['confab-cli', ...Object.keys(JSON.parse((await import('node:fs')).readFileSync(resolve(root, 'package.json'), 'utf8')).dependencies).filter((name) => !['tapable', 'chokidar'].includes(name))],
+  // Modules that find packages with createRequire(import.meta.url) resolve from the bundle.
+  define: { 'import.meta.url': '__confabModuleUrl' },
+  banner: { js: 'var __confabModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyPluginModules],
+  alias: {
+    'confab-cli/provider': './src/provider/public.ts',
+  },
+});
+
 const { readFileSync, writeFileSync } = await import('node:fs');
 
 // bin/run.js compiles the bundle from V8's code cache on Node 20, and code compiled from a

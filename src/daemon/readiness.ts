@@ -57,6 +57,22 @@ export function becomeReady(provider: string, externalId: string, opts: { marker
   }
 }
 
+/**
+ * `becomeReady` for a daemon process, from its `--bg-daemon` launch JSON: the first thing it
+ * does, before anything slow loads. A launch JSON it cannot read is left for the daemon to
+ * report.
+ */
+export function announceDaemonLaunch(launchJson: string): void {
+  try {
+    const { provider, external_id, drain } = JSON.parse(launchJson) as { provider?: unknown; external_id?: unknown; drain?: unknown };
+    if (typeof provider === 'string' && typeof external_id === 'string' && /^[A-Za-z0-9_-]+$/.test(external_id)) {
+      becomeReady(provider.trim().toLowerCase() || 'claude-code', external_id, { marker: drain !== true });
+    }
+  } catch {
+    // reported by the daemon
+  }
+}
+
 /** Stop collecting early signals (the daemon's own handlers take over). */
 export function releaseEarlySignals(): void {
   const { listener } = catcher();

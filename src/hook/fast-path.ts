@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs';
 import { HookUsageError, parseHookArgv } from './argv.js';
 import { FALLBACK_ANSWER, runHook, type HookIO } from './run.js';
 import { readStdinSync } from './stdin.js';
-import { becomeReady } from '../daemon/readiness.js';
+import { announceDaemonLaunch } from '../daemon/readiness.js';
 import { spawnerExited } from '../process/spawner-exit.js';
 
 const fdIO: HookIO = {
@@ -28,18 +28,6 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-/** Catch stop signals before anything slow loads (see daemon/readiness.ts). */
-function announceDaemon(launchJson: string): void {
-  try {
-    const { provider, external_id, drain } = JSON.parse(launchJson) as { provider?: unknown; external_id?: unknown; drain?: unknown };
-    if (typeof provider === 'string' && typeof external_id === 'string' && /^[A-Za-z0-9_-]+$/.test(external_id)) {
-      becomeReady(provider.trim().toLowerCase() || 'claude-code', external_id, { marker: drain !== true });
-    }
-  } catch {
-    // The daemon reports a malformed launch JSON itself.
-  }
-}
-
 /**
  * Entry for `confab hook …` and `confab sync start|stop`, bundled into `dist/hook.cjs` so it
  * never loads oclif or scans commands. Returns false when argv is not for the fast path
@@ -57,7 +45,9 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   }
   if (!invocation) return false;
   if (invocation.bgDaemon !== undefined) {
-    announceDaemon(invocation.bgDaemon);
+    // bin/run.js starts a daemon from its own bundle (dist/daemon.cjs) and comes here only for a
+    // command line of another form.
+    announceDaemonLaunch(invocation.bgDaemon);
     await spawnerExited();
     // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
     const { runDaemonProcess } = await import('../compose/wiring.js');

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
-import { useSandbox, waitFor } from '../helpers/sandbox.js';
+import { CONFAB_BIN, useSandbox, waitFor } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
 
@@ -54,15 +54,22 @@ describe.skipIf(nodeHasCompileCache)('the hook bundle’s code cache (Node witho
     expect(statSync(cache).ino).toBe(rewritten.ino);
   });
 
-  it('loads the daemon through the cached bundle (its modules are imported dynamically)', async () => {
+  it('runs a daemon through the cached bundle when its command line is not the one confab spawns (its modules are imported dynamically)', async () => {
     const sbx = sandbox();
     const session = new ReplayedClaudeSession(sbx.claudeDir);
     session.appendMain(3);
     await sbx.run(['hook', 'pre-tool-use'], { input: toolCall });
     expect(readdirSync(join(sbx.confabDir, 'cache'))).toHaveLength(1);
-    await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart') });
+    // confab spawns `hook session-start --provider P --bg-daemon <JSON>`, which bin/run.js hands
+    // to dist/daemon.cjs; any other form goes through the hook bundle.
+    const launch = JSON.stringify({ provider: 'claude-code', external_id: session.sessionId, transcript_path: session.transcriptPath, cwd: session.cwd });
+    const daemon = sbx.spawn(process.execPath, [CONFAB_BIN, 'hook', 'session-start', '--bg-daemon', launch], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
     await waitFor(() => existsSync(join(sbx.confabDir, 'store')), { what: 'the daemon’s first sync', timeoutMs: 15_000 });
-    await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd') });
-    await waitFor(() => sbx.daemonPids().length === 0, { what: 'the daemon to exit', timeoutMs: 30_000 });
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const log = readFileSync(join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`), 'utf8');
+    expect(log).toContain('daemon starting');
+    expect(log).not.toMatch(/dynamic import|ERROR/);
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../serve/api-helpers.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
@@ -17,15 +17,28 @@ interface ListOut {
   sessions: { id: string; sync: { state: string; localLines: number; syncedLines: number } }[];
 }
 
+interface DaemonModules {
+  /** confab's own modules of dist/ the daemon loaded as separate files (its code is dist/daemon.cjs). */
+  modules: string[];
+  /** npm packages the daemon loaded. */
+  packages: string[];
+  /** Node's built-in modules and bindings it loaded (`NativeModule http`, `Internal Binding …`). */
+  builtins: string[];
+}
+
+const PRELOAD = join(REPO_ROOT, 'test', 'helpers', 'module-list-preload.cjs');
+
 /**
  * Start a session's daemon with Node's module tracing (which the daemon inherits, and writes
- * to its log), wait until it has synced the whole transcript, and return confab's own modules
- * (paths under dist/) and the npm packages the daemon loaded.
+ * to its log) and the built-in module list written at exit (module-list-preload.cjs), wait
+ * until it has synced the whole transcript, stop it, and return what it loaded.
  */
-async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[]; packages: string[] }> {
+async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<DaemonModules> {
   const session = new ReplayedClaudeSession(sbx.claudeDir);
   session.appendMain(20);
-  const hook = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart'), env: { NODE_DEBUG: 'module,esm' } });
+  const listBase = join(sbx.home, 'module-list');
+  const env = { NODE_DEBUG: 'module,esm', NODE_OPTIONS: `--require ${PRELOAD}`, CONFAB_TEST_MODULE_LIST: listBase };
+  const hook = await sbx.run(['hook', 'session-start'], { input: session.payload('SessionStart'), env });
   expect(hook.code, hook.stderr.slice(-2000)).toBe(0);
   await waitFor(
     async () => {
@@ -37,27 +50,52 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<{ modules: string[];
   );
   const pids = sbx.daemonPids();
   expect(pids).toHaveLength(1);
+  const pid = pids[0] as number;
   // Started with a small young generation, so an idle daemon does not keep a sync burst's memory.
-  expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
   // And with glibc's allocator set to give memory back (one arena, a fixed mmap threshold).
-  const environ = readFileSync(`/proc/${pids[0]}/environ`, 'utf8').split('\0');
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=65536']));
+  const end = await sbx.run(['hook', 'session-end'], { input: session.payload('SessionEnd'), env });
+  expect(end.code, end.stderr.slice(-2000)).toBe(0);
+  await waitFor(() => existsSync(`${listBase}.${pid}`), { what: 'the daemon to exit and write its module list', timeoutMs: 30_000, intervalMs: 100 });
   // The trace is large (Node 26 prints module sources), so the log may have rotated to
   // `.log.1` (one backup kept): the process's first module, its entry, shows nothing was lost.
   const logPath = join(sbx.confabDir, 'logs', 'claude-code', `${session.sessionId}.log`);
   const log = [`${logPath}.1`, logPath].map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : '')).join('\n');
-  expect(log, 'the trace starts at the daemon entry').toContain(`${REPO_ROOT.replace(/\/$/, '')}/bin/run.js`);
-  const dist = `${REPO_ROOT.replace(/\/$/, '')}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js`, 'g'))].map((m) => m[1] as string));
+  const root = REPO_ROOT.replace(/\/$/, '');
+  expect(log, 'the trace starts at the daemon entry').toContain(`${root}/bin/run.js`);
+  expect(log, 'the daemon runs its own bundle').toContain(`${root}/dist/daemon.cjs`);
+  expect(log, 'and not the hook bundle').not.toContain(`${root}/dist/hook.cjs`);
+  const dist = `${root}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js\\b`, 'g'))].map((m) => m[1] as string));
   const packages = new Set([...log.matchAll(/\/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] as string));
-  expect(modules.has('sync/engine'), 'the trace names the modules the daemon loaded').toBe(true);
-  return { modules: [...modules].sort(), packages: [...packages].sort() };
+  const builtins = readFileSync(`${listBase}.${pid}`, 'utf8').split('\n');
+  expect(builtins, 'the list names what the daemon loaded').toContain('NativeModule fs');
+  return { modules: [...modules].sort(), packages: [...packages].sort(), builtins };
 }
 
-// sqlite/database is not listed: the providers' public API re-exports it for plugins, and it
-// loads a SQLite engine (better-sqlite3 on Node 20) only when a database is opened.
-const EMBEDDED_STORE = (m: string) => m === 'backend/local' || m.startsWith('store/') || m.startsWith('search/');
-const HTTP_CLIENT = (m: string) => m === 'backend/http' || m === 'backend/http-transport';
+/**
+ * The modules of dist/ that `confab-cli/provider` (dist/provider/public.js) imports, itself
+ * included: the built-in plugins' daemon taps are modules of their own builds
+ * (plugins/<name>/dist) and take what they use of that API from dist/. Nothing else of dist/
+ * is loaded as a file of its own. (sqlite/database is among them: the API re-exports it for
+ * plugins, and it loads a SQLite engine only when a database is opened.)
+ */
+function providerApiModules(): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    const id = relative(join(REPO_ROOT, 'dist'), file).replace(/\.js$/, '');
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const m of readFileSync(file, 'utf8').matchAll(/\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]/g)) visit(join(dirname(file), m[1] as string));
+  };
+  visit(join(REPO_ROOT, 'dist', 'provider', 'public.js'));
+  return seen;
+}
+const PROVIDER_API = (m: string) => providerApiModules().has(m);
+const HTTP_CLIENT = (b: string) => b === 'NativeModule http' || b === 'NativeModule https' || b === 'NativeModule _http_client';
+const SQLITE = (b: string) => /sqlite/i.test(b);
 
 describe('a daemon loads only what its backend and settings need, with a small young generation', () => {
   it('over HTTP: no SQLite, search index or embedded store; no re2js without user patterns', async () => {
@@ -65,11 +103,14 @@ describe('a daemon loads only what its backend and settings need, with a small y
     server = await startServer();
     const login = await sbx.run(['login', '--backend-url', server.base, '--api-key', '-'], { input: server.alice });
     expect(login.code).toBe(0);
-    const { modules, packages } = await modulesOfSyncedDaemon(sbx);
-    expect(modules.filter(HTTP_CLIENT).sort()).toEqual(['backend/http', 'backend/http-transport']);
+    const { modules, packages, builtins } = await modulesOfSyncedDaemon(sbx);
+    expect(modules.filter((m) => !PROVIDER_API(m))).toEqual([]);
+    expect(builtins.filter(HTTP_CLIENT).sort()).toEqual(['NativeModule _http_client', 'NativeModule http']);
+    expect(builtins.filter(SQLITE)).toEqual([]);
     expect(packages).not.toContain('ky');
-    expect(modules.filter(EMBEDDED_STORE)).toEqual([]);
     expect(packages.filter((p) => p === 'better-sqlite3' || p === 're2js')).toEqual([]);
+    // The embedded store and its search index were never opened.
+    expect(existsSync(join(sbx.confabDir, 'store'))).toBe(false);
   });
 
   it('on the embedded store: no HTTP client; re2js once the user configures a pattern', async () => {
@@ -78,9 +119,10 @@ describe('a daemon loads only what its backend and settings need, with a small y
     writeFileSync(join(sbx.confabDir, 'config.json'), JSON.stringify({ redaction: { patterns: [{ name: 'Ticket', type: 'ticket', pattern: 'TICKET-\\d+' }] } }), {
       mode: 0o600,
     });
-    const { modules, packages } = await modulesOfSyncedDaemon(sbx);
-    expect(modules).toContain('backend/local');
-    expect(modules.filter(HTTP_CLIENT)).toEqual([]);
+    const { modules, packages, builtins } = await modulesOfSyncedDaemon(sbx);
+    expect(modules.filter((m) => !PROVIDER_API(m))).toEqual([]);
+    expect(existsSync(join(sbx.confabDir, 'store'))).toBe(true);
+    expect(builtins.filter(HTTP_CLIENT)).toEqual([]);
     expect(packages).not.toContain('ky');
     expect(packages).toContain('re2js');
   });
