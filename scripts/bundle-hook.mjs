@@ -21,7 +21,11 @@ const BUILTIN_PLUGINS = [
   { src: resolve(root, 'plugins/cursor/src'), dist: 'plugins/cursor/dist', module: '#builtin/cursor' },
   { src: resolve(root, 'plugins/opencode/src'), dist: 'plugins/opencode/dist', module: '#builtin/opencode' },
 ];
-const lazyPluginModules = {
+/**
+ * The built-in plugins' entries inlined from source, and the modules they load with import()
+ * left to their builds, except those named in `inline` (by file name without extension).
+ */
+const lazyPluginModules = ({ inline = [] } = {}) => ({
   name: 'lazy-plugin-modules',
   setup(b) {
     // The entries are inlined from source.
@@ -34,11 +38,12 @@ const lazyPluginModules = {
       const plugin = BUILTIN_PLUGINS.find((p) => args.resolveDir.startsWith(p.src));
       if (!plugin) return undefined;
       const target = resolve(args.resolveDir, args.path);
-      // Relative to dist/hook.cjs, so it resolves inside whatever directory confab is installed in.
+      if (inline.some((name) => target === resolve(plugin.src, `${name}.js`))) return { path: target.replace(/\.js$/, '.ts') };
+      // Relative to dist/, so it resolves inside whatever directory confab is installed in.
       return { path: `../${plugin.dist}/${relative(plugin.src, target)}`, external: true };
     });
   },
-};
+});
 
 await build({
   absWorkingDir: root,
@@ -54,7 +59,7 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   plugins: [
-    lazyPluginModules,
+    lazyPluginModules(),
     {
       name: 'lazy-external',
       setup(b) {
@@ -102,7 +107,8 @@ await build({
   // Modules that find packages with createRequire(import.meta.url) resolve from the bundle.
   define: { 'import.meta.url': '__confabModuleUrl' },
   banner: { js: 'var __confabModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyPluginModules],
+  // Every daemon runs its provider's taps.
+  plugins: [lazyPluginModules({ inline: ['daemon-taps'] })],
   alias: {
     'confab-cli/provider': './src/provider/public.ts',
   },

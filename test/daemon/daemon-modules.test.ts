@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Server } from '../serve/api-helpers.js';
 import { ReplayedClaudeSession } from '../helpers/claude-session.js';
@@ -18,7 +18,10 @@ interface ListOut {
 }
 
 interface DaemonModules {
-  /** confab's own modules of dist/ the daemon loaded as separate files (its code is dist/daemon.cjs). */
+  /**
+   * confab's own modules of dist/ and plugins/<name>/dist/ the daemon loaded as files of their
+   * own (the daemon's code, its provider's taps included, is dist/daemon.cjs).
+   */
   modules: string[];
   /** npm packages the daemon loaded. */
   packages: string[];
@@ -69,31 +72,13 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<DaemonModules> {
   expect(log, 'and not the hook bundle').not.toContain(`${root}/dist/hook.cjs`);
   const dist = `${root}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js\\b`, 'g'))].map((m) => m[1] as string));
+  for (const m of log.matchAll(/\/plugins\/([\w-]+)\/dist\/([\w./-]+)\.js\b/g)) modules.add(`plugins/${m[1]}/${m[2]}`);
   const packages = new Set([...log.matchAll(/\/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] as string));
   const builtins = readFileSync(`${listBase}.${pid}`, 'utf8').split('\n');
   expect(builtins, 'the list names what the daemon loaded').toContain('NativeModule fs');
   return { modules: [...modules].sort(), packages: [...packages].sort(), builtins };
 }
 
-/**
- * The modules of dist/ that `confab-cli/provider` (dist/provider/public.js) imports, itself
- * included: the built-in plugins' daemon taps are modules of their own builds
- * (plugins/<name>/dist) and take what they use of that API from dist/. Nothing else of dist/
- * is loaded as a file of its own. (sqlite/database is among them: the API re-exports it for
- * plugins, and it loads a SQLite engine only when a database is opened.)
- */
-function providerApiModules(): Set<string> {
-  const seen = new Set<string>();
-  const visit = (file: string): void => {
-    const id = relative(join(REPO_ROOT, 'dist'), file).replace(/\.js$/, '');
-    if (seen.has(id)) return;
-    seen.add(id);
-    for (const m of readFileSync(file, 'utf8').matchAll(/\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]/g)) visit(join(dirname(file), m[1] as string));
-  };
-  visit(join(REPO_ROOT, 'dist', 'provider', 'public.js'));
-  return seen;
-}
-const PROVIDER_API = (m: string) => providerApiModules().has(m);
 const HTTP_CLIENT = (b: string) => b === 'NativeModule http' || b === 'NativeModule https' || b === 'NativeModule _http_client';
 const SQLITE = (b: string) => /sqlite/i.test(b);
 
@@ -104,7 +89,7 @@ describe('a daemon loads only what its backend and settings need, with a small y
     const login = await sbx.run(['login', '--backend-url', server.base, '--api-key', '-'], { input: server.alice });
     expect(login.code).toBe(0);
     const { modules, packages, builtins } = await modulesOfSyncedDaemon(sbx);
-    expect(modules.filter((m) => !PROVIDER_API(m))).toEqual([]);
+    expect(modules).toEqual([]);
     expect(builtins.filter(HTTP_CLIENT).sort()).toEqual(['NativeModule _http_client', 'NativeModule http']);
     expect(builtins.filter(SQLITE)).toEqual([]);
     expect(packages).not.toContain('ky');
@@ -120,7 +105,7 @@ describe('a daemon loads only what its backend and settings need, with a small y
       mode: 0o600,
     });
     const { modules, packages, builtins } = await modulesOfSyncedDaemon(sbx);
-    expect(modules.filter((m) => !PROVIDER_API(m))).toEqual([]);
+    expect(modules).toEqual([]);
     expect(existsSync(join(sbx.confabDir, 'store'))).toBe(true);
     expect(builtins.filter(HTTP_CLIENT)).toEqual([]);
     expect(packages).not.toContain('ky');
