@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { writeFileAtomicSync } from '../fs/private-files.js';
 import { getStatePathForProvider } from './state-store.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 /**
  * A session the backend said was deleted (its daemon met three 404s). A user deletes a
@@ -13,7 +14,7 @@ export function deletedMarkPath(provider: string, externalId: string): string {
 }
 
 export function markSessionDeleted(provider: string, externalId: string): void {
-  writeFileAtomicSync(deletedMarkPath(provider, externalId), `${JSON.stringify({ deleted_at: new Date().toISOString() })}\n`);
+  writeFileAtomicSync(deletedMarkPath(provider, externalId), `${JSON.stringify({ deleted_at: formatRfc3339(Date.now()) })}\n`);
 }
 
 export function isSessionMarkedDeleted(provider: string, externalId: string): boolean {

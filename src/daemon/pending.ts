@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/private-files.js';
 import { confabDir } from '../paths.js';
 import type { InboxEvent } from '../extension/hook-types.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 /**
  * A session whose daemon stopped before every line reached the backend (backend down, a
@@ -85,7 +86,7 @@ export function recordPending(record: Omit<PendingSession, 'attempts' | 'recorde
   }
   const merged: PendingSession = {
     ...record,
-    recorded_at: new Date().toISOString(),
+    recorded_at: formatRfc3339(Date.now()),
     attempts: record.attempts ?? previous?.attempts ?? 0,
     ...(record.session_end ?? previous?.session_end ? { session_end: record.session_end ?? previous?.session_end } : {}),
   };

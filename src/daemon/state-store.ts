@@ -6,6 +6,7 @@ import { writeFileAtomicSync } from '../fs/private-files.js';
 import { syncDir } from '../paths.js';
 import { isSameProcessAlive } from '../process/liveness.js';
 import { decodeState, encodeState, newState, type State } from '../format/state.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -221,7 +222,7 @@ export async function removeStateIfOwned(provider: string, externalId: string, p
  * a look, never read again), as the Go CLI overwrote it. Returns the new path.
  */
 export function setStateAside(path: string): string {
-  const aside = `${path}.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const aside = `${path}.invalid-${formatRfc3339(Date.now()).replace(/[:.]/g, '-')}`;
   try {
     renameSync(path, aside);
   } catch (err) {

@@ -4,6 +4,7 @@ import { recordPending } from './pending.js';
 import { waitUntilReady } from './readiness.js';
 import { writesReadyMarker, type State } from '../format/state.js';
 import { deleteState, isDaemonRunning, loadStateForProvider } from './state-store.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 /**
  * How long a stop waits for a booting daemon to become ready. Agents give SessionEnd hooks
@@ -62,7 +63,7 @@ export async function stopDaemonForProvider(
     deleteState(state);
     throw new StaleDaemonError();
   }
-  const sessionEnd = hookInput ? { type: 'session_end', timestamp: new Date().toISOString(), hook_input: hookInput } : undefined;
+  const sessionEnd = hookInput ? { type: 'session_end', timestamp: formatRfc3339(Date.now()), hook_input: hookInput } : undefined;
   // From the SIGTERM on, the state is gone and the daemon is the only one who knows what is
   // left to upload: should it die during its final sync (killed, the machine shutting down),
   // this record is how the next hook finishes the session. The daemon removes it when done.

@@ -19,3 +19,19 @@ export function parseRfc3339(s: unknown): number | undefined {
   if (day.getUTCDate() !== d) return undefined;
   return ms;
 }
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/**
+ * `ms` as RFC 3339 in UTC with milliseconds, `2026-12-04T22:24:15.123Z`: what
+ * `Date#toISOString` gives for years 0–9999, which is every time confab writes. Built from
+ * the UTC fields because, in Node 20's V8, `toISOString` looks up the local time zone's
+ * display name first, and that loads ICU's time zone names and data: about 1 MiB more
+ * resident in every daemon (bench/daemon-idle.mjs).
+ */
+export function formatRfc3339(ms: number): string {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (!Number.isFinite(ms) || year < 0 || year > 9999) return d.toISOString(); // throws on NaN, as toISOString does
+  return `${pad(year, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}Z`;
+}

@@ -2,7 +2,7 @@
  * The daemon's state file format, shared with the Go CLI (its keys, order and indent).
  */
 import { processStartTime } from '../process/liveness.js';
-import { parseRfc3339 } from './rfc3339.js';
+import { formatRfc3339, parseRfc3339 } from './rfc3339.js';
 
 /**
  * A daemon's state file (`~/.confab/sync/<provider>/<external_id>.json`), in memory.
@@ -140,7 +140,7 @@ export function newState(fields: {
     pid,
     parentPid: fields.parentPid ?? 0,
     inboxPath: fields.inboxPath,
-    startedAt: new Date().toISOString(),
+    startedAt: formatRfc3339(Date.now()),
     ...(startTime ? { pidStartTime: startTime } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { githubCommands, mayTouchGithub } from '../github/shell-link.js';
 import type * as ToolLinks from './github-links.js';
 import type { HookAnswer, Provider, SessionHookInput, ToolCall } from '../provider/contract.js';
 import { sessionSettings } from './plugin-providers.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 export interface HookContext {
   provider: Provider;
@@ -141,7 +142,7 @@ export async function onSessionEnd(ctx: HookContext): Promise<HookAnswer> {
         transcript_path: ctx.input.transcriptPath,
         cwd: ctx.input.cwd,
         reason: 'daemon-died',
-        session_end: { type: 'session_end', timestamp: new Date().toISOString(), hook_input: ctx.input.payload },
+        session_end: { type: 'session_end', timestamp: formatRfc3339(Date.now()), hook_input: ctx.input.payload },
       });
       ctx.note('Note: the sync daemon had died; the session will be finished in the background');
     } else if (err instanceof NoDaemonError) ctx.note(`Note: ${err.message}`);

@@ -13,6 +13,7 @@ export * from './file-edit.js';
 export * from './git-remote.js';
 export { writeFileAtomic, type AsyncAtomicWriteOptions } from '../fs/private-files.js';
 export { isProcessAlive } from '../process/liveness.js';
+export { formatRfc3339 } from '../format/rfc3339.js';
 export { githubCommands, hasSessionLink, linkShellCommand, mayTouchGithub, prLinkLine, type GithubCommands, type LinkedCommand, type LinkEdit } from '../github/shell-link.js';
 export { githubRepoUrl, pullRequestUrlIn } from '../github/urls.js';
 export * from './tool-calls.js';

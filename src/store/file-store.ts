@@ -24,6 +24,7 @@ import {
   type SessionMeta,
 } from './session-meta.js';
 import { isUuid, validateChunk, validateEvent, validateGithubLink, validateInit, validateSummary, type ValidChunk } from './validate.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 /**
  * The embedded session store: confab-web's semantics on the local disk, safe against a kill
@@ -109,7 +110,7 @@ export class FileStore implements SessionStore {
         if (errno(err) !== 'ENOENT' || attempt > 2) throw err;
       }
       // First open: publish a complete file, so a racing opener reads it whole or not at all.
-      const body = `${JSON.stringify({ format: STORE_FORMAT, id_salt: randomBytes(32).toString('hex'), created_at: new Date().toISOString() })}\n`;
+      const body = `${JSON.stringify({ format: STORE_FORMAT, id_salt: randomBytes(32).toString('hex'), created_at: formatRfc3339(Date.now()) })}\n`;
       await writeFileAtomic(path, body, { durable: true, exclusive: true, ensureDir: false });
     }
   }

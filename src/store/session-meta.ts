@@ -4,6 +4,7 @@ import type { GitInfo } from '../format/wire.js';
 import type { LineExtent } from './line-index.js';
 import { FUTURE_TOLERANCE_MS, newestLineTime, prLinksInLines, unwrapCursorQuery } from './transcript-metadata.js';
 import { DEFAULT_CHUNK_LIMIT, type ValidChunk, type ValidGithubLink, type ValidInit } from './validate.js';
+import { formatRfc3339 } from '../format/rfc3339.js';
 
 /**
  * A session's committed metadata (`meta.json`) and confab-web's rules for merging requests
@@ -40,7 +41,7 @@ export interface SessionMeta extends Omit<StoredSession, 'git_info' | 'files' | 
   revision: number;
 }
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => formatRfc3339(ms);
 
 export function isSessionMeta(v: unknown): v is SessionMeta {
   const m = v as SessionMeta;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRfc3339 } from '../../src/format/rfc3339.js';
+import { formatRfc3339, parseRfc3339 } from '../../src/format/rfc3339.js';
 
 describe('RFC 3339 as Go reads it', () => {
   it('accepts what time.Time writes: any fraction, Z or an offset', () => {
@@ -24,5 +24,22 @@ describe('RFC 3339 as Go reads it', () => {
       expect(parseRfc3339(bad), bad).toBeUndefined();
     }
     for (const notText of [undefined, null, 0, {}]) expect(parseRfc3339(notText)).toBeUndefined();
+  });
+});
+
+describe('formatRfc3339', () => {
+  it('is Date#toISOString for every time confab writes', () => {
+    const times = [0, 1, 999, 1_000, 951_782_400_000 /* 2000-02-29 */, 1_764_885_855_123, 253_402_300_799_999 /* 9999-12-31T23:59:59.999Z */, -62_167_219_200_000 /* 0000-01-01 */, 1_733_350_000_000.75];
+    for (let t = -5e12; t < 5e12; t += 7_919_999_977) times.push(t);
+    for (const t of times) expect(formatRfc3339(t), String(t)).toBe(new Date(t).toISOString());
+  });
+
+  it('round-trips through parseRfc3339', () => {
+    const now = Date.now();
+    expect(parseRfc3339(formatRfc3339(now))).toBe(now);
+  });
+
+  it('throws on an invalid time, as toISOString does', () => {
+    expect(() => formatRfc3339(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -1,3 +1,4 @@
+import { formatRfc3339 } from 'confab-cli/provider';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { readSessionMeta } from './rollout-files.js';
@@ -34,13 +35,13 @@ const READ_CONCURRENCY = 8;
 function dayBefore(key: string): string {
   const d = new Date(`${key}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
+  return formatRfc3339(d.getTime()).slice(0, 10);
 }
 
 function dayAfter(key: string): string {
   const d = new Date(`${key}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
+  return formatRfc3339(d.getTime()).slice(0, 10);
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import type { ChunkContext, ChunkRequest, DiscoverContext, TrackedFileSpec } from 'confab-cli/provider';
+import { formatRfc3339, type ChunkContext, type ChunkRequest, type DiscoverContext, type TrackedFileSpec } from 'confab-cli/provider';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { chatTitle, clipUtf8, displayText, firstUserText, FIRST_USER_MESSAGE_MAX_BYTES } from './transcript.js';
@@ -44,7 +44,7 @@ export async function chunk(req: ChunkRequest, ctx: ChunkContext): Promise<Chunk
   if (ctx.file.type !== 'transcript') return req;
   const metadata = { ...req.metadata };
   try {
-    metadata.latest_message_at = (await stat(ctx.file.path)).mtime.toISOString();
+    metadata.latest_message_at = formatRfc3339((await stat(ctx.file.path)).mtimeMs);
   } catch {
     // gone: nothing to say about it
   }
