@@ -67,32 +67,54 @@ export async function readHeadLines(path: string, opts: HeadOptions): Promise<st
 }
 
 /**
- * The last `count` complete lines of a file, read backwards in blocks, never more than
- * `maxBytes` from the end. Lines come back in file order.
+ * The last `count` complete lines of a file, never more than `maxBytes` from the end. Lines
+ * come back in file order. The summary-link search calls this for every sibling session in
+ * the project directory, so it allocates little: the end of the file is scanned backwards
+ * through one block-sized buffer for where those lines start, and only they are decoded.
  */
 export async function readTailLines(path: string, count: number, maxBytes = 16 * 1024 * 1024): Promise<string[]> {
+  if (count <= 0) return [];
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
+    const limit = Math.max(0, size - maxBytes);
+    if (size <= limit) return [];
+    const block = Buffer.allocUnsafe(Math.min(READ_SIZE, size - limit));
+    // Where the wanted lines start: just after the count-th newline from the end, not
+    // counting the one that ends the file. Not found before `limit`: from `limit`, where the
+    // first piece may be the cut-off end of an earlier line (dropped below).
+    let start = limit;
+    let found = false;
     let end = size;
-    const parts: Buffer[] = [];
     let newlines = 0;
-    let read = 0;
-    // One newline more than lines wanted, plus the terminator of the last line.
-    while (end > 0 && newlines <= count && read < maxBytes) {
-      const len = Math.min(READ_SIZE, end, maxBytes - read);
-      const buf = Buffer.allocUnsafe(len);
-      await handle.read(buf, 0, len, end - len);
-      end -= len;
-      read += len;
-      parts.unshift(buf);
-      for (const byte of buf) if (byte === 0x0a) newlines++;
+    let blocks = 0;
+    while (end > limit && !found) {
+      const len = Math.min(block.length, end - limit);
+      const from = end - len;
+      await handle.read(block, 0, len, from);
+      blocks++;
+      for (let at = block.lastIndexOf(0x0a, len - 1); at !== -1; at = at === 0 ? -1 : block.lastIndexOf(0x0a, at - 1)) {
+        if (from + at === size - 1) continue;
+        if (++newlines === count) {
+          start = from + at + 1;
+          found = true;
+          break;
+        }
+      }
+      end = from;
     }
-    const text = Buffer.concat(parts).toString('utf8');
+    let text: string;
+    if (blocks === 1) {
+      // Still in the buffer: the whole tail was in the last block.
+      text = block.toString('utf8', start - (size - Math.min(block.length, size - limit)), Math.min(block.length, size - limit));
+    } else {
+      const tail = Buffer.allocUnsafe(size - start);
+      await handle.read(tail, 0, tail.length, start);
+      text = tail.toString('utf8');
+    }
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    // The first piece may be the cut-off end of an earlier line.
-    if (end > 0) lines.shift();
+    if (!found && start > 0) lines.shift();
     return lines.slice(-count);
   } finally {
     await handle.close();
