@@ -1,7 +1,7 @@
 // Bundle the hook fast path into one CommonJS file: CJS starts ~10 ms faster than ESM on
 // Node 20, and one file avoids resolving dozens of modules on every hook call.
 import { build } from 'esbuild';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -87,6 +87,30 @@ await build({
 // a daemon may run is inlined, even those only some daemons run (the embedded store, the HTTP
 // client): they stay behind their import(), so a daemon evaluates only its backend's, and one
 // copy of each module means one copy of each class (BackendError is matched by instanceof).
+/**
+ * `import.meta.url` in a module inlined into a CommonJS bundle: the URL the module has in
+ * the package's build (`src/config/x.ts` → `dist/config/x.js`, a built-in plugin's
+ * `plugins/<name>/src/x.ts` → `plugins/<name>/dist/x.js`), so what it finds relative to
+ * itself (`../index.js`, `../package.json`, packages through createRequire) is what it finds
+ * when it runs from dist/.
+ */
+const moduleUrlsOfDist = {
+  name: 'module-urls-of-dist',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const text = await (await import('node:fs/promises')).readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const fromSrc = relative(resolve(root, 'src'), args.path);
+      const plugin = BUILTIN_PLUGINS.find((p) => args.path.startsWith(`${p.src}/`));
+      let inDist;
+      if (!fromSrc.startsWith('..')) inDist = fromSrc;
+      else if (plugin) inDist = join('..', plugin.dist, relative(plugin.src, args.path));
+      else return { errors: [{ text: `${args.path}: import.meta.url outside src/ and the built-in plugins` }] };
+      return { contents: text.replaceAll('import.meta.url', `__confabModuleUrl(${JSON.stringify(inDist.replace(/\.ts$/, '.js'))})`), loader: 'ts' };
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: ['src/compose/daemon-main.ts'],
@@ -104,11 +128,9 @@ await build({
   // Pure-JS dependencies every daemon runs are inlined; the rest (native bindings, packages
   // only some daemons load) come from node_modules.
   external: ['confab-cli', ...Object.keys(JSON.parse((await import('node:fs')).readFileSync(resolve(root, 'package.json'), 'utf8')).dependencies).filter((name) => !['tapable', 'chokidar'].includes(name))],
-  // Modules that find packages with createRequire(import.meta.url) resolve from the bundle.
-  define: { 'import.meta.url': '__confabModuleUrl' },
-  banner: { js: 'var __confabModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: 'var __confabModuleUrl = (file) => require("node:url").pathToFileURL(require("node:path").join(__dirname, file)).href;' },
   // Every daemon runs its provider's taps.
-  plugins: [lazyPluginModules({ inline: ['daemon-taps'] })],
+  plugins: [lazyPluginModules({ inline: ['daemon-taps'] }), moduleUrlsOfDist],
   alias: {
     'confab-cli/provider': './src/provider/public.ts',
   },

@@ -70,10 +70,13 @@ async function modulesOfSyncedDaemon(sbx: Sandbox): Promise<DaemonModules> {
   expect(log, 'the trace starts at the daemon entry').toContain(`${root}/bin/run.js`);
   expect(log, 'the daemon runs its own bundle').toContain(`${root}/dist/daemon.cjs`);
   expect(log, 'and not the hook bundle').not.toContain(`${root}/dist/hook.cjs`);
+  // Lines naming a module that was loaded, not one that only asked for another (`parent: …`,
+  // which for a module inlined into the bundle is the file it would be in dist/).
+  const loads = log.split('\n').filter((l) => !/ parent: | requested: /.test(l)).join('\n');
   const dist = `${root}/dist/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const modules = new Set([...log.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js\\b`, 'g'))].map((m) => m[1] as string));
-  for (const m of log.matchAll(/\/plugins\/([\w-]+)\/dist\/([\w./-]+)\.js\b/g)) modules.add(`plugins/${m[1]}/${m[2]}`);
-  const packages = new Set([...log.matchAll(/\/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] as string));
+  const modules = new Set([...loads.matchAll(new RegExp(`${dist}([\\w./-]+)\\.js\\b`, 'g'))].map((m) => m[1] as string));
+  for (const m of loads.matchAll(/\/plugins\/([\w-]+)\/dist\/([\w./-]+)\.js\b/g)) modules.add(`plugins/${m[1]}/${m[2]}`);
+  const packages = new Set([...loads.matchAll(/\/node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//g)].map((m) => m[1] as string));
   const builtins = readFileSync(`${listBase}.${pid}`, 'utf8').split('\n');
   expect(builtins, 'the list names what the daemon loaded').toContain('NativeModule fs');
   return { modules: [...modules].sort(), packages: [...packages].sort(), builtins };
