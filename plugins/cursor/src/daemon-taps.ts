@@ -44,7 +44,7 @@ export async function chunk(req: ChunkRequest, ctx: ChunkContext): Promise<Chunk
   if (ctx.file.type !== 'transcript') return req;
   const metadata = { ...req.metadata };
   try {
-    metadata.latest_message_at = formatRfc3339((await stat(ctx.file.path)).mtimeMs);
+    metadata.latest_message_at = formatRfc3339((await stat(ctx.file.path)).mtime.getTime());
   } catch {
     // gone: nothing to say about it
   }
