@@ -81,12 +81,6 @@ await build({
 });
 
 
-// A daemon's own bundle (compose/daemon-main.ts): `bin/run.js` loads it instead of the hook
-// bundle for a `--bg-daemon` command line. A daemon keeps the source of everything it loaded
-// for its whole life (V8 compiles lazily from it), so this one is minified. Every confab module
-// a daemon may run is inlined, even those only some daemons run (the embedded store, the HTTP
-// client): they stay behind their import(), so a daemon evaluates only its backend's, and one
-// copy of each module means one copy of each class (BackendError is matched by instanceof).
 /**
  * `import.meta.url` in a module inlined into a CommonJS bundle: the URL the module has in
  * the package's build (`src/config/x.ts` → `dist/config/x.js`, a built-in plugin's
@@ -111,6 +105,12 @@ const moduleUrlsOfDist = {
   },
 };
 
+// A daemon's own bundle (compose/daemon-main.ts): `bin/run.js` loads it instead of the hook
+// bundle for a `--bg-daemon` command line. A daemon keeps the source of everything it loaded
+// for its whole life (V8 compiles lazily from it), so this one is minified. Every confab module
+// a daemon may run is inlined, even those only some daemons run (the embedded store, the HTTP
+// client): they stay behind their import(), so a daemon evaluates only its backend's, and one
+// copy of each module means one copy of each class (BackendError is matched by instanceof).
 await build({
   absWorkingDir: root,
   entryPoints: ['src/compose/daemon-main.ts'],

@@ -7,8 +7,7 @@ import { writeSync } from 'node:fs';
 import { HookUsageError, parseHookArgv } from './argv.js';
 import { FALLBACK_ANSWER, runHook, type HookIO } from './run.js';
 import { readStdinSync } from './stdin.js';
-import { announceDaemonLaunch } from '../daemon/readiness.js';
-import { spawnerExited } from '../process/spawner-exit.js';
+import { runDaemonMain } from '../compose/daemon-main.js';
 
 const fdIO: HookIO = {
   readInput: () => readStdinSync(0),
@@ -46,12 +45,8 @@ export async function runHookFastPath(argv: readonly string[], io: HookIO = fdIO
   if (!invocation) return false;
   if (invocation.bgDaemon !== undefined) {
     // bin/run.js starts a daemon from its own bundle (dist/daemon.cjs) and comes here only for a
-    // command line of another form.
-    announceDaemonLaunch(invocation.bgDaemon);
-    await spawnerExited();
-    // Loaded only by daemons, and kept out of the hook bundle (see scripts/bundle-hook.mjs).
-    const { runDaemonProcess } = await import('../compose/wiring.js');
-    await runDaemonProcess(invocation.bgDaemon);
+    // command line of another form; the sync engine stays out of the hook bundle either way.
+    await runDaemonMain(invocation.bgDaemon);
   }
   await runHook(invocation.event, invocation.provider, io);
   return true;

@@ -105,8 +105,8 @@ export async function readTailLines(path: string, count: number, maxBytes = 16 *
     }
     let text: string;
     if (blocks === 1) {
-      // Still in the buffer: the whole tail was in the last block.
-      text = block.toString('utf8', start - (size - Math.min(block.length, size - limit)), Math.min(block.length, size - limit));
+      // Still in the buffer: the whole tail was in the file's last block, which filled it.
+      text = block.toString('utf8', start - (size - block.length));
     } else {
       const tail = Buffer.allocUnsafe(size - start);
       await handle.read(tail, 0, tail.length, start);
