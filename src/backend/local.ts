@@ -160,12 +160,13 @@ export class LocalBackend implements Backend {
 
 /**
  * The embedded backend over the store in `dir` (default `~/.confab/store`, or CONFAB_STORE_DIR).
- * What it stores is indexed for search as it is committed; index failures go to `log`.
+ * What it stores is indexed for search as it is committed (`deferIndex`: marked for a later
+ * catch-up instead, see search/pending-index.ts); index failures go to `log`.
  */
-export async function openLocalBackend(dir: string = storeDir(), opts: { log?: Logger } = {}): Promise<LocalBackend> {
+export async function openLocalBackend(dir: string = storeDir(), opts: { log?: Logger; deferIndex?: boolean } = {}): Promise<LocalBackend> {
   try {
     const store = await FileStore.open(dir, { chunkLimit: false });
-    return new LocalBackend(indexingStoreFor(store, dir, opts.log), dir);
+    return new LocalBackend(indexingStoreFor(store, dir, opts.log, { deferIndex: opts.deferIndex === true }), dir);
   } catch (err) {
     throw toBackendError(err);
   }

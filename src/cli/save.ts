@@ -48,6 +48,8 @@ export interface SaveSummary {
   errors: number;
   durationMs: number;
   results: SessionSaveResult[];
+  /** What became of the search index of the embedded store (`confab save` only; see indexAfterSave). */
+  searchIndex?: 'none' | 'indexed' | 'background' | 'unavailable';
 }
 
 export interface SaveProgress {

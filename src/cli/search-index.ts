@@ -5,6 +5,7 @@ import { sqliteBackend } from '../sqlite/database.js';
 import { FileStore } from '../store/file-store.js';
 import { indexPathFor, SearchIndex } from '../search/index-db.js';
 import { updateIndex, type IndexProgress, type IndexSummary } from '../search/rebuild.js';
+import { catchUpPending, indexPendingLocked, pendingSessions, withIndexLock } from '../search/pending-index.js';
 
 /** Why the index cannot be used here (no SQLite), in one line; undefined when it can. */
 export function indexUnavailable(): string | undefined {
@@ -12,28 +13,81 @@ export function indexUnavailable(): string | undefined {
   return 'error' in b ? b.error : undefined;
 }
 
-/** Rebuild (fresh) or catch up the index of the store in `dir` from what the store holds. */
+/**
+ * Rebuild (fresh) or catch up the index of the store in `dir` from what the store holds, then
+ * clear what `confab save` marked pending (already covered). Holds the catch-up lock.
+ */
 export async function indexStore(dir: string = storeDir(), opts: { fresh?: boolean; onProgress?: (p: IndexProgress) => void } = {}): Promise<IndexSummary> {
   const store = await FileStore.open(dir, { chunkLimit: false });
   try {
-    return await updateIndex(store, indexPathFor(dir), opts);
+    return await withIndexLock(dir, async () => {
+      const summary = await updateIndex(store, indexPathFor(dir), opts);
+      await indexPendingLocked(store, dir, indexPathFor(dir));
+      return summary;
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+export interface CatchUpSummary {
+  path: string;
+  /** Sessions brought up to date, lines and bytes indexed. */
+  sessions: number;
+  lines: number;
+  bytes: number;
+  /** Sessions the store could not read (left for the next catch-up). */
+  failed: number;
+  elapsedMs: number;
+}
+
+/**
+ * Index what the store holds that the index does not: the sessions `confab save` marked
+ * pending, or every session when the index was never complete (new, or of an older layout;
+ * `onProgress` reports such a build from nothing). `onPending` is told how many sessions are
+ * pending before they are indexed. Waits for a catch-up running elsewhere, then does what it left.
+ */
+export async function catchUpIndex(dir: string = storeDir(), opts: { onProgress?: (p: IndexProgress) => void; onPending?: (sessions: number) => void } = {}): Promise<CatchUpSummary> {
+  const started = Date.now();
+  const path = indexPathFor(dir);
+  const building = !existsSync(path);
+  const index = SearchIndex.open(path);
+  const complete = index.isComplete();
+  index.close();
+  if (!complete) {
+    // Progress only for a build from nothing: catching up an index the daemons kept is quick.
+    const s = await indexStore(dir, building && opts.onProgress ? { onProgress: opts.onProgress } : {});
+    return { path, sessions: s.sessions, lines: s.lines, bytes: s.bytes, failed: s.failed, elapsedMs: Date.now() - started };
+  }
+  const pending = pendingSessions(dir).length;
+  if (pending === 0) return { path, sessions: 0, lines: 0, bytes: 0, failed: 0, elapsedMs: Date.now() - started };
+  opts.onPending?.(pending);
+  const store = await FileStore.open(dir, { chunkLimit: false });
+  try {
+    const c = await catchUpPending(store, dir, path);
+    return { path, sessions: c.sessions, lines: c.lines, bytes: c.bytes, failed: c.failed, elapsedMs: Date.now() - started };
   } finally {
     await store.close();
   }
 }
 
 /**
- * The index of the store in `dir`, caught up with the whole store first when it never was (the
- * first search of a store, or an index of an older layout, emptied when opened).
+ * The index of the store in `dir`, caught up first with what the store holds and it does not
+ * (see catchUpIndex): the first search of a store, an index of an older layout, or sessions
+ * `confab save` stored since.
  */
-export async function openStoreIndex(dir: string = storeDir(), onProgress?: (p: IndexProgress) => void): Promise<SearchIndex> {
+export async function openStoreIndex(
+  dir: string = storeDir(),
+  onProgress?: (p: IndexProgress) => void,
+  onPending?: (sessions: number) => void,
+): Promise<SearchIndex> {
   const path = indexPathFor(dir);
-  const building = !existsSync(path);
-  const index = SearchIndex.open(path);
-  if (index.isComplete()) return index;
-  index.close();
-  // Progress only for a build from nothing: catching up an index the daemons kept is quick.
-  await indexStore(dir, building && onProgress ? { onProgress } : {});
+  if (existsSync(path) && pendingSessions(dir).length === 0) {
+    const index = SearchIndex.open(path);
+    if (index.isComplete()) return index;
+    index.close();
+  }
+  await catchUpIndex(dir, { ...(onProgress ? { onProgress } : {}), ...(onPending ? { onPending } : {}) });
   return SearchIndex.open(path);
 }
 
@@ -49,6 +103,11 @@ export function parseTimeBound(text: string, now = Date.now()): number | undefin
   if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined;
   const t = Date.parse(text.trim());
   return Number.isNaN(t) ? undefined : t;
+}
+
+/** A search or usage report that first indexes what `confab save` stored since the last catch-up. */
+export function pendingNoticeOnStderr(sessions: number): void {
+  process.stderr.write(`updating the search index with ${sessions} saved session${sessions === 1 ? '' : 's'}…\n`);
 }
 
 /** Progress of a first index build, on stderr (a search or usage report run on a store with no index yet). */

@@ -27,6 +27,8 @@ export class SessionRouter {
   constructor(
     private readonly wiring: Pick<DaemonWiring, 'openBackend'>,
     private readonly log: Logger = silentLogger,
+    /** `deferIndex`: see DaemonWiring.openBackend. */
+    private readonly opts: { deferIndex?: boolean } = {},
   ) {}
 
   /** The settings a daemon for a session in `cwd` would use. Throws on a broken config. */
@@ -44,7 +46,7 @@ export class SessionRouter {
     const key = backendKey(settings.backend);
     let b = this.backends.get(key);
     if (!b) {
-      b = this.wiring.openBackend(settings, this.log);
+      b = this.wiring.openBackend(settings, this.log, this.opts);
       // A failed open is not cached: the next session may try again.
       b.catch(() => this.backends.delete(key));
       this.backends.set(key, b);

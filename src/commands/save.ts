@@ -4,6 +4,7 @@ import { errorLine, formatBytes, parseDuration, truncate } from '../cli/format.j
 import { findSession, scanSessions, type FoundSession } from '../cli/local-sessions.js';
 import { selectProviders } from '../cli/providers.js';
 import { saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
+import { indexAfterSave } from '../cli/save-index.js';
 import { SessionRouter } from '../cli/session-router.js';
 import { defaultDaemonWiring } from '../compose/wiring.js';
 import { loadUserConfig } from '../config/user-config.js';
@@ -60,7 +61,8 @@ export default class Save extends ConfabCommand {
     }
 
     const wiring = defaultDaemonWiring();
-    const router = new SessionRouter(wiring);
+    // The embedded store is indexed for search after the save, not as it goes (see indexAfterSave).
+    const router = new SessionRouter(wiring, undefined, { deferIndex: true });
     const controller = new AbortController();
     const onSignal = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', onSignal);
@@ -74,13 +76,21 @@ export default class Save extends ConfabCommand {
       await router.close();
     }
     if (controller.signal.aborted) throw new CommandError('interrupted; run the same command again to continue where it stopped', 130);
+    summary.searchIndex = await indexAfterSave(summary).catch((err: unknown) => {
+      // The lines are stored; the next search catches the index up.
+      this.logToStderr(`warning: search index not updated: ${errorLine(err)}`);
+      return 'none' as const;
+    });
     for (const u of unresolved) {
       summary.results.push({ id: u.id, provider: flags.provider ?? '', outcome: 'failed', backend: '', chunks: 0, lines: 0, bytes: 0, sizeBytes: 0, error: u.error, warnings: [] });
       summary.failed++;
       summary.errors++;
       summary.sessions++;
     }
-    if (!this.jsonEnabled()) this.printSummary(summary);
+    if (!this.jsonEnabled()) {
+      this.printSummary(summary);
+      if (summary.searchIndex === 'background') this.logToStderr('The search index is being updated in the background (confab index update); a search waits for it.');
+    }
     if (summary.errors > 0) process.exitCode = 1;
     return summary;
   }

@@ -20,8 +20,12 @@ import { createChokidarWatcher } from '../daemon/watch.js';
 
 /** What the background daemon needs from the rest of confab, injected so core stays small. */
 export interface DaemonWiring {
-  /** Build the backend for these settings (re-run after an auth failure). */
-  openBackend: (settings: Settings, log: Logger) => Promise<Backend>;
+  /**
+   * Build the backend for these settings (re-run after an auth failure). `deferIndex`: the
+   * embedded store marks what it stores for a later search-index catch-up instead of indexing
+   * it as it goes (a backfill).
+   */
+  openBackend: (settings: Settings, log: Logger, opts?: { deferIndex?: boolean }) => Promise<Backend>;
   createEngine: DaemonOptions['createEngine'];
   /**
    * Install the built-in taps that depend on settings (redaction), on a daemon or on the

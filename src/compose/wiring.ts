@@ -25,13 +25,13 @@ export function defaultDaemonWiring(): DaemonWiring {
   return {
     // Each backend's code is loaded only by a daemon that uses it: one syncing over HTTP never
     // loads SQLite and the search index, one on the embedded store never loads the HTTP client.
-    openBackend: async (settings, log) => {
+    openBackend: async (settings, log, opts = {}) => {
       if (settings.backend.kind === 'http') {
         const { HttpBackend } = await import('../backend/http.js');
         return new HttpBackend({ url: settings.backend.url, apiKey: settings.backend.apiKey, budget: await uploadBudget(settings, log) });
       }
       const { openLocalBackend } = await import('../backend/local.js');
-      return openLocalBackend(undefined, { log });
+      return openLocalBackend(undefined, { log, ...(opts.deferIndex ? { deferIndex: true } : {}) });
     },
     createEngine: (input) => new SyncEngine(input),
     // Secrets are redacted by default; only an explicit `enabled: false` turns it off.

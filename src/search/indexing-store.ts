@@ -2,12 +2,19 @@ import type { GithubLinkRequest, SessionStore, StoredEvent, StoredGithubLink, St
 import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
 import type { Logger } from '../log.js';
 import { indexPathFor, SearchIndex } from './index-db.js';
+import { markIndexPending } from './pending-index.js';
 
 export interface IndexingOptions {
   /** The index file (see indexPathFor). */
   path: string;
   /** Told when an index update fails; the stored lines are unaffected and the next update (or a rebuild) catches up. */
   onError?: (err: unknown) => void;
+  /**
+   * Do not index here: mark each changed session pending in this store directory
+   * (`pending-index.ts`) for a later catch-up. What a backfill uses, so storing is not held
+   * back by indexing.
+   */
+  deferTo?: string;
 }
 
 /**
@@ -44,6 +51,11 @@ export class IndexingStore implements SessionStore {
 
   private schedule(sessionId: string): void {
     if (this.disabled) return;
+    if (this.opts.deferTo !== undefined) {
+      // After the commit, so a catch-up that claimed the old marker before this chunk sees a new one.
+      markIndexPending(this.opts.deferTo, sessionId);
+      return;
+    }
     this.dirty.add(sessionId);
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
@@ -152,10 +164,14 @@ export class IndexingStore implements SessionStore {
   }
 }
 
-/** The store in `dir`, indexing what it commits into the index beside it; failures are logged (never the lines). */
-export function indexingStoreFor(store: SessionStore, dir: string, log?: Logger): IndexingStore {
+/**
+ * The store in `dir`, indexing what it commits into the index beside it (or, `deferIndex`,
+ * marking it pending for a later catch-up); failures are logged (never the lines).
+ */
+export function indexingStoreFor(store: SessionStore, dir: string, log?: Logger, opts: { deferIndex?: boolean } = {}): IndexingStore {
   return new IndexingStore(store, {
     path: indexPathFor(dir),
+    ...(opts.deferIndex ? { deferTo: dir } : {}),
     onError: (err) => log?.warn('search index update failed (a rebuild repairs it)', { error: err instanceof Error ? err.message : String(err) }),
   });
 }

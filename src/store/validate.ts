@@ -24,9 +24,12 @@ function tooLong(field: string, s: string | undefined, max: number): void {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
 /** A JS string that cannot be written as UTF-8 unchanged (a lone surrogate from a `\ud800` escape). */
 export function hasLoneSurrogate(s: string): boolean {
-  return LONE_SURROGATE.test(s);
+  // Native where the runtime has it (Node 20+): answers a one-byte string without reading it.
+  return isWellFormed ? !isWellFormed.call(s) : LONE_SURROGATE.test(s);
 }
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

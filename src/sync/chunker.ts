@@ -12,8 +12,12 @@ export interface PreparedLine {
   wire: string;
   /** The line as read, before any `line` hook (the placeholder itself for an oversized line). */
   raw: string;
-  /** `wire` as a JSON string: encoded once, measured, and spliced into the request body as is. */
-  json: string;
+  /**
+   * `wire` as a JSON string, spliced into the request body as is: kept from when it was measured
+   * only for a backend that sends bodies (see LinePreparer.keepJson), else encoded again if a
+   * body is ever asked for.
+   */
+  json: string | undefined;
   /** Bytes `wire` adds to the request body as a JSON string. */
   wireBytes: number;
   /** Bytes of the file this line spans, its `\n` included. */
@@ -30,6 +34,12 @@ export interface LinePreparer {
   transform(text: string, lineNumber: number): string;
   /** Whether a line of `wireBytes` can go in a chunk at all (alone, starting at `lineNumber`). */
   fitsAlone(wireBytes: number, lineNumber: number): boolean;
+  /**
+   * Keep each line's JSON for the request body. The embedded store takes the lines as strings
+   * and needs only the body's size: its lines' JSON is dropped once measured, so it dies young
+   * instead of being held (and copied by the garbage collector) until the chunk is stored.
+   */
+  keepJson?: boolean;
 }
 
 function placeholderLine(lineNumber: number, originalBytes: number, sha256: string, fileBytes: number, end: number): PreparedLine {
@@ -41,13 +51,13 @@ function placeholderLine(lineNumber: number, originalBytes: number, sha256: stri
 export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePreparer): PreparedLine {
   const fileBytes = raw.end - raw.start;
   if (raw.kind === 'oversized') return placeholderLine(lineNumber, raw.byteLength, raw.sha256, fileBytes, raw.end);
-  const { text, exact } = decodeLine(raw.bytes);
+  const { text, exact, ascii } = decodeLine(raw.bytes);
   const wire = escapeNewlines(preparer.transform(text, lineNumber));
-  const { json, wireBytes } = encodeWireLine(wire);
+  const { json, wireBytes } = encodeWireLine(wire, ascii && wire === text);
   if (!preparer.fitsAlone(wireBytes, lineNumber)) {
     return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
   }
-  return { lineNumber, wire, raw: text, json, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
+  return { lineNumber, wire, raw: text, json: preparer.keepJson === false ? undefined : json, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
 }
 
 /**
@@ -82,7 +92,7 @@ export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedL
     bytes,
     body: () =>
       (body ??= joinUtf8(
-        lines.map((l) => l.json),
+        lines.map((l) => l.json ?? JSON.stringify(l.wire)),
         ',',
         head.slice(0, -2),
         ']}',

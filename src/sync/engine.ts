@@ -688,9 +688,19 @@ export class SyncEngine {
     return true;
   }
 
+  /** The last skeleton measured: it differs between lines only by the digits of `first_line`. */
+  private skeletonCache: { key: string; digits: number; bytes: number } | undefined;
+
   private skeletonBytesFor(entry: FileEntry, firstLine: number): number {
     const { spec } = entry.tracked;
-    return skeletonBytes({ session_id: this._sessionId ?? '', file_name: spec.name, file_type: spec.type, first_line: firstLine });
+    const sessionId = this._sessionId ?? '';
+    const key = `${sessionId}\0${spec.name}\0${spec.type}`;
+    const digits = String(firstLine).length;
+    const cached = this.skeletonCache;
+    if (cached?.key === key && Number.isInteger(firstLine) && firstLine >= 0) return cached.bytes + digits - cached.digits;
+    const bytes = skeletonBytes({ session_id: sessionId, file_name: spec.name, file_type: spec.type, first_line: firstLine });
+    if (Number.isInteger(firstLine) && firstLine >= 0) this.skeletonCache = { key, digits, bytes };
+    return bytes;
   }
 
   private preparerFor(entry: FileEntry): LinePreparer {
@@ -702,6 +712,7 @@ export class SyncEngine {
         return out;
       },
       fitsAlone: (wireBytes, lineNumber) => this.skeletonBytesFor(entry, lineNumber) + wireBytes <= this.budgetBytes,
+      keepJson: this.backend.kind !== 'local',
     };
   }
 

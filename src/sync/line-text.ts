@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 /**
  * A line travels as a JSON string, so it must be Unicode text. Valid UTF-8 (every line an
@@ -11,13 +11,18 @@ export interface DecodedLine {
   text: string;
   /** False when some bytes were not valid UTF-8 and were replaced by U+FFFD. */
   exact: boolean;
+  /** Every byte was ASCII (most lines: JSON escapes what is not). */
+  ascii: boolean;
 }
 
 export function decodeLine(bytes: Buffer): DecodedLine {
   // Buffer#toString keeps a leading BOM (TextDecoder would drop it) and replaces invalid
   // sequences WHATWG-style.
+  const ascii = isAscii(bytes);
+  // An ASCII line is read as Latin-1: the same characters, copied rather than transcoded.
+  if (ascii) return { text: bytes.toString('latin1'), exact: true, ascii };
   const text = bytes.toString('utf8');
-  return { text, exact: isUtf8(bytes) };
+  return { text, exact: isUtf8(bytes), ascii };
 }
 
 /**
@@ -36,8 +41,12 @@ export function oversizedPlaceholder(originalBytes: number, sha256Hex: string): 
   return JSON.stringify({ type: OVERSIZED_LINE_TYPE, original_bytes: originalBytes, sha256: sha256Hex });
 }
 
-/** `text` as one element of a request's `lines` array, and the bytes it adds to the body. */
-export function encodeWireLine(text: string): { json: string; wireBytes: number } {
+/**
+ * `text` as one element of a request's `lines` array, and the bytes it adds to the body.
+ * `ascii`: the caller knows `text` is ASCII (checked on its bytes, far faster than measuring
+ * the string): its JSON is too, one byte per character.
+ */
+export function encodeWireLine(text: string, ascii = false): { json: string; wireBytes: number } {
   const json = JSON.stringify(text);
-  return { json, wireBytes: Buffer.byteLength(json, 'utf8') };
+  return { json, wireBytes: ascii ? json.length : Buffer.byteLength(json, 'utf8') };
 }

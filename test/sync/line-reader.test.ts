@@ -83,7 +83,8 @@ describe('LineReader', () => {
 
 describe('line text', () => {
   it('decodes valid UTF-8 exactly and flags invalid bytes (replaced by U+FFFD)', () => {
-    expect(decodeLine(Buffer.from('\uFEFF{"k":"é"}\r'))).toEqual({ text: '\uFEFF{"k":"é"}\r', exact: true });
+    expect(decodeLine(Buffer.from('\uFEFF{"k":"é"}\r'))).toEqual({ text: '\uFEFF{"k":"é"}\r', exact: true, ascii: false });
+    expect(decodeLine(Buffer.from('{"k":"\\u00e9\t"}\r'))).toEqual({ text: '{"k":"\\u00e9\t"}\r', exact: true, ascii: true });
     const bad = decodeLine(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
     expect(bad.exact).toBe(false);
     expect(bad.text).toBe('{\uFFFD\uFFFD}');
