@@ -5,6 +5,7 @@ import type { Provider } from '../provider/contract.js';
 import { createDaemonHooks } from '../extension/daemon-hooks.js';
 import type { DaemonHooks } from '../extension/daemon-hooks.js';
 import type { FileSyncReport, SessionIdentity } from '../extension/hook-types.js';
+import { BACKFILL_BATCH_TARGET_BYTES } from '../sync/engine.js';
 import { applySessionTaps, type DaemonWiring } from './daemon-launch.js';
 
 /** Cycles after which a session that keeps making progress is still cut off (a runaway file). */
@@ -94,7 +95,14 @@ export async function syncSessionOnce(opts: OneShotOptions): Promise<OneShotResu
   // A session kept in a database is written to its files first (see `DaemonHooks.refresh`).
   await target.hooks.refresh.promise(opts.session);
 
-  const engine = opts.wiring.createEngine({ backend: opts.backend, hooks: target.hooks, session: opts.session, log });
+  const engine = opts.wiring.createEngine({
+    backend: opts.backend,
+    hooks: target.hooks,
+    session: opts.session,
+    log,
+    // Fewer, larger requests: each spends a turn of the user's upload budget.
+    ...(opts.backend.kind === 'http' ? { batchBytes: BACKFILL_BATCH_TARGET_BYTES } : {}),
+  });
   const signal = opts.signal;
   await engine.init(signal ? { signal } : {});
 

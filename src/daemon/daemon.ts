@@ -61,6 +61,8 @@ export interface EngineFactoryInput {
   hooks: SyncHooks;
   session: SessionIdentity;
   log: Logger;
+  /** Where a multi-line chunk stops growing (default: the engine's for the backend). */
+  batchBytes?: number;
 }
 
 /** Watches paths and calls back when they change (chokidar in production). */
