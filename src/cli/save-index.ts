@@ -30,10 +30,12 @@ export type IndexAfterSave = NonNullable<SaveSummary['searchIndex']>;
  */
 export async function indexAfterSave(summary: SaveSummary, opts: { dir?: string; spawnBackground?: () => void } = {}): Promise<IndexAfterSave> {
   const dir = opts.dir ?? storeDir();
-  if (indexUnavailable()) return 'unavailable';
-  if (pendingSessions(dir).length === 0) return 'none';
   const local = backendLabel({ kind: 'local' });
   const bytes = summary.results.reduce((n, r) => (r.backend === local ? n + r.bytes : n), 0);
+  // Markers this save did not write (one of a background update that died) are left to the next catch-up.
+  if (bytes === 0) return 'none';
+  if (indexUnavailable()) return 'unavailable';
+  if (pendingSessions(dir).length === 0) return 'none';
   if (bytes < INLINE_INDEX_BYTES) {
     const store = await FileStore.open(dir, { chunkLimit: false });
     try {
