@@ -48,6 +48,8 @@ export interface SaveSummary {
   errors: number;
   durationMs: number;
   results: SessionSaveResult[];
+  /** Worker processes the sessions were saved in (absent: this process alone; see save-processes.ts). */
+  processes?: number;
   /** What became of the search index of the embedded store (`confab save` only; see indexAfterSave). */
   searchIndex?: 'none' | 'indexed' | 'background' | 'unavailable';
 }
@@ -78,12 +80,14 @@ export function defaultSaveConcurrency(): number {
   return Math.max(1, Math.min(availableParallelism(), 4));
 }
 
-async function liveSessions(): Promise<Set<string>> {
+/** Sessions a running daemon follows, as `provider\0externalId`. */
+export async function liveSessions(): Promise<Set<string>> {
   const { daemons } = await listDaemonStatuses();
   return new Set(daemons.filter((d) => d.running).map((d) => `${d.provider}\0${d.session}`));
 }
 
-async function saveOne(found: FoundSession, opts: SaveOptions, live: Set<string>): Promise<SessionSaveResult> {
+/** One session of a save (`live`: sessions a running daemon follows, left to it). Never throws but on abort. */
+export async function saveOne(found: FoundSession, opts: Omit<SaveOptions, 'concurrency'>, live: ReadonlySet<string>): Promise<SessionSaveResult> {
   const { provider, session } = found;
   const base: SessionSaveResult = {
     id: session.externalId,
@@ -155,6 +159,11 @@ export async function saveSessions(targets: readonly FoundSession[], opts: SaveO
   };
   const workers = Math.max(1, Math.min(opts.concurrency ?? defaultSaveConcurrency(), targets.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  return summarize(slots, started);
+}
+
+/** The summary of a save's results (`slots` in target order; sessions never reached left out). */
+export function summarize(slots: ReadonlyArray<SessionSaveResult | undefined>, started: number): SaveSummary {
   const results = slots.filter((r): r is SessionSaveResult => r !== undefined);
   const count = (o: SaveOutcome) => results.filter((r) => r.outcome === o).length;
   return {

@@ -3,7 +3,8 @@ import { SingleBar } from 'cli-progress';
 import { errorLine, formatBytes, parseDuration, truncate } from '../cli/format.js';
 import { findSession, scanSessions, type FoundSession } from '../cli/local-sessions.js';
 import { selectProviders } from '../cli/providers.js';
-import { saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
+import { defaultSaveConcurrency, saveSessions, type SaveProgress, type SaveSummary, type SessionSaveResult } from '../cli/save.js';
+import { PROCESS_POOL_MIN_BYTES, runSaveWorker, saveSessionsInProcesses } from '../cli/save-processes.js';
 import { indexAfterSave } from '../cli/save-index.js';
 import { SessionRouter } from '../cli/session-router.js';
 import { defaultDaemonWiring } from '../compose/wiring.js';
@@ -26,18 +27,32 @@ export default class Save extends ConfabCommand {
     '<%= config.bin %> save 0b4c7f5e 9d1e22aa --provider claude-code',
     '<%= config.bin %> save --all',
     '<%= config.bin %> save --all --since 30d --json',
+    '<%= config.bin %> save --all --jobs 2',
   ];
   static override strict = false;
   static override enableJsonFlag = true;
-  static override args = { ids: Args.string({ description: 'session ids (or unique prefixes) from `confab list`' }) };
+  // Never from stdin: oclif would otherwise take whatever is piped in as ids (and a worker's tasks).
+  static override args = { ids: Args.string({ description: 'session ids (or unique prefixes) from `confab list`', ignoreStdin: true }) };
   static override flags = {
     all: Flags.boolean({ description: 'every session found on this machine (those a running daemon follows are left to it)' }),
     provider: Flags.string({ char: 'p', description: 'only this agent (default: every known agent)' }),
     since: Flags.string({ char: 'd', aliases: ['duration'], description: 'with --all: only sessions active within this long, e.g. 30m, 12h, 5d' }),
+    jobs: Flags.integer({
+      char: 'j',
+      min: 1,
+      max: 64,
+      description: `sessions saved at once, each in a process of its own when there are several (default: one per core, at most 4; processes only when there is over ${PROCESS_POOL_MIN_BYTES / 1024 / 1024} MiB to save)`,
+    }),
+    // The other end of a multi-process save: tasks on stdin, results on stdout (see save-processes.ts).
+    worker: Flags.boolean({ hidden: true }),
   };
 
-  async run(): Promise<SaveSummary> {
+  async run(): Promise<SaveSummary | undefined> {
     const { flags, argv } = await this.parse(Save);
+    if (flags.worker) {
+      await this.runWorker(flags.all);
+      return undefined;
+    }
     const ids = (argv as string[]).filter((a) => a !== '');
     if (flags.all && ids.length) throw new CommandError('give session ids or --all, not both');
     if (!flags.all && !ids.length) throw new CommandError('give the ids of the sessions to save (see confab list), or --all');
@@ -68,8 +83,14 @@ export default class Save extends ConfabCommand {
     process.once('SIGINT', onSignal);
     let summary: SaveSummary;
     const progress = this.jsonEnabled() ? undefined : process.stderr.isTTY ? new BarProgress(targets) : new LineProgress((l) => this.logToStderr(l));
+    const jobs = flags.jobs ?? defaultSaveConcurrency();
+    const totalBytes = targets.reduce((n, t) => n + t.session.sizeBytes, 0);
+    const processes = jobs >= 2 && targets.length >= 2 && (flags.jobs !== undefined || totalBytes >= PROCESS_POOL_MIN_BYTES) ? jobs : 0;
     try {
-      summary = await saveSessions(targets, { router, wiring, skipLive: flags.all, signal: controller.signal, ...(progress ? { progress } : {}) });
+      const common = { skipLive: flags.all, signal: controller.signal, ...(progress ? { progress } : {}) };
+      summary = processes
+        ? await saveSessionsInProcesses(targets, { ...common, processes })
+        : await saveSessions(targets, { ...common, router, wiring, concurrency: jobs });
     } finally {
       progress?.stop();
       process.off('SIGINT', onSignal);
@@ -93,6 +114,22 @@ export default class Save extends ConfabCommand {
     }
     if (summary.errors > 0) process.exitCode = 1;
     return summary;
+  }
+
+  /** `--worker`: save the sessions a `confab save` sends on stdin, one at a time (see save-processes.ts). */
+  private async runWorker(skipLive: boolean): Promise<void> {
+    const wiring = defaultDaemonWiring();
+    const router = new SessionRouter(wiring, undefined, { deferIndex: true });
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    try {
+      await runSaveWorker(process.stdin, process.stdout, { router, wiring, skipLive, signal: controller.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      await router.close();
+    }
+    if (controller.signal.aborted) process.exitCode = 130;
   }
 
   private printSummary(s: SaveSummary): void {

@@ -15,7 +15,7 @@ export default class Usage extends ConfabCommand {
     'Tokens and cost of the sessions in the embedded store — also those whose transcripts the agent has deleted — by day, week, month, session, project or model. Each API response counts once. Costs use the prices shipped with confab (USD, overridable with `pricing` in ~/.confab/config.json); models without a price show their tokens and "no price". Periods are UTC.';
   static override examples = ['<%= config.bin %> usage', '<%= config.bin %> usage monthly', '<%= config.bin %> usage model --since 30d', '<%= config.bin %> usage session --since 2026-11-01 --json'];
   static override enableJsonFlag = true;
-  static override args = { group: Args.string({ description: 'how to group the figures', options: [...USAGE_GROUPS], default: 'daily' }) };
+  static override args = { group: Args.string({ description: 'how to group the figures', options: [...USAGE_GROUPS], default: 'daily', ignoreStdin: true }) };
   static override flags = {
     since: Flags.string({ char: 'd', description: 'only responses at or after this: a duration back (30m, 12h, 5d, 2w) or a date (2026-11-01)' }),
     store: Flags.string({ description: 'the store directory (default: CONFAB_STORE_DIR or ~/.confab/store)' }),
