@@ -7,7 +7,7 @@
 //   node bench/backfill.mjs [--mb 200] [--runs 1] [--write]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fakeSecrets } from './lib/fake-secrets.mjs';
@@ -34,6 +34,17 @@ writeFileSync(transcript, `${generated.join('\n')}\n`);
 const lines = generated.length;
 generated.length = 0;
 const size = statSync(transcript).size;
+
+// `save --all` over the same amount split into 4 sessions: one process against worker processes.
+const SPLIT = 4;
+const homeAll = join(root, 'home-all');
+const projectAll = join(homeAll, '.claude', 'projects', '-home-dev-projects-acme-api');
+mkdirSync(projectAll, { recursive: true, mode: 0o700 });
+for (let i = 0; i < SPLIT; i++) {
+  const part = generateTranscript({ bytes: (mb / SPLIT) * 1024 * 1024, fakes: fakeSecrets(1, 1), secretEvery: 500 });
+  writeFileSync(join(projectAll, `0b4c7f5e-2222-4222-8333-44445555000${i}.jsonl`), `${part.join('\n')}\n`);
+}
+const defaultJobs = Math.max(1, Math.min(availableParallelism(), 4));
 
 // The baseline: one streaming pass over the file, every line decoded and JSON.parsed.
 const BASELINE = `
@@ -80,7 +91,7 @@ function timed(cmd, args, env) {
 const { KeyRing } = await import('../dist/serve/keys.js');
 const { startServer } = await import('../dist/serve/serve.js');
 
-const results = { baseline: [], local: [], searchable: [], http: [] };
+const results = { baseline: [], local: [], searchable: [], http: [], allOne: [], allPool: [] };
 try {
   const serveDir = join(root, 'serve-store');
   const keys = await KeyRing.open(serveDir);
@@ -95,6 +106,14 @@ try {
     // one waits for it (the catch-up lock) and returns once the session is searchable.
     const caughtUp = await timed(process.execPath, [bin, 'index', 'update', '--json'], localHome);
     results.searchable.push({ ms: saved.ms + caughtUp.ms, cpuMs: saved.cpuMs + caughtUp.cpuMs });
+
+    // Each save --all into a store of its own; the background index is waited for (untimed) so
+    // it does not share the machine with the next measurement.
+    for (const [list, jobs] of [[results.allOne, 1], [results.allPool, defaultJobs]]) {
+      const env = { ...timingEnv({ HOME: homeAll }), CONFAB_STORE_DIR: join(root, `all-${jobs}-${r}`) };
+      list.push(await timed(process.execPath, [bin, 'save', '--all', '--jobs', String(jobs), '--json'], env));
+      await timed(process.execPath, [bin, 'index', 'update', '--json'], env);
+    }
 
     const server = await startServer({ store: serveDir, port: 0 });
     try {
@@ -116,6 +135,8 @@ try {
   const local = pick(results.local);
   const searchable = pick(results.searchable);
   const http = pick(results.http);
+  const allOne = pick(results.allOne);
+  const allPool = pick(results.allPool);
   const mbps = (ms) => (size / 1024 / 1024 / (ms / 1000)).toFixed(1);
   const row = (what, x) => [what, `${x.ms.toFixed(0)} ms`, `${x.cpuMs.toFixed(0)} ms`, mbps(x.ms), `${(base.ms / x.ms).toFixed(2)}×`];
   const rows = [
@@ -123,6 +144,8 @@ try {
     row('`confab save` → embedded store', local),
     row('… and until the search index has caught up (in the background)', searchable),
     row('`confab save` → `confab serve` over HTTP (zstd)', http),
+    row(`\`confab save --all\`, the same bytes in ${SPLIT} sessions, one process (\`--jobs 1\`)`, allOne),
+    row(`… in ${defaultJobs} worker processes (the default \`--jobs\` here)`, allPool),
   ];
   publish(
     'backfill',

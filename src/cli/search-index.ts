@@ -17,14 +17,21 @@ export function indexUnavailable(): string | undefined {
  * Rebuild (fresh) or catch up the index of the store in `dir` from what the store holds, then
  * clear what `confab save` marked pending (already covered). Holds the catch-up lock.
  */
-export async function indexStore(dir: string = storeDir(), opts: { fresh?: boolean; onProgress?: (p: IndexProgress) => void } = {}): Promise<IndexSummary> {
+export async function indexStore(
+  dir: string = storeDir(),
+  opts: { fresh?: boolean; onProgress?: (p: IndexProgress) => void; onWait?: () => void } = {},
+): Promise<IndexSummary> {
   const store = await FileStore.open(dir, { chunkLimit: false });
   try {
-    return await withIndexLock(dir, async () => {
-      const summary = await updateIndex(store, indexPathFor(dir), opts);
-      await indexPendingLocked(store, dir, indexPathFor(dir));
-      return summary;
-    });
+    return await withIndexLock(
+      dir,
+      async () => {
+        const summary = await updateIndex(store, indexPathFor(dir), opts);
+        await indexPendingLocked(store, dir, indexPathFor(dir));
+        return summary;
+      },
+      opts.onWait ? { onWait: opts.onWait } : {},
+    );
   } finally {
     await store.close();
   }
@@ -45,18 +52,23 @@ export interface CatchUpSummary {
  * Index what the store holds that the index does not: the sessions `confab save` marked
  * pending, or every session when the index was never complete (new, or of an older layout;
  * `onProgress` reports such a build from nothing). `onPending` is told how many sessions are
- * pending before they are indexed. Waits for a catch-up running elsewhere, then does what it left.
+ * pending before they are indexed. Waits for a catch-up running elsewhere (telling `onWait`
+ * first), then does what it left.
  */
-export async function catchUpIndex(dir: string = storeDir(), opts: { onProgress?: (p: IndexProgress) => void; onPending?: (sessions: number) => void } = {}): Promise<CatchUpSummary> {
+export async function catchUpIndex(
+  dir: string = storeDir(),
+  opts: { onProgress?: (p: IndexProgress) => void; onPending?: (sessions: number) => void; onWait?: () => void } = {},
+): Promise<CatchUpSummary> {
   const started = Date.now();
   const path = indexPathFor(dir);
+  const onWait = () => opts.onWait?.();
   const building = !existsSync(path);
   const index = SearchIndex.open(path);
   const complete = index.isComplete();
   index.close();
   if (!complete) {
     // Progress only for a build from nothing: catching up an index the daemons kept is quick.
-    const s = await indexStore(dir, building && opts.onProgress ? { onProgress: opts.onProgress } : {});
+    const s = await indexStore(dir, { onWait, ...(building && opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     return { path, sessions: s.sessions, lines: s.lines, bytes: s.bytes, failed: s.failed, elapsedMs: Date.now() - started };
   }
   const pending = pendingSessions(dir).length;
@@ -64,7 +76,7 @@ export async function catchUpIndex(dir: string = storeDir(), opts: { onProgress?
   opts.onPending?.(pending);
   const store = await FileStore.open(dir, { chunkLimit: false });
   try {
-    const c = await catchUpPending(store, dir, path);
+    const c = await catchUpPending(store, dir, path, { onWait });
     return { path, sessions: c.sessions, lines: c.lines, bytes: c.bytes, failed: c.failed, elapsedMs: Date.now() - started };
   } finally {
     await store.close();
@@ -80,6 +92,7 @@ export async function openStoreIndex(
   dir: string = storeDir(),
   onProgress?: (p: IndexProgress) => void,
   onPending?: (sessions: number) => void,
+  onWait?: () => void,
 ): Promise<SearchIndex> {
   const path = indexPathFor(dir);
   if (existsSync(path) && pendingSessions(dir).length === 0) {
@@ -87,7 +100,7 @@ export async function openStoreIndex(
     if (index.isComplete()) return index;
     index.close();
   }
-  await catchUpIndex(dir, { ...(onProgress ? { onProgress } : {}), ...(onPending ? { onPending } : {}) });
+  await catchUpIndex(dir, { ...(onProgress ? { onProgress } : {}), ...(onPending ? { onPending } : {}), ...(onWait ? { onWait } : {}) });
   return SearchIndex.open(path);
 }
 
@@ -103,6 +116,11 @@ export function parseTimeBound(text: string, now = Date.now()): number | undefin
   if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined;
   const t = Date.parse(text.trim());
   return Number.isNaN(t) ? undefined : t;
+}
+
+/** A search or usage report that waits for the background update a large `confab save` started. */
+export function waitNoticeOnStderr(): void {
+  process.stderr.write('waiting for the search index update running in the background (a large confab save)…\n');
 }
 
 /** A search or usage report that first indexes what `confab save` stored since the last catch-up. */

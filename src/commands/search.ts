@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { truncate } from '../cli/format.js';
 import { storeDir } from '../paths.js';
-import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound, pendingNoticeOnStderr } from '../cli/search-index.js';
+import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound, pendingNoticeOnStderr, waitNoticeOnStderr } from '../cli/search-index.js';
 import { MATCH_END, MATCH_START, QuerySyntaxError, search, type SearchHit, type SearchOptions } from '../search/query.js';
 import { CommandError, ConfabCommand, useColor } from './confab-command.js';
 
@@ -46,7 +46,7 @@ export default class Search extends ConfabCommand {
       if (t === undefined) throw new CommandError(`invalid --${key} "${text}": use a duration (30m, 12h, 5d, 2w) or a date (2026-11-01)`, 2);
       opts[key] = t;
     }
-    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr, pendingNoticeOnStderr);
+    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr, pendingNoticeOnStderr, waitNoticeOnStderr);
     let hits: SearchHit[];
     try {
       hits = search(index.db, query, opts);

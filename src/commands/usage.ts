@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { truncate } from '../cli/format.js';
 import { storeDir } from '../paths.js';
-import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound, pendingNoticeOnStderr } from '../cli/search-index.js';
+import { buildProgressOnStderr, indexUnavailable, openStoreIndex, parseTimeBound, pendingNoticeOnStderr, waitNoticeOnStderr } from '../cli/search-index.js';
 import { configuredPrices } from '../config/prices.js';
 import { PricingConfigError } from '../usage/pricing.js';
 import { USAGE_GROUPS, usageReport, type UsageGroup, type UsageReport, type UsageTotals } from '../usage/report.js';
@@ -37,7 +37,7 @@ export default class Usage extends ConfabCommand {
       if (err instanceof PricingConfigError) throw new CommandError(err.message);
       throw err;
     }
-    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr, pendingNoticeOnStderr);
+    const index = await openStoreIndex(flags.store ?? storeDir(), buildProgressOnStderr, pendingNoticeOnStderr, waitNoticeOnStderr);
     let report: UsageReport;
     try {
       report = usageReport(index.db, prices, args.group as UsageGroup, since === undefined ? {} : { since });

@@ -60,12 +60,17 @@ export interface PendingCatchUp extends SyncCounts {
 
 /**
  * Run `fn` holding the index's catch-up lock: catch-ups (of pending sessions, of the whole
- * store, rebuilds) run one at a time instead of contending for SQLite's write lock. Waits for
- * one running elsewhere (a large backfill's) for up to `timeoutMs`.
+ * store, rebuilds) run one at a time instead of contending for SQLite's write lock. When one
+ * runs elsewhere (a large backfill's), `onWait` is told, and it is waited for up to `timeoutMs`.
  */
-export async function withIndexLock<T>(storeDir: string, fn: () => Promise<T>, timeoutMs = CATCH_UP_LOCK_TIMEOUT_MS): Promise<T> {
+export async function withIndexLock<T>(storeDir: string, fn: () => Promise<T>, opts: { timeoutMs?: number; onWait?: () => void } = {}): Promise<T> {
   ensurePrivateDirSync(storeDir);
-  const lock = await FileLock.acquire(lockPathOf(storeDir), { timeoutMs });
+  const path = lockPathOf(storeDir);
+  let lock = await FileLock.tryAcquire(path);
+  if (!lock) {
+    opts.onWait?.();
+    lock = await FileLock.acquire(path, { timeoutMs: opts.timeoutMs ?? CATCH_UP_LOCK_TIMEOUT_MS });
+  }
   try {
     return await fn();
   } finally {
@@ -130,7 +135,15 @@ export async function indexPendingLocked(store: SessionStore, storeDir: string, 
 }
 
 /** `indexPendingLocked` under the lock; nothing at all (not even the lock) when nothing is pending. */
-export async function catchUpPending(store: SessionStore, storeDir: string, indexPath: string, opts: PendingOptions & { lockTimeoutMs?: number } = {}): Promise<PendingCatchUp> {
+export async function catchUpPending(
+  store: SessionStore,
+  storeDir: string,
+  indexPath: string,
+  opts: PendingOptions & { lockTimeoutMs?: number; onWait?: () => void } = {},
+): Promise<PendingCatchUp> {
   if (markerNames(storeDir).length === 0) return { sessions: 0, lines: 0, bytes: 0, entries: 0, failed: 0 };
-  return withIndexLock(storeDir, () => indexPendingLocked(store, storeDir, indexPath, opts), opts.lockTimeoutMs);
+  return withIndexLock(storeDir, () => indexPendingLocked(store, storeDir, indexPath, opts), {
+    ...(opts.lockTimeoutMs !== undefined ? { timeoutMs: opts.lockTimeoutMs } : {}),
+    ...(opts.onWait ? { onWait: opts.onWait } : {}),
+  });
 }

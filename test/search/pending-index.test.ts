@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { catchUpIndex, openStoreIndex } from '../../src/cli/search-index.js';
 import { indexPathFor, SearchIndex } from '../../src/search/index-db.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
-import { catchUpPending, pendingDirOf, pendingSessions } from '../../src/search/pending-index.js';
+import { catchUpPending, pendingDirOf, pendingSessions, withIndexLock } from '../../src/search/pending-index.js';
 import { search } from '../../src/search/query.js';
 import { FileStore } from '../../src/store/file-store.js';
 
@@ -136,5 +136,22 @@ describe('deferred indexing (confab save)', () => {
     }
     expect(told).toEqual([1]);
     expect(pendingSessions(storeDir)).toEqual([]);
+  });
+
+  it('waits for a catch-up running elsewhere, says so, then indexes what it left', async () => {
+    const id = await newSession('g');
+    await append(id, 1, ['iota']);
+    await catchUpIndex(storeDir);
+    await append(id, 2, ['kappa']);
+    let release!: () => void;
+    const running = withIndexLock(storeDir, () => new Promise<void>((r) => (release = r)));
+    const told: string[] = [];
+    const caughtUp = catchUpIndex(storeDir, { onWait: () => told.push('waiting'), onPending: (n) => told.push(`pending ${n}`) });
+    await vi.waitFor(() => expect(told).toEqual(['pending 1', 'waiting']));
+    expect(hits('kappa')).toEqual([]);
+    release();
+    await running;
+    expect((await caughtUp).lines).toBe(1);
+    expect(hits('kappa')).toEqual([2]);
   });
 });

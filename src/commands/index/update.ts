@@ -19,7 +19,12 @@ export default class IndexUpdate extends ConfabCommand {
     if (why) throw new CommandError(why);
     const json = this.jsonEnabled();
     const summary = await catchUpIndex(flags.store ?? storeDir(), {
-      ...(json ? {} : { onPending: (n: number) => this.logToStderr(`indexing ${n} saved session${n === 1 ? '' : 's'}…`) }),
+      ...(json
+        ? {}
+        : {
+            onPending: (n: number) => this.logToStderr(`indexing ${n} saved session${n === 1 ? '' : 's'}…`),
+            onWait: () => this.logToStderr('waiting for the update running in the background…'),
+          }),
     });
     if (!json) {
       this.log(
