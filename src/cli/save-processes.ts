@@ -7,7 +7,7 @@ import { errorLine } from './format.js';
 import { confabEntryScript } from './executable.js';
 import type { FoundSession } from './local-sessions.js';
 import { selectProviders } from './providers.js';
-import { liveSessions, saveOne, summarize, type SaveOptions, type SaveOutcome, type SaveProgress, type SaveSummary, type SessionSaveResult } from './save.js';
+import { failedResult, liveSessions, saveOne, summarize, type SaveOptions, type SaveOutcome, type SaveProgress, type SaveSummary, type SessionSaveResult } from './save.js';
 
 /**
  * `confab save` over several processes, so a backfill of many sessions uses every core (one
@@ -78,23 +78,6 @@ function parseTask(line: string): SaveTask | undefined {
   if (!strings.every((k) => typeof s[k] === 'string') || !isCount(s.sizeBytes) || typeof s.lastActivity !== 'number') return undefined;
   if (s.title !== undefined && typeof s.title !== 'string') return undefined;
   return { index: v.index, session: s as unknown as TaskSession };
-}
-
-function failedResult(found: FoundSession, error: string): SessionSaveResult {
-  const { provider, session } = found;
-  return {
-    id: session.externalId,
-    provider: provider.name,
-    ...(session.title !== undefined ? { title: session.title } : {}),
-    outcome: 'failed',
-    backend: '',
-    chunks: 0,
-    lines: 0,
-    bytes: 0,
-    sizeBytes: session.sizeBytes,
-    error,
-    warnings: [],
-  };
 }
 
 export interface ProcessPoolOptions {

@@ -86,10 +86,10 @@ export async function liveSessions(): Promise<Set<string>> {
   return new Set(daemons.filter((d) => d.running).map((d) => `${d.provider}\0${d.session}`));
 }
 
-/** One session of a save (`live`: sessions a running daemon follows, left to it). Never throws but on abort. */
-export async function saveOne(found: FoundSession, opts: Omit<SaveOptions, 'concurrency'>, live: ReadonlySet<string>): Promise<SessionSaveResult> {
+/** A session's result before anything was tried: failed, nothing sent (`error` says why). */
+export function failedResult(found: FoundSession, error?: string): SessionSaveResult {
   const { provider, session } = found;
-  const base: SessionSaveResult = {
+  return {
     id: session.externalId,
     provider: provider.name,
     ...(session.title !== undefined ? { title: session.title } : {}),
@@ -99,8 +99,15 @@ export async function saveOne(found: FoundSession, opts: Omit<SaveOptions, 'conc
     lines: 0,
     bytes: 0,
     sizeBytes: session.sizeBytes,
+    ...(error !== undefined ? { error } : {}),
     warnings: [],
   };
+}
+
+/** One session of a save (`live`: sessions a running daemon follows, left to it). Never throws but on abort. */
+export async function saveOne(found: FoundSession, opts: Omit<SaveOptions, 'concurrency'>, live: ReadonlySet<string>): Promise<SessionSaveResult> {
+  const { provider, session } = found;
+  const base = failedResult(found);
   try {
     const settings = await opts.router.settingsFor(session.cwd);
     base.backend = backendLabel(settings.backend);

@@ -7,6 +7,18 @@ import { useSandbox, waitFor } from '../helpers/sandbox.js';
 
 const sandbox = useSandbox();
 
+/** Hits straight from the index file: no catch-up by a search in between. */
+async function indexedHits(storeDir: string, word: string): Promise<string[]> {
+  const { SearchIndex, indexPathFor } = await import('../../src/search/index-db.js');
+  const { search } = await import('../../src/search/query.js');
+  const index = SearchIndex.open(indexPathFor(storeDir));
+  try {
+    return search(index.db, word).map((h) => h.external_id);
+  } finally {
+    index.close();
+  }
+}
+
 const pendingIn = (storeDir: string) => (existsSync(join(storeDir, 'index-pending')) ? readdirSync(join(storeDir, 'index-pending')) : []);
 
 it('a small save is searchable when `confab save` returns', async () => {
@@ -19,15 +31,7 @@ it('a small save is searchable when `confab save` returns', async () => {
   expect(JSON.parse(save.stdout)).toMatchObject({ uploaded: 1, searchIndex: 'indexed' });
   const storeDir = join(sbx.confabDir, 'store');
   expect(pendingIn(storeDir)).toEqual([]);
-  // Read straight from the index: no catch-up by the search in between.
-  const { SearchIndex, indexPathFor } = await import('../../src/search/index-db.js');
-  const { search } = await import('../../src/search/query.js');
-  const index = SearchIndex.open(indexPathFor(storeDir));
-  try {
-    expect(search(index.db, 'quokkaphrase').map((h) => h.external_id)).toEqual([s.sessionId]);
-  } finally {
-    index.close();
-  }
+  expect(await indexedHits(storeDir, 'quokkaphrase')).toEqual([s.sessionId]);
 });
 
 it('a large save returns once stored, and a background `confab index update` indexes it', async () => {
@@ -51,14 +55,7 @@ it('a large save returns once stored, and a background `confab index update` ind
   // Stored, not yet indexed: the session is pending until the background update ends, on its own.
   const storeDir = join(sbx.confabDir, 'store');
   await waitFor(() => pendingIn(storeDir).length === 0 && !existsSync(join(storeDir, 'index-pending.lock')));
-  const { SearchIndex, indexPathFor } = await import('../../src/search/index-db.js');
-  const { search } = await import('../../src/search/query.js');
-  const index = SearchIndex.open(indexPathFor(storeDir));
-  try {
-    expect(search(index.db, 'wombatword').map((h) => h.external_id)).toEqual([s.sessionId]);
-  } finally {
-    index.close();
-  }
+  expect(await indexedHits(storeDir, 'wombatword')).toEqual([s.sessionId]);
   const update = await sbx.run(['index', 'update', '--json']);
   expect(update.code).toBe(0);
   expect(JSON.parse(update.stdout)).toMatchObject({ lines: 0 });
