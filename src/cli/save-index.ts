@@ -28,7 +28,7 @@ export type IndexAfterSave = NonNullable<SaveSummary['searchIndex']>;
  * search/pending-index.ts): bring the search index up to date, here when little was saved,
  * else in a detached low-priority process. A search run before it finishes waits for it.
  */
-export async function indexAfterSave(summary: SaveSummary, opts: { dir?: string; spawnBackground?: () => void } = {}): Promise<IndexAfterSave> {
+export async function indexAfterSave(summary: SaveSummary, opts: { dir?: string } = {}): Promise<IndexAfterSave> {
   const dir = opts.dir ?? storeDir();
   const local = backendLabel({ kind: 'local' });
   const bytes = summary.results.reduce((n, r) => (r.backend === local ? n + r.bytes : n), 0);
@@ -45,7 +45,7 @@ export async function indexAfterSave(summary: SaveSummary, opts: { dir?: string;
     }
     return 'indexed';
   }
-  (opts.spawnBackground ?? spawnIndexUpdate)();
+  spawnIndexUpdate();
   return 'background';
 }
 

@@ -52,8 +52,13 @@ export class IndexingStore implements SessionStore {
   private schedule(sessionId: string): void {
     if (this.disabled) return;
     if (this.opts.deferTo !== undefined) {
-      // After the commit, so a catch-up that claimed the old marker before this chunk sees a new one.
-      markIndexPending(this.opts.deferTo, sessionId);
+      // After the commit, so a catch-up that claimed the old marker before this chunk sees a new
+      // one. A marker that cannot be written fails the index, never the stored chunk.
+      try {
+        markIndexPending(this.opts.deferTo, sessionId);
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
       return;
     }
     this.dirty.add(sessionId);

@@ -11,7 +11,7 @@ export interface DecodedLine {
   text: string;
   /** False when some bytes were not valid UTF-8 and were replaced by U+FFFD. */
   exact: boolean;
-  /** Every byte was ASCII (most lines: JSON escapes what is not). */
+  /** Every byte was ASCII (most lines of a transcript are). */
   ascii: boolean;
 }
 
