@@ -154,4 +154,20 @@ describe('deferred indexing (confab save)', () => {
     expect((await caughtUp).lines).toBe(1);
     expect(hits('kappa')).toEqual([2]);
   });
+
+  it('a marker that cannot be written fails the index update, never the stored chunk', async () => {
+    const other = await FileStore.open(join(dir, 'other'));
+    // The pending directory's place is taken by a file: no marker can be written.
+    writeFileSync(join(dir, 'other', 'index-pending'), '');
+    const errors: unknown[] = [];
+    const deferred = new IndexingStore(other, { path: indexPathFor(join(dir, 'other')), deferTo: join(dir, 'other'), onError: (e) => errors.push(e) });
+    try {
+      const init = await deferred.init('local', { provider: 'claude-code', external_id: 'h', transcript_path: '/p/h.jsonl' });
+      await deferred.appendChunk('local', { session_id: init.session_id, file_name: 't.jsonl', file_type: 'transcript', first_line: 1, lines: [userLine(1, 'lambda')] });
+      expect((await other.readFile(init.session_id, 't.jsonl')).toString()).toBe(`${userLine(1, 'lambda')}\n`);
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      await deferred.close();
+    }
+  });
 });
