@@ -1,12 +1,10 @@
 import type * as ChildProcess from 'node:child_process';
 import { setPriority } from 'node:os';
 import { storeDir } from '../paths.js';
-import { indexPathFor } from '../search/index-db.js';
-import { catchUpPending, pendingSessions } from '../search/pending-index.js';
-import { FileStore } from '../store/file-store.js';
+import { pendingSessions } from '../search/pending-index.js';
 import { confabEntryScript } from './executable.js';
 import type { SaveSummary } from './save.js';
-import { indexUnavailable } from './search-index.js';
+import { indexPendingSessions, indexUnavailable } from './search-index.js';
 import { backendLabel } from './session-router.js';
 
 /**
@@ -37,12 +35,7 @@ export async function indexAfterSave(summary: SaveSummary, opts: { dir?: string 
   if (indexUnavailable()) return 'unavailable';
   if (pendingSessions(dir).length === 0) return 'none';
   if (bytes < INLINE_INDEX_BYTES) {
-    const store = await FileStore.open(dir, { chunkLimit: false });
-    try {
-      await catchUpPending(store, dir, indexPathFor(dir));
-    } finally {
-      await store.close();
-    }
+    await indexPendingSessions(dir);
     return 'indexed';
   }
   spawnIndexUpdate();

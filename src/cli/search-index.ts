@@ -5,7 +5,7 @@ import { sqliteBackend } from '../sqlite/database.js';
 import { FileStore } from '../store/file-store.js';
 import { indexPathFor, SearchIndex } from '../search/index-db.js';
 import { updateIndex, type IndexProgress, type IndexSummary } from '../search/rebuild.js';
-import { catchUpPending, indexPendingLocked, pendingSessions, withIndexLock } from '../search/pending-index.js';
+import { catchUpPending, indexPendingLocked, pendingSessions, withIndexLock, type PendingCatchUp } from '../search/pending-index.js';
 
 /** Why the index cannot be used here (no SQLite), in one line; undefined when it can. */
 export function indexUnavailable(): string | undefined {
@@ -61,23 +61,27 @@ export async function catchUpIndex(
 ): Promise<CatchUpSummary> {
   const started = Date.now();
   const path = indexPathFor(dir);
-  const onWait = () => opts.onWait?.();
   const building = !existsSync(path);
   const index = SearchIndex.open(path);
   const complete = index.isComplete();
   index.close();
   if (!complete) {
     // Progress only for a build from nothing: catching up an index the daemons kept is quick.
-    const s = await indexStore(dir, { onWait, ...(building && opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const s = await indexStore(dir, { ...(opts.onWait ? { onWait: opts.onWait } : {}), ...(building && opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     return { path, sessions: s.sessions, lines: s.lines, bytes: s.bytes, failed: s.failed, elapsedMs: Date.now() - started };
   }
   const pending = pendingSessions(dir).length;
   if (pending === 0) return { path, sessions: 0, lines: 0, bytes: 0, failed: 0, elapsedMs: Date.now() - started };
   opts.onPending?.(pending);
+  const c = await indexPendingSessions(dir, opts.onWait ? { onWait: opts.onWait } : {});
+  return { path, sessions: c.sessions, lines: c.lines, bytes: c.bytes, failed: c.failed, elapsedMs: Date.now() - started };
+}
+
+/** Index the sessions `confab save` marked pending in the store in `dir` (only those: see catchUpPending). */
+export async function indexPendingSessions(dir: string = storeDir(), opts: { onWait?: () => void } = {}): Promise<PendingCatchUp> {
   const store = await FileStore.open(dir, { chunkLimit: false });
   try {
-    const c = await catchUpPending(store, dir, path, { onWait });
-    return { path, sessions: c.sessions, lines: c.lines, bytes: c.bytes, failed: c.failed, elapsedMs: Date.now() - started };
+    return await catchUpPending(store, dir, indexPathFor(dir), opts);
   } finally {
     await store.close();
   }

@@ -48,9 +48,14 @@ function markerNames(storeDir: string): string[] {
   }
 }
 
+/** The session a marker (claimed or not) stands for. */
+function sessionOf(name: string): string {
+  return name.endsWith(CLAIMED) ? name.slice(0, -CLAIMED.length) : name;
+}
+
 /** Session ids the index may be behind on. */
 export function pendingSessions(storeDir: string): string[] {
-  return [...new Set(markerNames(storeDir).map((n) => (n.endsWith(CLAIMED) ? n.slice(0, -CLAIMED.length) : n)))];
+  return [...new Set(markerNames(storeDir).map(sessionOf))];
 }
 
 export interface PendingCatchUp extends SyncCounts {
@@ -78,17 +83,12 @@ export async function withIndexLock<T>(storeDir: string, fn: () => Promise<T>, o
   }
 }
 
-export interface PendingOptions {
-  /** Told after each session is indexed: its number, how many this round has, bytes read. */
-  onProgress?: (done: number, total: number, bytes: number) => void;
-}
-
 /**
  * Index every pending session, until none is left (a save still running adds more). The
  * caller holds the lock (`withIndexLock`). A session the store cannot read keeps its marker
  * for the next catch-up; an SQLite error stops it (the markers stay).
  */
-export async function indexPendingLocked(store: SessionStore, storeDir: string, indexPath: string, opts: PendingOptions = {}): Promise<PendingCatchUp> {
+export async function indexPendingLocked(store: SessionStore, storeDir: string, indexPath: string): Promise<PendingCatchUp> {
   const counts: PendingCatchUp = { sessions: 0, lines: 0, bytes: 0, entries: 0, failed: 0 };
   let index: SearchIndex | undefined;
   try {
@@ -98,20 +98,21 @@ export async function indexPendingLocked(store: SessionStore, storeDir: string, 
     for (let round = 0; round < 100; round++) {
       const ids: string[] = [];
       for (const name of markerNames(storeDir)) {
-        const id = name.endsWith(CLAIMED) ? name.slice(0, -CLAIMED.length) : name;
+        const id = sessionOf(name);
         if (failedIds.has(id)) continue;
         if (!name.endsWith(CLAIMED)) renameSync(join(dir, name), join(dir, id + CLAIMED));
         if (!ids.includes(id)) ids.push(id);
       }
       if (ids.length === 0) break;
-      index ??= SearchIndex.open(indexPath);
-      index.bulkMode();
+      if (!index) {
+        index = SearchIndex.open(indexPath);
+        index.bulkMode();
+      }
       const unreadable = new Set<string>();
       let at = 0;
       await index.syncSessions(store, ids, counts, {
-        read: (done, bytes) => {
+        read: (done) => {
           at = done;
-          opts.onProgress?.(done, ids.length, bytes);
         },
         readError: () => unreadable.add(ids[at]!),
       });
@@ -139,10 +140,10 @@ export async function catchUpPending(
   store: SessionStore,
   storeDir: string,
   indexPath: string,
-  opts: PendingOptions & { lockTimeoutMs?: number; onWait?: () => void } = {},
+  opts: { lockTimeoutMs?: number; onWait?: () => void } = {},
 ): Promise<PendingCatchUp> {
   if (markerNames(storeDir).length === 0) return { sessions: 0, lines: 0, bytes: 0, entries: 0, failed: 0 };
-  return withIndexLock(storeDir, () => indexPendingLocked(store, storeDir, indexPath, opts), {
+  return withIndexLock(storeDir, () => indexPendingLocked(store, storeDir, indexPath), {
     ...(opts.lockTimeoutMs !== undefined ? { timeoutMs: opts.lockTimeoutMs } : {}),
     ...(opts.onWait ? { onWait: opts.onWait } : {}),
   });
