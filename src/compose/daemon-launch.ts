@@ -17,6 +17,7 @@ import { drainLockPath } from '../daemon/resume.js';
 import { removeStateIfOwned } from '../daemon/state-store.js';
 import { pruneDaemonLogs } from '../daemon/reaper.js';
 import { createChokidarWatcher } from '../daemon/watch.js';
+import { backlogMeter, raiseJitTier, runsAtBaselineTier } from '../process/jit-tier.js';
 
 /** What the background daemon needs from the rest of confab, injected so core stays small. */
 export interface DaemonWiring {
@@ -100,7 +101,17 @@ export async function createDaemonForLaunch(
     },
   );
   await applySessionTaps(daemon, provider, settings, wiring, log, plugins);
+  if (runsAtBaselineTier()) raiseTierOnBacklog(daemon.hooks, log);
   return daemon;
+}
+
+/** TurboFan back on for a daemon that meets a backlog (see process/jit-tier.ts). */
+function raiseTierOnBacklog(hooks: DaemonHooks, log: Logger): void {
+  const isBacklog = backlogMeter();
+  hooks.chunk.tap('confab:jit-tier', (request, ctx) => {
+    if (isBacklog(ctx.rawLines) && raiseJitTier()) log.info('backlog: optimizing compiler on');
+    return request;
+  });
 }
 
 export { bindingTarget } from '../daemon/binding.js';

@@ -8,6 +8,7 @@ import { isSessionMarkedDeleted } from './deleted.js';
 import { encodeLaunchInput, type LaunchInput } from './launch.js';
 import { isProcessAlive, isSameProcessAlive } from '../process/liveness.js';
 import { startAfterExitOf } from '../process/spawner-exit.js';
+import { BASELINE_TIER_FLAG } from '../process/jit-tier.js';
 import { tryLock } from '../fs/lock.js';
 import { readPending } from './pending.js';
 import { StateFormatError, type State } from '../format/state.js';
@@ -70,8 +71,9 @@ export function spawnDaemon(launch: LaunchInput, opts: SpawnDaemonOptions = {}):
     const child = spawn(
       process.execPath,
       // A daemon idles far more than it works: a 1 MiB young generation keeps the memory a
-      // sync burst grows from staying resident while it waits (bench/daemon-idle.mjs).
-      ['--max-semi-space-size=1', entry, 'hook', 'session-start', '--provider', launch.provider, '--bg-daemon', encodeLaunchInput(launch)],
+      // sync burst grows from staying resident while it waits (bench/daemon-idle.mjs), and it
+      // compiles no optimized code until it meets a backlog (process/jit-tier.ts).
+      ['--max-semi-space-size=1', BASELINE_TIER_FLAG, entry, 'hook', 'session-start', '--provider', launch.provider, '--bg-daemon', encodeLaunchInput(launch)],
       {
         detached: true,
         stdio: ['ignore', out, out],
