@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import type { DaemonWiring } from '../compose/daemon-launch.js';
 import { syncSessionOnce, type OneShotProgress } from '../compose/one-shot.js';
 import { listDaemonStatuses } from '../daemon/status.js';
@@ -73,11 +73,28 @@ export interface SaveOptions {
 }
 
 /**
- * Sessions `save --all` works on at once: one per core, at most 4. Memory stays bounded: each
- * session holds one chunk being stored and one read ahead.
+ * Memory one session's save may peak at: a 200 MiB session sent over HTTP in 8 MiB chunks
+ * peaked at 330 MiB of RSS (bench/BENCHMARKS.md, backfill), the embedded store at less.
  */
-export function defaultSaveConcurrency(): number {
-  return Math.max(1, Math.min(availableParallelism(), 4));
+export const SAVE_JOB_MEMORY_BYTES = 512 * 1024 * 1024;
+
+/** Memory this process may still use: what the system has available, within a cgroup's limit. */
+export function availableMemoryBytes(): number {
+  const free = freemem();
+  // undefined (Node 20) or 0 (later) without a limit; a huge number under an unlimited cgroup.
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < free ? limit : free;
+}
+
+/**
+ * Sessions `save --all` works on at once: one per core, at most 4, and no more than the
+ * available memory holds at `SAVE_JOB_MEMORY_BYTES` each (never fewer than one). Each session
+ * holds one chunk being stored and one read ahead.
+ */
+export function defaultSaveConcurrency(machine: { cores?: number; memoryBytes?: number } = {}): number {
+  const cores = machine.cores ?? availableParallelism();
+  const byMemory = Math.floor((machine.memoryBytes ?? availableMemoryBytes()) / SAVE_JOB_MEMORY_BYTES);
+  return Math.max(1, Math.min(cores, 4, byMemory));
 }
 
 /** Sessions a running daemon follows, as `provider\0externalId`. */

@@ -41,7 +41,7 @@ export default class Save extends ConfabCommand {
       char: 'j',
       min: 1,
       max: 64,
-      description: `sessions saved at once, each in a process of its own when there are several (default: one per core, at most 4; processes only when there is over ${PROCESS_POOL_MIN_BYTES / 1024 / 1024} MiB to save)`,
+      description: `sessions saved at once, each in a process of its own when there are several (default: one per core, at most 4, and one per 512 MiB of available memory; processes only when there is over ${PROCESS_POOL_MIN_BYTES / 1024 / 1024} MiB to save)`,
     }),
     // The other end of a multi-process save: tasks on stdin, results on stdout (see save-processes.ts).
     worker: Flags.boolean({ hidden: true }),

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { FoundSession } from '../../src/cli/local-sessions.js';
 import { parseWorkerMessage, saveSessionsInProcesses } from '../../src/cli/save-processes.js';
+import { availableMemoryBytes, defaultSaveConcurrency, SAVE_JOB_MEMORY_BYTES } from '../../src/cli/save.js';
 import type { Provider } from '../../src/provider/contract.js';
 
 const found = (i: number, sizeBytes: number): FoundSession => ({
@@ -75,5 +76,22 @@ describe('saving in worker processes', () => {
     expect(parseWorkerMessage(JSON.stringify({ type: 'done', index: 0, result: { ...result, outcome: 'great' } }), 1)).toBeUndefined();
     expect(parseWorkerMessage(JSON.stringify({ type: 'chunk', index: 0, fileName: 'f', lines: -1, bytes: 1 }), 1)).toBeUndefined();
     expect(parseWorkerMessage('warning: not JSON', 1)).toBeUndefined();
+  });
+});
+
+describe('how many sessions save --all works on at once by default', () => {
+  const GiB = 1024 ** 3;
+  it('one per core, at most 4, and no more than the available memory holds', () => {
+    expect(defaultSaveConcurrency({ cores: 2, memoryBytes: 64 * GiB })).toBe(2);
+    expect(defaultSaveConcurrency({ cores: 16, memoryBytes: 64 * GiB })).toBe(4);
+    expect(defaultSaveConcurrency({ cores: 8, memoryBytes: 3 * SAVE_JOB_MEMORY_BYTES - 1 })).toBe(2);
+    // A machine short of memory still saves, one session at a time.
+    expect(defaultSaveConcurrency({ cores: 4, memoryBytes: 100 * 1024 * 1024 })).toBe(1);
+  });
+
+  it("reads this machine's available memory", () => {
+    const bytes = availableMemoryBytes();
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(2 ** 53);
   });
 });
