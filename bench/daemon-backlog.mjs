@@ -7,14 +7,15 @@
 // in the same run; the ratio is the baseline's CPU over this build's.
 //   node bench/daemon-backlog.mjs [--mib 50] [--runs 3] [--baseline ../main] [--write]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLine, machineLine, publish, table } from './lib/report.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
-import { median, timingEnv } from './lib/startup.mjs';
+import { median } from './lib/startup.mjs';
 import { generateTranscript } from './lib/transcript.mjs';
+import { startSessionDaemon, waitUntilSynced } from './lib/session-daemon.mjs';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const MIB = Number(arg('--mib', '50'));
@@ -31,37 +32,13 @@ const id = '7a1e2d1c-0b9a-4c8d-9e7f-1a2b3c4d5e6f';
 /** One catch-up from `entry` in a fresh home: the daemon's CPU and the wall time until synced. */
 async function catchUp(name, entry) {
   const home = join(root, name);
-  const project = join(home, '.claude', 'projects', '-work-app');
-  mkdirSync(project, { recursive: true });
-  mkdirSync(join(home, '.confab'), { recursive: true, mode: 0o700 });
-  const env = timingEnv({ HOME: home });
-  for (const k of Object.keys(env)) if (k.startsWith('CONFAB_')) delete env[k];
-  const transcript = join(project, `${id}.jsonl`);
-  writeFileSync(transcript, transcriptText);
   const t0 = performance.now();
-  const hook = spawnSync(process.execPath, [entry, 'hook', 'session-start'], {
-    env,
-    input: JSON.stringify({ session_id: id, transcript_path: transcript, cwd: '/work/app', hook_event_name: 'SessionStart' }),
-    encoding: 'utf8',
-  });
-  if (hook.status !== 0) throw new Error(hook.stderr);
-  const pid = JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8')).pid;
-  const deadline = Date.now() + 300_000;
+  const { pid, env, payload } = startSessionDaemon({ entry, home, id, transcriptText });
   let cpu = 0;
-  for (;;) {
-    cpu = cpuSeconds(pid) || cpu;
-    const list = spawnSync(process.execPath, [entry, 'list', '--json'], { env, encoding: 'utf8' });
-    const sync = list.status === 0 ? JSON.parse(list.stdout).sessions.find((s) => s.id === id)?.sync : undefined;
-    if (sync && sync.localLines === lines.length && sync.syncedLines === sync.localLines) break;
-    if (Date.now() > deadline) throw new Error(`${name}: the daemon did not catch up within 300 s`);
-    await sleep(100);
-  }
+  await waitUntilSynced({ entry, env, id, lines: lines.length, what: name, timeoutMs: 300_000, pollMs: 100, onPoll: () => (cpu = cpuSeconds(pid) || cpu) });
   const wall = performance.now() - t0;
   cpu = cpuSeconds(pid) || cpu;
-  spawnSync(process.execPath, [entry, 'hook', 'session-end'], {
-    env,
-    input: JSON.stringify({ session_id: id, transcript_path: transcript, cwd: '/work/app', hook_event_name: 'SessionEnd', reason: 'other' }),
-  });
+  spawnSync(process.execPath, [entry, 'hook', 'session-end'], { env, input: payload('SessionEnd', { reason: 'other' }) });
   for (let t = 0; t < 200 && cpuSeconds(pid) > 0; t++) await sleep(50);
   const log = join(home, '.confab', 'logs', 'claude-code', `${id}.log`);
   const raised = existsSync(log) && readFileSync(log, 'utf8').includes('optimizing compiler on');

@@ -9,15 +9,15 @@
 // daemons of each one's median (one sample of one process swings by a few MiB with where its
 // last cycle left the heap).
 //   node bench/daemon-idle.mjs [--seconds 60] [--replicas 3] [--baseline ../main] [--write]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLine, machineLine, publish, table } from './lib/report.mjs';
 import { anonMiB, cpuSeconds, rssMiB } from './lib/proc.mjs';
-import { timingEnv } from './lib/startup.mjs';
 import { generateTranscript } from './lib/transcript.mjs';
+import { startSessionDaemon, waitUntilSynced } from './lib/session-daemon.mjs';
 
 const arg = (name) => {
   const i = process.argv.indexOf(name);
@@ -54,31 +54,9 @@ const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], {
 
 /** Start a session's daemon from `entry` on a backend and wait until it has synced the transcript. */
 async function startDaemon(name, entry, backend) {
-  const home = join(root, name);
-  const project = join(home, '.claude', 'projects', '-work-app');
-  mkdirSync(project, { recursive: true });
-  mkdirSync(join(home, '.confab'), { recursive: true, mode: 0o700 });
-  if (backend === 'http') writeFileSync(join(home, '.confab', 'config.json'), JSON.stringify({ backend_url: url, api_key: key }), { mode: 0o600 });
-  const env = timingEnv({ HOME: home });
-  for (const k of Object.keys(env)) if (k.startsWith('CONFAB_')) delete env[k];
   const id = '6f0e2d1c-0b9a-4c8d-9e7f-1a2b3c4d5e6f';
-  const transcript = join(project, `${id}.jsonl`);
-  writeFileSync(transcript, transcriptText);
-  const hook = spawnSync(process.execPath, [entry, 'hook', 'session-start'], {
-    env,
-    input: JSON.stringify({ session_id: id, transcript_path: transcript, cwd: '/work/app', hook_event_name: 'SessionStart' }),
-    encoding: 'utf8',
-  });
-  if (hook.status !== 0) throw new Error(hook.stderr);
-  const pid = JSON.parse(readFileSync(join(home, '.confab', 'sync', 'claude-code', `${id}.json`), 'utf8')).pid;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const list = spawnSync(process.execPath, [entry, 'list', '--json'], { env, encoding: 'utf8' });
-    const sync = list.status === 0 ? JSON.parse(list.stdout).sessions.find((s) => s.id === id)?.sync : undefined;
-    if (sync && sync.localLines === lines.length && sync.syncedLines === sync.localLines) break;
-    if (Date.now() > deadline) throw new Error(`${name}: the daemon did not sync within 120 s`);
-    await sleep(500);
-  }
+  const { pid, env } = startSessionDaemon({ entry, home: join(root, name), id, transcriptText, ...(backend === 'http' ? { config: { backend_url: url, api_key: key } } : {}) });
+  await waitUntilSynced({ entry, env, id, lines: lines.length, what: name });
   return { name, pid };
 }
 
