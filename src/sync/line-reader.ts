@@ -1,5 +1,4 @@
 import { createHash, type Hash } from 'node:crypto';
-import { ReadView, type ViewCheck } from './read-view.js';
 import type { FileHandle } from 'node:fs/promises';
 
 const NEWLINE = 0x0a;
@@ -41,8 +40,9 @@ export class LineReader {
   /** The last read came back short: treat that as the end (a later cycle sees what follows). */
   private shortRead = false;
   private consumedTo: number;
-  /** The bytes examined since the view began (see `view()`). */
-  private examined: ReadView;
+  /** SHA-256 of the bytes examined since `digestFrom`, in order (see `view()`). */
+  private digest: Hash = createHash('sha256');
+  private digestFrom: number;
 
   constructor(
     private readonly handle: FileHandle,
@@ -55,38 +55,28 @@ export class LineReader {
     this.maxLineBytes = opts.maxLineBytes;
     this.winStart = start;
     this.consumedTo = start;
-    this.examined = new ReadView(start);
+    this.digestFrom = start;
   }
 
   /**
-   * What the reader saw: every byte it examined in [from, to), whether it ended up in a line, a
-   * skipped line or a partial line at the end. Re-reading that range into `check()` tells
-   * whether the file changed while it was being read.
+   * What the reader saw: the SHA-256 of every byte it examined in [from, to), whether it ended
+   * up in a line, a skipped line or a partial line at the end. Re-reading that range and
+   * comparing tells whether the file changed while it was being read.
    */
-  view(): { from: number; to: number; check: () => ViewCheck } {
-    const examined = this.examined;
-    return { from: examined.from, to: this.scannedTo, check: () => examined.check() };
+  view(): { from: number; to: number; sha256: string } {
+    return { from: this.digestFrom, to: this.scannedTo, sha256: this.digest.copy().digest('hex') };
   }
 
   /** Start the next `view()` here (what was seen so far has been confirmed). */
   restartView(): void {
-    this.examined = new ReadView(this.scannedTo);
+    this.digest = createHash('sha256');
+    this.digestFrom = this.scannedTo;
   }
 
-  /**
-   * Marks window bytes [idx, to) examined. Returns a copy of them (the window is reused by the
-   * next read) when asked, or when the view keeps them: one copy serves both.
-   */
-  private advance(to: number, wantCopy = false): Buffer | undefined {
-    const bytes = this.window.subarray(this.idx, to);
+  /** Marks window bytes [idx, to) examined. */
+  private advance(to: number): void {
+    this.digest.update(this.window.subarray(this.idx, to));
     this.idx = to;
-    if (this.examined.keeping) {
-      const copy = Buffer.from(bytes);
-      this.examined.add(copy);
-      return copy;
-    }
-    this.examined.add(bytes);
-    return wantCopy ? Buffer.from(bytes) : undefined;
   }
 
   /** Offset just past the last complete line returned or skipped. */
@@ -130,26 +120,22 @@ export class LineReader {
       const nl = view.indexOf(NEWLINE, this.idx);
       const stop = nl === -1 ? this.winLen : nl;
       const piece = view.subarray(this.idx, stop);
-      const to = nl === -1 ? this.winLen : nl + 1;
       total += piece.length;
       if (hash) {
         hash.update(piece);
-        this.advance(to);
       } else if (held + piece.length > this.maxLineBytes) {
-        // Too long to hold: keep hashing as the bytes stream past, drop what was held; the view
-        // stops keeping copies too.
+        // Too long to hold: keep hashing as the bytes stream past, drop what was held.
         hash = createHash('sha256');
         for (const p of parts) hash.update(p);
         hash.update(piece);
         parts.length = 0;
         held = 0;
-        this.examined.fold();
-        this.advance(to);
       } else {
-        // The line's bytes are a copy (the window is reused by the next read), the view's too.
-        parts.push((this.advance(to, true) as Buffer).subarray(0, piece.length));
+        // Copy: the window is reused by the next read.
+        parts.push(Buffer.from(piece));
         held += piece.length;
       }
+      this.advance(nl === -1 ? this.winLen : nl + 1);
       if (nl === -1) continue;
       const end = this.winStart + this.idx;
       this.consumedTo = end;
@@ -161,8 +147,6 @@ export class LineReader {
 
   /** Skips up to `n` complete lines without holding them; returns how many were skipped. */
   async skip(n: number): Promise<number> {
-    // Skipped bytes are held by no line: the view hashes them (and what follows) rather than copy them.
-    if (n > 0) this.examined.fold();
     let skipped = 0;
     while (skipped < n) {
       if (this.idx >= this.winLen && !(await this.fill())) break;

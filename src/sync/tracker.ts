@@ -4,7 +4,6 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { TrackedFileSpec } from '../extension/hook-types.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_WINDOW_BYTES, LineReader, type LineReaderOptions } from './line-reader.js';
-import type { ByteSink } from './read-view.js';
 
 /** A byte position known to be just after line `line` (offset 0 is "before line 1"). */
 export interface LinePosition {
@@ -62,24 +61,25 @@ async function tailHash(handle: FileHandle, offset: number): Promise<string | un
 const EMPTY_HASH = createHash('sha256').digest('hex');
 
 /**
- * Feeds each [start, end) range, as the file holds it now, to its sink, in one ascending pass;
- * false when the file ends before the last range does.
+ * The SHA-256 of each [start, end) range as the file holds it now, read in one ascending pass;
+ * undefined when the file ends before the last range does.
  */
-async function readRanges(handle: FileHandle, ranges: ReadonlyArray<readonly [number, number, ByteSink]>, windowBytes = DEFAULT_WINDOW_BYTES): Promise<boolean> {
+async function hashRanges(handle: FileHandle, ranges: ReadonlyArray<readonly [number, number]>, windowBytes = DEFAULT_WINDOW_BYTES): Promise<string[] | undefined> {
+  const hashes = ranges.map(() => createHash('sha256'));
   const from = Math.min(...ranges.map((r) => r[0]));
   const to = Math.max(...ranges.map((r) => r[1]));
   const window = Buffer.allocUnsafe(Math.max(1, Math.min(windowBytes, to - from)));
   for (let pos = from; pos < to; ) {
     const { bytesRead } = await handle.read(window, 0, Math.min(window.length, to - pos), pos);
-    if (bytesRead === 0) return false;
-    for (const [start, end, sink] of ranges) {
+    if (bytesRead === 0) return undefined;
+    ranges.forEach(([start, end], i) => {
       const a = Math.max(start, pos);
       const b = Math.min(end, pos + bytesRead);
-      if (a < b) sink.update(window.subarray(a - pos, b - pos));
-    }
+      if (a < b) hashes[i]!.update(window.subarray(a - pos, b - pos));
+    });
     pos += bytesRead;
   }
-  return true;
+  return hashes.map((h) => h.digest('hex'));
 }
 
 function tailRange(offset: number): [number, number] {
@@ -265,18 +265,15 @@ export class TrackedFile {
    */
   async confirmView(opened: OpenedFile, fingerprintAt = opened.reader.offset): Promise<boolean> {
     const view = opened.reader.view();
-    const check = view.check();
-    const tails = [tailRange(opened.anchor.offset), tailRange(view.to), tailRange(fingerprintAt)].map(([start, end]) => [start, end, createHash('sha256')] as const);
-    const complete = await readRanges(opened.handle, [...tails, [view.from, view.to, check]]);
-    const hashes = tails.map(([, , hash]) => hash.digest('hex'));
-    if (!complete || hashes[0] !== opened.anchor.hash || !check.matches()) {
+    const hashes = await hashRanges(opened.handle, [tailRange(opened.anchor.offset), [view.from, view.to], tailRange(view.to), tailRange(fingerprintAt)]);
+    if (hashes === undefined || hashes[0] !== opened.anchor.hash || hashes[1] !== view.sha256) {
       opened.log.info('file changed while it was being read; rescanning from the start', { file: this.spec.name, line: this.lastSyncedLine });
       this.forgetPosition();
       opened.torn = true;
       return false;
     }
-    opened.anchor = { offset: view.to, hash: hashes[1]! };
-    opened.confirmed = { offset: fingerprintAt, hash: hashes[2]! };
+    opened.anchor = { offset: view.to, hash: hashes[2]! };
+    opened.confirmed = { offset: fingerprintAt, hash: hashes[3]! };
     opened.reader.restartView();
     return true;
   }

@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -6,7 +5,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LineReader, type RawLine } from '../../src/sync/line-reader.js';
 import { decodeLine, escapeNewlines, oversizedPlaceholder } from '../../src/sync/line-text.js';
-import { ReadView, type ViewCheck } from '../../src/sync/read-view.js';
 import { tempDir } from '../helpers/sync-fixtures.js';
 
 async function readAll(content: Buffer | string, opts: { start?: number; windowBytes?: number; maxLineBytes?: number } = {}) {
@@ -99,99 +97,5 @@ describe('line text', () => {
 
   it('builds a valid JSON placeholder', () => {
     expect(JSON.parse(oversizedPlaceholder(42, 'ab'))).toEqual({ type: 'confab_oversized_line', original_bytes: 42, sha256: 'ab' });
-  });
-});
-
-/** Feed [from, to) of `content` to a view's check, in pieces of `piece` bytes. */
-function checkAgainst(view: { from: number; to: number; check: () => ViewCheck }, content: Buffer, piece: number): boolean {
-  const check = view.check();
-  const range = content.subarray(view.from, view.to);
-  if (range.length < view.to - view.from) return false;
-  for (let at = 0; at < range.length; at += piece) check.update(range.subarray(at, at + piece));
-  return check.matches();
-}
-
-describe("a reader's view of what it examined", () => {
-  it('matches a re-read of the same bytes and nothing else: one byte changed, or one missing', async () => {
-    const line = fc.oneof(fc.string({ maxLength: 40 }), fc.constant('x'.repeat(300)));
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(line, { minLength: 1, maxLength: 12 }),
-        fc.string({ maxLength: 10 }),
-        fc.integer({ min: 1, max: 64 }),
-        fc.array(fc.oneof(fc.constant('next' as const), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 10 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 50 }),
-        async (lines, tail, windowBytes, ops, flipAt, piece) => {
-          const content = Buffer.from(`${lines.join('\n')}\n${tail}`);
-          const path = join(tempDir(), 'v.jsonl');
-          writeFileSync(path, content);
-          const handle = await open(path, 'r');
-          try {
-            const reader = new LineReader(handle, 0, { windowBytes, maxLineBytes: 100 });
-            for (const op of ops) {
-              if (op === 'next') await reader.next();
-              else await reader.skip(op);
-            }
-            const view = reader.view();
-            expect(view.from).toBe(0);
-            expect(view.to).toBe(reader.scannedTo);
-            expect(checkAgainst(view, content, piece)).toBe(true);
-            if (view.to > view.from) {
-              const changed = Buffer.from(content);
-              const i = view.from + (flipAt % (view.to - view.from));
-              changed[i] = changed[i]! ^ 0x20;
-              expect(checkAgainst(view, changed, piece)).toBe(false);
-              expect(checkAgainst({ ...view, to: view.to - 1 }, content, piece)).toBe(false);
-            }
-          } finally {
-            await handle.close();
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-
-  it('starts again where it was restarted', async () => {
-    const content = Buffer.from('one\ntwo\nthree\n');
-    const path = join(tempDir(), 'r.jsonl');
-    writeFileSync(path, content);
-    const handle = await open(path, 'r');
-    try {
-      const reader = new LineReader(handle, 0, { windowBytes: 5, maxLineBytes: 100 });
-      await reader.next();
-      reader.restartView();
-      await reader.next();
-      const view = reader.view();
-      expect([view.from, view.to]).toEqual([4, 8]);
-      expect(checkAgainst(view, content, 3)).toBe(true);
-    } finally {
-      await handle.close();
-    }
-  });
-});
-
-describe('ReadView', () => {
-  it('checks by SHA-256 once it holds more than it may keep, or was told to fold', () => {
-    const bytes = Buffer.from('abcdefghijklmnopqrstuvwxyz');
-    for (const [maxKept, foldAfter] of [
-      [1000, -1],
-      [10, -1],
-      [1000, 2],
-      [1000, 0],
-    ] as const) {
-      const view = new ReadView(0, maxKept);
-      for (let i = 0; i < bytes.length; i += 4) {
-        if (i / 4 === foldAfter) view.fold();
-        view.add(Buffer.from(bytes.subarray(i, i + 4)));
-      }
-      expect(view.keeping).toBe(maxKept > bytes.length && foldAfter < 0);
-      expect(checkAgainst({ from: 0, to: bytes.length, check: () => view.check() }, bytes, 7)).toBe(true);
-      const other = Buffer.from(bytes);
-      other[25] = 0x41;
-      expect(checkAgainst({ from: 0, to: bytes.length, check: () => view.check() }, other, 7)).toBe(false);
-      expect(checkAgainst({ from: 0, to: bytes.length - 1, check: () => view.check() }, bytes, 7)).toBe(false);
-    }
   });
 });
