@@ -13,11 +13,12 @@ import type * as V8 from 'node:v8';
 /** Node option that starts a process at the baseline tier (`spawnDaemon` passes it). */
 export const BASELINE_TIER_FLAG = '--max-opt=1';
 
-/** Whether this process was started at the baseline tier and has not raised it since. */
-let atBaseline = process.execArgv.includes(BASELINE_TIER_FLAG);
+/** Set once `raiseJitTier` has run: nothing else about the tier needs remembering. */
+let raised = false;
 
+/** Whether this process was started at the baseline tier and has not raised it since. */
 export function runsAtBaselineTier(): boolean {
-  return atBaseline;
+  return !raised && process.execArgv.includes(BASELINE_TIER_FLAG);
 }
 
 /**
@@ -26,8 +27,8 @@ export function runsAtBaselineTier(): boolean {
  * alone. Returns false when there was nothing to raise.
  */
 export function raiseJitTier(): boolean {
-  if (!atBaseline) return false;
-  atBaseline = false;
+  if (!runsAtBaselineTier()) return false;
+  raised = true;
   const v8 = process.getBuiltinModule('node:v8') as typeof V8;
   v8.setFlagsFromString('--max-opt=999');
   v8.setFlagsFromString('--turbofan');
