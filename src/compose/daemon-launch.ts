@@ -18,6 +18,16 @@ import { removeStateIfOwned } from '../daemon/state-store.js';
 import { pruneDaemonLogs } from '../daemon/reaper.js';
 import { createChokidarWatcher } from '../daemon/watch.js';
 import { backlogMeter, raiseJitTier, runsAtBaselineTier } from '../process/jit-tier.js';
+import type { LinePrefetcher } from '../sync/chunker.js';
+
+/**
+ * What `applySettings` leaves to its caller when asked to `readAhead` (a one-shot backfill):
+ * work on lines ahead of the `line` hook for the engine, to close once the upload is done.
+ */
+export interface SettingsTaps {
+  prefetcher?: LinePrefetcher;
+  close?(): Promise<void>;
+}
 
 /** What the background daemon needs from the rest of confab, injected so core stays small. */
 export interface DaemonWiring {
@@ -32,7 +42,7 @@ export interface DaemonWiring {
    * Install the built-in taps that depend on settings (redaction), on a daemon or on the
    * hooks of a one-shot upload (`confab save`).
    */
-  applySettings?: (target: { readonly hooks: DaemonHooks }, settings: Settings, log: Logger) => void;
+  applySettings?: (target: { readonly hooks: DaemonHooks }, settings: Settings, log: Logger, opts?: { readAhead?: boolean }) => SettingsTaps | void;
   /**
    * Load the plugins (installed with `confab plugins`, then those the settings list), lowest
    * precedence first. A listed plugin that fails to load must throw: the daemon does not
@@ -129,7 +139,8 @@ export async function applySessionTaps(
   wiring: Pick<DaemonWiring, 'applySettings'>,
   log: Logger,
   plugins: readonly LoadedPlugin[] = [],
-): Promise<void> {
+  opts: { readAhead?: boolean } = {},
+): Promise<SettingsTaps | void> {
   const session = target.config;
   provider.apply?.({ hooks: target.hooks, provider: provider.name, externalId: session.externalId, transcriptPath: session.transcriptPath, cwd: session.cwd });
   for (const plugin of plugins) {
@@ -140,8 +151,14 @@ export async function applySessionTaps(
       throw new Error(`${describePlugin(plugin.spec)}: apply failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
     }
   }
-  wiring.applySettings?.(target, settings, log);
-  settings.apply?.(target);
+  const taps = wiring.applySettings?.(target, settings, log, opts);
+  try {
+    settings.apply?.(target);
+  } catch (err) {
+    await taps?.close?.();
+    throw err;
+  }
+  return taps;
 }
 
 /**

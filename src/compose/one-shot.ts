@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Backend } from '../backend/backend.js';
 import type { Settings } from '../config/settings.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -5,6 +6,7 @@ import type { Provider } from '../provider/contract.js';
 import { createDaemonHooks } from '../extension/daemon-hooks.js';
 import type { DaemonHooks } from '../extension/daemon-hooks.js';
 import type { FileSyncReport, SessionIdentity } from '../extension/hook-types.js';
+import type { LinePrefetcher } from '../sync/chunker.js';
 import { BACKFILL_BATCH_TARGET_BYTES } from '../sync/engine.js';
 import { applySessionTaps, type DaemonWiring } from './daemon-launch.js';
 
@@ -76,32 +78,42 @@ export async function syncSessionOnce(opts: OneShotOptions): Promise<OneShotResu
   const log = opts.log ?? silentLogger;
   const target = { hooks: createDaemonHooks(), config: opts.session };
   const plugins = (await opts.wiring.loadPlugins?.(opts.settings, log)) ?? [];
-  await applySessionTaps(target, opts.provider, opts.settings, opts.wiring, log, plugins);
+  // A second core redacts what this one reads ahead; alone on one, it would only add copying.
+  const taps = await applySessionTaps(target, opts.provider, opts.settings, opts.wiring, log, plugins, { readAhead: availableParallelism() > 1 });
+  try {
+    return await runOnce(opts, target.hooks, log, taps?.prefetcher);
+  } finally {
+    await taps?.close?.();
+  }
+}
+
+async function runOnce(opts: OneShotOptions, hooks: DaemonHooks, log: Logger, prefetcher: LinePrefetcher | undefined): Promise<OneShotResult> {
   const warnings: string[] = [];
-  target.hooks.syncError.tap('confab:save', (err, ctx) => {
+  hooks.syncError.tap('confab:save', (err, ctx) => {
     warnings.push(`${ctx.fileName ? `${ctx.fileName}: ` : ''}${err.message.replace(/\s+/g, ' ').trim()}`);
   });
   if (opts.onChunk) {
     const onChunk = opts.onChunk;
     // Last stage: sees the chunk exactly as it goes out.
-    target.hooks.chunk.tap({ name: 'confab:save-progress', stage: 1_000 }, (req, ctx) => {
+    hooks.chunk.tap({ name: 'confab:save-progress', stage: 1_000 }, (req, ctx) => {
       let bytes = 0;
       for (const line of ctx.rawLines) bytes += Buffer.byteLength(line) + 1;
       onChunk({ fileName: ctx.file.name, lines: ctx.rawLines.length, bytes });
       return req;
     });
   }
-  opts.tap?.(target.hooks);
+  opts.tap?.(hooks);
   // A session kept in a database is written to its files first (see `DaemonHooks.refresh`).
-  await target.hooks.refresh.promise(opts.session);
+  await hooks.refresh.promise(opts.session);
 
   const engine = opts.wiring.createEngine({
     backend: opts.backend,
-    hooks: target.hooks,
+    hooks,
     session: opts.session,
     log,
     // Fewer, larger requests: each spends a turn of the user's upload budget.
     ...(opts.backend.kind === 'http' ? { batchBytes: BACKFILL_BATCH_TARGET_BYTES } : {}),
+    ...(prefetcher ? { prefetcher } : {}),
   });
   const signal = opts.signal;
   await engine.init(signal ? { signal } : {});

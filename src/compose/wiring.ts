@@ -7,7 +7,7 @@
 import type { FileUploadBudget } from '../backend/upload-budget.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log.js';
-import { applyRedaction, createRedactor } from '../redact/index.js';
+import { applyRedaction, createRedactor, RedactionAhead } from '../redact/index.js';
 import { installedPlugins } from '../plugin/installed.js';
 import { loadPlugins } from '../plugin/load.js';
 import { SyncEngine } from '../sync/engine.js';
@@ -35,10 +35,30 @@ export function defaultDaemonWiring(): DaemonWiring {
     },
     createEngine: (input) => new SyncEngine(input),
     // Secrets are redacted by default; only an explicit `enabled: false` turns it off.
-    applySettings: (daemon, settings, log) => {
+    // A one-shot backfill (`readAhead`) redacts on a second thread while this one stores.
+    applySettings: (daemon, settings, log, opts = {}) => {
       const redactor = createRedactor(settings.redaction);
-      if (redactor) applyRedaction(daemon.hooks, redactor);
-      else log.info('redaction is disabled by configuration');
+      if (!redactor) {
+        log.info('redaction is disabled by configuration');
+        return;
+      }
+      if (!opts.readAhead) {
+        applyRedaction(daemon.hooks, redactor);
+        return;
+      }
+      const ahead = new RedactionAhead({
+        options: settings.redaction ?? {},
+        inner: redactor,
+        onUnavailable: (reason) => log.warn('redacting on one thread: the redaction worker is unavailable', { reason }),
+      });
+      applyRedaction(daemon.hooks, ahead.redactor);
+      return {
+        prefetcher: ahead,
+        close: async () => {
+          await ahead.close();
+          log.debug('redaction on a second thread', { lines: ahead.answered });
+        },
+      };
     },
     loadPlugins: (settings, log) => loadPlugins([...installedPlugins(), ...settings.plugins], (message) => log.warn(message)),
   };

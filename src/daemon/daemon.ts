@@ -16,6 +16,7 @@ import type {
 } from '../extension/hook-types.js';
 import { chooseDaemonMode, errText, type DaemonMode } from './daemon-modes.js';
 import { DEFAULT_SYNC_INTERVAL_MS, defaultJitter } from '../sync/timing.js';
+import type { LinePrefetcher } from '../sync/chunker.js';
 import { isProcessAlive, isSameProcessAlive } from '../process/liveness.js';
 import { earlySignals, releaseEarlySignals } from './readiness.js';
 import type { State } from '../format/state.js';
@@ -63,6 +64,8 @@ export interface EngineFactoryInput {
   log: Logger;
   /** Where a multi-line chunk stops growing (default: the engine's for the backend). */
   batchBytes?: number;
+  /** Work on lines ahead of the `line` hook, for a large backlog (`confab save`'s redaction on another thread). */
+  prefetcher?: LinePrefetcher;
 }
 
 /** Watches paths and calls back when they change (chokidar in production). */

@@ -10,6 +10,7 @@ export { RedactionConfigError } from './types.js';
 export { DEFAULT_PATTERNS } from './patterns.js';
 export { redactionOptionsFromUserConfig } from './user-config.js';
 export { applyRedaction, REDACTION_TAP } from './hooks.js';
+export { RedactionAhead, type AheadLine } from './ahead.js';
 
 /**
  * A redactor for these options, or undefined when redaction is off (`enabled: false`, or

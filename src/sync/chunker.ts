@@ -29,6 +29,34 @@ export interface PreparedLine {
   inexact: boolean;
 }
 
+/** What a `LinePrefetcher` worked out for one line. */
+export interface PrefetchedLine {
+  /** What the `line` hook is expected to return; undefined: the line as read, unchanged. */
+  readonly output?: string;
+  /** Bytes that output adds to a request body as a JSON string. */
+  readonly wireBytes: number;
+}
+
+/**
+ * Work on lines done before they reach the `line` hook, a batch at a time: on another thread
+ * while this one stores the chunks before them (`confab save`'s redaction). Whatever it
+ * answers, a line comes out as the hook makes it: a result stands in only for work whose
+ * input and output it matches exactly.
+ */
+export interface LinePrefetcher {
+  /**
+   * Starts work on lines as read (their bytes, without the `\n`): one result per line,
+   * undefined where nothing is known. Never rejects.
+   */
+  prefetch(lines: readonly Buffer[]): Promise<readonly (PrefetchedLine | undefined)[]>;
+  /** Called just before `text`, a line as read, goes through the `line` hook, with its result. */
+  expect(text: string, result: PrefetchedLine | undefined): void;
+}
+
+/** Bytes of lines handed to a prefetcher at once, and how many such batches may be in its hands. */
+export const PREFETCH_BATCH_BYTES = 512 * 1024;
+export const PREFETCH_DEPTH = 16;
+
 export interface LinePreparer {
   /** Runs the `line` hook; returns what to upload. */
   transform(text: string, lineNumber: number): string;
@@ -40,6 +68,8 @@ export interface LinePreparer {
    * instead of being held (and copied by the garbage collector) until the chunk is stored.
    */
   keepJson?: boolean;
+  /** Lines are read ahead in batches and handed to it before they are prepared. */
+  prefetcher?: LinePrefetcher;
 }
 
 function placeholderLine(lineNumber: number, originalBytes: number, sha256: string, fileBytes: number, end: number): PreparedLine {
@@ -48,12 +78,17 @@ function placeholderLine(lineNumber: number, originalBytes: number, sha256: stri
 }
 
 /** Decode, run the `line` hook, and fall back to a placeholder when even a chunk of its own could not carry the line. */
-export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePreparer): PreparedLine {
+export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePreparer, prefetched?: PrefetchedLine): PreparedLine {
   const fileBytes = raw.end - raw.start;
   if (raw.kind === 'oversized') return placeholderLine(lineNumber, raw.byteLength, raw.sha256, fileBytes, raw.end);
   const { text, exact, ascii } = decodeLine(raw.bytes);
+  preparer.prefetcher?.expect(text, prefetched);
   const wire = escapeNewlines(preparer.transform(text, lineNumber));
-  const { json, wireBytes } = encodeWireLine(wire, ascii && wire === text);
+  // The prefetched size stands for a line that came out as predicted (most are the same string).
+  const { json, wireBytes } =
+    prefetched && preparer.keepJson === false && wire === (prefetched.output ?? text)
+      ? { json: undefined, wireBytes: prefetched.wireBytes }
+      : encodeWireLine(wire, ascii && wire === text);
   if (!preparer.fitsAlone(wireBytes, lineNumber)) {
     return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
   }
@@ -112,8 +147,20 @@ export interface ChunkDraft {
  * escaping included) stays within `budgetBytes`. Lines that did not make it into a chunk
  * stay queued for the next one, so each is read and transformed once.
  */
+interface PrefetchBatch {
+  raw: (RawLine | undefined)[];
+  results: readonly (PrefetchedLine | undefined)[];
+  next: number;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
 export class Chunker {
   private readonly queue: PreparedLine[] = [];
+  /** With a prefetcher: the batch being prepared, and those handed to it after. */
+  private batch: PrefetchBatch | undefined;
+  private readonly inflight: Promise<PrefetchBatch>[] = [];
+  private readerDone = false;
 
   constructor(
     private readonly reader: LineReader,
@@ -130,9 +177,51 @@ export class Chunker {
   private async pull(): Promise<PreparedLine | undefined> {
     const queued = this.queue.shift();
     if (queued) return queued;
+    const prefetcher = this.preparer.prefetcher;
+    if (prefetcher) return this.pullPrefetched(prefetcher);
     const raw = await this.reader.next();
     if (!raw) return undefined;
     return prepareLine(raw, this.nextLine++, this.preparer);
+  }
+
+  private async pullPrefetched(prefetcher: LinePrefetcher): Promise<PreparedLine | undefined> {
+    for (;;) {
+      const batch = this.batch;
+      if (batch && batch.next < batch.raw.length) {
+        const i = batch.next++;
+        const raw = batch.raw[i] as RawLine;
+        // Held no longer than needed: a batch is half a MiB of lines.
+        batch.raw[i] = undefined;
+        return prepareLine(raw, this.nextLine++, this.preparer, batch.results[i]);
+      }
+      this.batch = undefined;
+      // Keep the prefetcher busy with the next batches while this one is prepared.
+      await this.handOut(prefetcher);
+      const next = this.inflight.shift();
+      if (!next) return undefined;
+      this.batch = await next;
+    }
+  }
+
+  /** Reads batches of lines and hands them to the prefetcher until `PREFETCH_DEPTH` are out. */
+  private async handOut(prefetcher: LinePrefetcher): Promise<void> {
+    while (this.inflight.length < PREFETCH_DEPTH && !this.readerDone) {
+      const raw: RawLine[] = [];
+      let bytes = 0;
+      while (bytes < PREFETCH_BATCH_BYTES) {
+        const line = await this.reader.next();
+        if (!line) {
+          this.readerDone = true;
+          break;
+        }
+        raw.push(line);
+        bytes += line.end - line.start;
+      }
+      if (raw.length === 0) return;
+      const results = prefetcher.prefetch(raw.map((l) => (l.kind === 'line' ? l.bytes : NO_BYTES)));
+      // A prefetcher that fails anyway costs its speed, never a line: nothing known, all prepared here.
+      this.inflight.push(results.then((r) => ({ raw, results: r, next: 0 }), () => ({ raw, results: [], next: 0 })));
+    }
   }
 
   async draft(): Promise<ChunkDraft | undefined> {

@@ -22,7 +22,7 @@ import type {
   TrackedFileSpec,
 } from '../extension/hook-types.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Chunker, demoteToPlaceholder, encodeChunkBody, skeletonBytes, type ChunkDraft, type LinePreparer, type PreparedLine } from './chunker.js';
+import { Chunker, demoteToPlaceholder, encodeChunkBody, skeletonBytes, type ChunkDraft, type LinePrefetcher, type LinePreparer, type PreparedLine } from './chunker.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';
 import type { LineReaderOptions } from './line-reader.js';
 import { ESTIMATED_LINES_PER_CHUNK, UploadPacer, type FilePace } from './policy.js';
@@ -41,7 +41,15 @@ export interface SyncEngineOptions {
   random?: () => number;
   /** Where a multi-line chunk stops growing (default BATCH_TARGET_BYTES, LOCAL_BATCH_TARGET_BYTES for the embedded store). */
   batchBytes?: number;
+  /** Work on lines ahead of the `line` hook (see LinePrefetcher), for files with at least `PREFETCH_MIN_BYTES` to read. */
+  prefetcher?: LinePrefetcher;
 }
+
+/**
+ * Below this much to read, a file's lines are prepared one by one: handing batches to a
+ * prefetcher (another thread) costs more than it saves on a few chunks.
+ */
+export const PREFETCH_MIN_BYTES = 8 * 1024 * 1024;
 
 /** Discovery rounds after uploads within one cycle (files found later wait for the next cycle). */
 export const MAX_DISCOVERY_ROUNDS = 10;
@@ -197,6 +205,7 @@ export class SyncEngine {
   private readonly maxRequestBytes: number;
   private readonly budgetBytes: number;
   private readonly batchBytes: number;
+  private readonly prefetcher: LinePrefetcher | undefined;
   private _sessionId: string | undefined;
   private _initialized = false;
   /** A chunk failed and the re-init that should follow did not succeed: re-init before any upload. */
@@ -212,6 +221,7 @@ export class SyncEngine {
   constructor(opts: SyncEngineOptions) {
     this.backend = opts.backend;
     this.batchBytes = opts.batchBytes ?? (opts.backend.kind === 'local' ? LOCAL_BATCH_TARGET_BYTES : BATCH_TARGET_BYTES);
+    this.prefetcher = opts.prefetcher;
     this.hooks = opts.hooks;
     this.session = { ...opts.session };
     this.log = opts.log ?? silentLogger;
@@ -627,7 +637,8 @@ export class SyncEngine {
     let ahead: Promise<ChunkDraft | undefined> | undefined;
     try {
       if (!opened.atBackendPosition) return 'done';
-      const preparer = this.preparerFor(entry);
+      const prefetch = (opened.reader.expectedBytes ?? 0) >= PREFETCH_MIN_BYTES;
+      const preparer = this.preparerFor(entry, prefetch ? this.prefetcher : undefined);
       const chunker = new Chunker(opened.reader, preparer, tracked.lastSyncedLine + 1, {
         bytes: this.budgetBytes,
         batchBytes: this.batchBytes,
@@ -715,9 +726,10 @@ export class SyncEngine {
     return bytes;
   }
 
-  private preparerFor(entry: FileEntry): LinePreparer {
+  private preparerFor(entry: FileEntry, prefetcher: LinePrefetcher | undefined): LinePreparer {
     const { spec } = entry.tracked;
     return {
+      ...(prefetcher ? { prefetcher } : {}),
       transform: (text, lineNumber) => {
         const out: unknown = this.hooks.line.call(text, { fileName: spec.name, fileType: spec.type, lineNumber });
         if (typeof out !== 'string') throw new TypeError(`a line tap returned ${out === null ? 'null' : typeof out} instead of a string`);

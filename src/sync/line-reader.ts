@@ -43,6 +43,8 @@ export class LineReader {
   /** SHA-256 of the bytes examined since `digestFrom`, in order (see `view()`). */
   private digest: Hash = createHash('sha256');
   private digestFrom: number;
+  /** Bytes the caller expected there to be from `start` on (its `sizeHint`). */
+  readonly expectedBytes: number | undefined;
 
   constructor(
     private readonly handle: FileHandle,
@@ -56,6 +58,7 @@ export class LineReader {
     this.winStart = start;
     this.consumedTo = start;
     this.digestFrom = start;
+    this.expectedBytes = opts.sizeHint;
   }
 
   /**

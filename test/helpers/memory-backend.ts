@@ -191,13 +191,15 @@ export class MemoryBackend implements Backend {
     });
   }
 
-  async chunk(req: ChunkRequest, _opts?: RequestOptions): Promise<ChunkResponse> {
+  async chunk(req: ChunkRequest, opts?: RequestOptions): Promise<ChunkResponse> {
     this.stats.chunk++;
     const key = `${req.session_id}\u0000${req.file_name}`;
     if (this.inFlight.has(key)) this.violations.push(`concurrent uploads of ${req.file_name}`);
     this.inFlight.add(key);
     try {
       const bodyBytes = Buffer.byteLength(JSON.stringify(req), 'utf8');
+      // The engine's measure of the body (what it packs chunks by) must be the body's size.
+      if (opts?.encoded && opts.encoded.bytes !== bodyBytes) this.violations.push(`chunk body measured as ${opts.encoded.bytes} bytes, is ${bodyBytes}`);
       this.stats.maxBodyBytes = Math.max(this.stats.maxBodyBytes, bodyBytes);
       return await this.run('chunk', req, true, () => {
         if (bodyBytes > this.policy.maxRequestBytes) {

@@ -1,0 +1,46 @@
+/**
+ * The thread behind `RedactionAhead`: redacts batches of lines as read, with a redactor built
+ * from the same options as the main thread's, and measures each result as a JSON string.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeLine } from '../format/line-decode.js';
+import { buildRedactor } from './redactor.js';
+import type { AheadBatch, AheadReply } from './ahead.js';
+import type { RedactionOptions } from './types.js';
+
+const redactor = buildRedactor((workerData as { options: RedactionOptions }).options);
+const port = parentPort;
+if (!redactor || !port) throw new Error('redaction ahead: started without redaction options or a parent');
+
+/** Redactions per marker type as of the line before, to tell which line made which. */
+const seen = new Map<string, number>();
+
+function countsSince(): [string, number][] | undefined {
+  let delta: [string, number][] | undefined;
+  for (const [type, n] of redactor!.stats) {
+    const before = seen.get(type) ?? 0;
+    if (n === before) continue;
+    (delta ??= []).push([type, n - before]);
+    seen.set(type, n);
+  }
+  return delta;
+}
+
+port.on('message', ({ id, data, ends }: AheadBatch) => {
+  const bytes = Buffer.from(data);
+  const wireBytes = new Uint32Array(ends.length);
+  const changed: AheadReply['changed'] = [];
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    const { text, ascii } = decodeLine(bytes.subarray(start, end));
+    start = end;
+    const out = redactor.redactLine(text);
+    const json = JSON.stringify(out);
+    wireBytes[i] = ascii && out === text ? json.length : Buffer.byteLength(json, 'utf8');
+    const counts = countsSince();
+    if (out !== text || counts) changed.push([i, out === text ? null : out, counts ?? []]);
+  }
+  const reply: AheadReply = { id, wireBytes, changed };
+  port.postMessage(reply, [wireBytes.buffer]);
+});
