@@ -310,8 +310,8 @@ export class FileStore implements SessionStore {
       const before = { bytes: file.bytes, index_entries: file.index_entries, revision: meta.revision };
       let committed = false;
       try {
-        await appendLines(base, file, v.first_line, v.lines, (op, path) => this.fault(op, path));
-        applyChunk(meta, file, v, now);
+        // The session's metadata is worked out from the lines while they are flushed.
+        await appendLines(base, file, v.first_line, v.lines, (op, path) => this.fault(op, path), () => applyChunk(meta, file, v, now));
         await this.commitMeta(meta, () => {
           committed = true;
         });

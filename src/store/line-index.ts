@@ -32,8 +32,18 @@ export type LineWriteFault = (op: 'data' | 'index', path: string) => void;
 /**
  * Write `lines` (numbered from `firstLine`) past the committed end, with their index entries,
  * durably, and advance `file`'s byte and index counts. Commits nothing: the caller does.
+ * `whileSyncing` runs once the lines are written, while they are flushed to disk (off this
+ * thread): work that needs no result of the write gets done meanwhile. If it throws, the
+ * write fails.
  */
-export async function appendLines(base: string, file: LineExtent, firstLine: number, lines: readonly string[], fault: LineWriteFault): Promise<void> {
+export async function appendLines(
+  base: string,
+  file: LineExtent,
+  firstLine: number,
+  lines: readonly string[],
+  fault: LineWriteFault,
+  whileSyncing?: () => void,
+): Promise<void> {
   const payload = joinUtf8(lines, '\n', '', '\n');
   fault('data', `${base}.jsonl`);
   const data = await open(`${base}.jsonl`, fsConstants.O_RDWR | fsConstants.O_CREAT, PRIVATE_FILE_MODE);
@@ -44,7 +54,12 @@ export async function appendLines(base: string, file: LineExtent, firstLine: num
     if (size > file.bytes) await data.truncate(file.bytes);
     try {
       await writeAll(data, payload, file.bytes);
-      await data.datasync();
+      const synced = data.datasync();
+      try {
+        whileSyncing?.();
+      } finally {
+        await synced;
+      }
     } catch (err) {
       // Give back what the failed write took: on a full disk, the space a pending record,
       // a log line or another session needs.

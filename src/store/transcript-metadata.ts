@@ -17,32 +17,54 @@ function parseJsonObject(line: string): Record<string, unknown> | undefined {
   }
 }
 
-function lineTime(provider: string, line: string): number | undefined {
+/** A line's message time in ms, and its text when it has one (the RFC 3339 string). */
+function lineTime(provider: string, line: string): { ms: number; text?: string } | undefined {
   if (provider === 'opencode') {
     if (!line.includes('"created"')) return undefined;
     const info = parseJsonObject(line)?.info as { time?: { created?: unknown } } | undefined;
     const created = info?.time?.created;
-    return typeof created === 'number' && Number.isFinite(created) ? created : undefined;
+    return typeof created === 'number' && Number.isFinite(created) ? { ms: created } : undefined;
   }
   if (provider === 'cursor') return undefined;
   // claude-code, codex and third-party providers: a top-level RFC 3339 "timestamp".
   if (!line.includes('"timestamp"')) return undefined;
-  return parseRfc3339(parseJsonObject(line)?.timestamp);
+  const text = parseJsonObject(line)?.timestamp;
+  const ms = parseRfc3339(text);
+  return ms === undefined ? undefined : { ms, text: text as string };
 }
 
-/** A `"timestamp"` key with a string value, as JSON writes it; group 2 is `\\` when the value has escapes. */
-const TIMESTAMP_CANDIDATE = /"timestamp"[ \t\r\n]*:[ \t\r\n]*"([^"\\]*)(["\\])/g;
+const TIMESTAMP_KEY = '"timestamp"';
 
 /**
- * Whether `line` might carry a top-level message time newer than `newest`: false only when
- * every string value of a `"timestamp"` key in it (nested ones included, which is why this is
- * only a filter) is a time no newer than `newest`, or unacceptable.
+ * RFC 3339 in UTC without an offset: two such strings of the same length compare as their
+ * times do (to the precision of the shorter parse), so most are ruled out without parsing.
  */
-function mayBeNewer(line: string, newest: number, limit: number): boolean {
-  TIMESTAMP_CANDIDATE.lastIndex = 0;
-  for (let m = TIMESTAMP_CANDIDATE.exec(line); m; m = TIMESTAMP_CANDIDATE.exec(line)) {
-    if (m[2] === '\\') return true;
-    const t = parseRfc3339(m[1]);
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+
+const isJsonSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+
+/**
+ * Whether `line` might carry a top-level message time newer than `newest` (whose text is
+ * `newestText`, when it is a plain UTC time): false only when every string value of a
+ * `"timestamp"` key in it (nested ones included, which is why this is only a filter) is a
+ * time no newer than `newest`, or unacceptable. A value with escapes might be anything.
+ */
+function mayBeNewer(line: string, newest: number, newestText: string | undefined, limit: number): boolean {
+  for (let at = line.indexOf(TIMESTAMP_KEY); at !== -1; at = line.indexOf(TIMESTAMP_KEY, at + TIMESTAMP_KEY.length)) {
+    let i = at + TIMESTAMP_KEY.length;
+    while (isJsonSpace(line.charCodeAt(i))) i++;
+    if (line.charCodeAt(i) !== 0x3a) continue;
+    i++;
+    while (isJsonSpace(line.charCodeAt(i))) i++;
+    if (line.charCodeAt(i) !== 0x22) continue;
+    i++;
+    const close = line.indexOf('"', i);
+    const value = line.slice(i, close === -1 ? undefined : close);
+    if (value.includes('\\')) return true;
+    if (close === -1) return false;
+    // Same shape as the newest, and not after it: no newer.
+    if (newestText !== undefined && value.length === newestText.length && value <= newestText && UTC_TIME.test(value)) continue;
+    const t = parseRfc3339(value);
     if (t !== undefined && t <= limit && t > newest) return true;
   }
   return false;
@@ -58,11 +80,15 @@ export function newestLineTime(provider: string, lines: readonly string[], now =
   const limit = now + FUTURE_TOLERANCE_MS;
   const lexical = provider !== 'opencode' && provider !== 'cursor';
   let newest: number | undefined;
+  let newestText: string | undefined;
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
-    if (lexical && newest !== undefined && (!line.includes('"timestamp"') || !mayBeNewer(line, newest, limit))) continue;
+    if (lexical && newest !== undefined && !mayBeNewer(line, newest, newestText, limit)) continue;
     const t = lineTime(provider, line);
-    if (t !== undefined && t <= limit && (newest === undefined || t > newest)) newest = t;
+    if (t !== undefined && t.ms <= limit && (newest === undefined || t.ms > newest)) {
+      newest = t.ms;
+      newestText = t.text !== undefined && UTC_TIME.test(t.text) ? t.text : undefined;
+    }
   }
   return newest;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { indexPathFor, SearchIndex } from '../../src/search/index-db.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
 import { search } from '../../src/search/query.js';
 import type { ChunkRequest } from '../../src/format/wire.js';
+import { parseRfc3339 } from '../../src/format/rfc3339.js';
 import { newestLineTime } from '../../src/store/transcript-metadata.js';
 import { encodeChunkBody, type PreparedLine } from '../../src/sync/chunker.js';
 import { LOCAL_BATCH_TARGET_BYTES, SyncEngine } from '../../src/sync/engine.js';
@@ -69,6 +71,49 @@ describe('newest message time without parsing every line', () => {
       expect(newestLineTime('claude-code', lines, now)).toBe(naive(lines, now));
     });
   }
+
+  it('equals parsing every line, whatever the shapes, precisions, offsets and nesting of its times', () => {
+    const everyLine = (lines: string[]) => {
+      let newest: number | undefined;
+      for (const l of lines) {
+        let t: number | undefined;
+        try {
+          t = parseRfc3339((JSON.parse(l) as { timestamp?: unknown }).timestamp);
+        } catch {
+          t = undefined;
+        }
+        if (t !== undefined && t <= now + 48 * 3600e3 && (newest === undefined || t > newest)) newest = t;
+      }
+      return newest;
+    };
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const time = fc
+      .tuple(
+        fc.constantFrom('2024', '2025', '2026', '2031'),
+        two(13),
+        two(31),
+        two(24),
+        two(59),
+        two(59),
+        fc.constantFrom('', '.5', '.123', '.123456', '.1234567890'),
+        fc.constantFrom('Z', 'Z', 'Z', '+01:00', '-05:30', 'z'),
+      )
+      .map(([y, mo, d, h, mi, se, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${se}${frac}${zone}`);
+    const line = fc.oneof(
+      time.map((t) => JSON.stringify({ type: 'user', timestamp: t })),
+      fc.tuple(time, time).map(([a, b]) => JSON.stringify({ toolUseResult: { timestamp: a }, timestamp: b })),
+      time.map((t) => `{ "timestamp" :\t"${t}" , "n": 1 }`),
+      time.map((t) => JSON.stringify({ timestamp: t }).replace('"20', '"\\u00320')),
+      time.map((t) => `not json "timestamp":"${t}"`),
+      fc.constant('{"message":"no time"}'),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), (lines) => {
+        expect(newestLineTime('claude-code', lines, now)).toBe(everyLine(lines));
+      }),
+      { numRuns: 400 },
+    );
+  });
 });
 
 describe('backfill into the embedded store', () => {
