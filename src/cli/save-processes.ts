@@ -1,5 +1,6 @@
 import type * as ChildProcessModule from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { LocalSession, Provider } from '../provider/contract.js';
@@ -27,6 +28,8 @@ type TaskSession = Omit<LocalSession, 'lastActivity'> & { lastActivity: number }
 interface SaveTask {
   index: number;
   session: TaskSession;
+  /** The worker may redact on a second thread: there are more cores than worker processes. */
+  readAhead?: boolean;
 }
 
 export type WorkerMessage =
@@ -77,7 +80,8 @@ function parseTask(line: string): SaveTask | undefined {
   const strings = ['provider', 'externalId', 'transcriptPath', 'project', 'cwd'] as const;
   if (!strings.every((k) => typeof s[k] === 'string') || !isCount(s.sizeBytes) || typeof s.lastActivity !== 'number') return undefined;
   if (s.title !== undefined && typeof s.title !== 'string') return undefined;
-  return { index: v.index, session: s as unknown as TaskSession };
+  if (v.readAhead !== undefined && typeof v.readAhead !== 'boolean') return undefined;
+  return { index: v.index, session: s as unknown as TaskSession, ...(v.readAhead !== undefined ? { readAhead: v.readAhead } : {}) };
 }
 
 export interface ProcessPoolOptions {
@@ -107,6 +111,8 @@ export async function saveSessionsInProcesses(targets: readonly FoundSession[], 
     opts.progress?.onSessionDone?.(result, i, targets.length);
   };
 
+  // Each process has a core of its own; a second thread per save only pays with cores to spare.
+  const readAhead = availableParallelism() > opts.processes;
   const runWorker = () =>
     new Promise<void>((resolve) => {
       const child = (opts.spawnWorker ?? spawnSaveWorker)(opts.skipLive === true);
@@ -121,7 +127,7 @@ export async function saveSessionsInProcesses(targets: readonly FoundSession[], 
         }
         const { session } = targets[current]!;
         opts.progress?.onSessionStart?.(targets[current]!, current, targets.length);
-        const task: SaveTask = { index: current, session: { ...session, lastActivity: session.lastActivity.getTime() } };
+        const task: SaveTask = { index: current, session: { ...session, lastActivity: session.lastActivity.getTime() }, readAhead };
         child.stdin?.write(`${JSON.stringify(task)}\n`);
       };
       // A worker that died leaves its pipe closed: writing to it must not throw here.
@@ -195,6 +201,7 @@ export async function runSaveWorker(
       {
         ...opts,
         progress: { onChunk: (_f, c) => send({ type: 'chunk', index: task.index, fileName: c.fileName, lines: c.lines, bytes: c.bytes }) },
+        ...(task.readAhead !== undefined ? { readAhead: task.readAhead } : {}),
       },
       live,
     );

@@ -70,6 +70,8 @@ export interface SaveOptions {
   progress?: SaveProgress;
   /** Sessions saved at the same time (default `defaultSaveConcurrency()`). */
   concurrency?: number;
+  /** Each save may redact on a thread of its own (default: when there are more cores than sessions saved at once). */
+  readAhead?: boolean;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function saveOne(found: FoundSession, opts: Omit<SaveOptions, 'conc
       log,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.progress?.onChunk ? { onChunk: (c: OneShotProgress) => opts.progress?.onChunk?.(found, c) } : {}),
+      ...(opts.readAhead !== undefined ? { readAhead: opts.readAhead } : {}),
     });
     const outcome: SaveOutcome = !res.complete ? 'incomplete' : res.chunks > 0 ? 'uploaded' : 'up-to-date';
     return {
@@ -169,6 +172,9 @@ export async function saveSessions(targets: readonly FoundSession[], opts: SaveO
   const live = opts.skipLive ? await liveSessions() : new Set<string>();
   const slots: Array<SessionSaveResult | undefined> = new Array<SessionSaveResult | undefined>(targets.length);
   let next = 0;
+  const workers = Math.max(1, Math.min(opts.concurrency ?? defaultSaveConcurrency(), targets.length));
+  // A save redacts on a second thread only with a core to spare for it.
+  const each = { ...opts, readAhead: opts.readAhead ?? availableParallelism() > workers };
   // Each worker takes the next session in turn; a session's lines stay in order within its
   // own engine, and sessions share nothing but the backend (whose store locks per session).
   const worker = async (): Promise<void> => {
@@ -176,12 +182,11 @@ export async function saveSessions(targets: readonly FoundSession[], opts: SaveO
       const i = next++;
       const found = targets[i]!;
       opts.progress?.onSessionStart?.(found, i, targets.length);
-      const result = await saveOne(found, opts, live);
+      const result = await saveOne(found, each, live);
       slots[i] = result;
       opts.progress?.onSessionDone?.(result, i, targets.length);
     }
   };
-  const workers = Math.max(1, Math.min(opts.concurrency ?? defaultSaveConcurrency(), targets.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return summarize(slots, started);
 }

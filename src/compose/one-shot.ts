@@ -35,6 +35,11 @@ export interface OneShotOptions {
   onChunk?(progress: OneShotProgress): void;
   /** Extra taps (tests). */
   tap?(hooks: DaemonHooks): void;
+  /**
+   * Redact on a second thread what this one reads ahead (default: with more than one core).
+   * Off when other saves already keep every core busy.
+   */
+  readAhead?: boolean;
 }
 
 export interface OneShotResult {
@@ -79,7 +84,8 @@ export async function syncSessionOnce(opts: OneShotOptions): Promise<OneShotResu
   const target = { hooks: createDaemonHooks(), config: opts.session };
   const plugins = (await opts.wiring.loadPlugins?.(opts.settings, log)) ?? [];
   // A second core redacts what this one reads ahead; alone on one, it would only add copying.
-  const taps = await applySessionTaps(target, opts.provider, opts.settings, opts.wiring, log, plugins, { readAhead: availableParallelism() > 1 });
+  const readAhead = opts.readAhead ?? availableParallelism() > 1;
+  const taps = await applySessionTaps(target, opts.provider, opts.settings, opts.wiring, log, plugins, { readAhead });
   try {
     return await runOnce(opts, target.hooks, log, taps?.prefetcher);
   } finally {

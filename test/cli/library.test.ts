@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalBackend, type LocalBackend } from '../../src/backend/local.js';
 import { formatAgo, formatBytes, parseDuration, truncate } from '../../src/cli/format.js';
 import { countLines, findSession, type FoundSession } from '../../src/cli/local-sessions.js';
 import { localPathFor } from '../../src/cli/session-files.js';
+import { saveSessions } from '../../src/cli/save.js';
+import type { SessionRouter } from '../../src/cli/session-router.js';
 import { resolveSettings, type Settings } from '../../src/config/settings.js';
 import type { DaemonHooks } from '../../src/extension/daemon-hooks.js';
 import { syncSessionOnce } from '../../src/compose/one-shot.js';
@@ -141,5 +143,32 @@ describe('syncSessionOnce (confab save) uses the same taps as the daemon', () =>
     expect(text).not.toContain('echo hello');
     expect(text).toContain('echo [REDACTED:TEST]');
     expect(text).toContain('"type":"user","tagged":true');
+  });
+
+  it('asks the settings taps to read ahead only where a core is spare for it', async () => {
+    const { provider, identity, backend } = await setup();
+    const settings = await resolveSettings({ cwd: identity.cwd });
+    const asked: (boolean | undefined)[] = [];
+    const wiring = {
+      createEngine: (input: ConstructorParameters<typeof SyncEngine>[0]) => new SyncEngine(input),
+      applySettings: (_target: unknown, _s: Settings, _log: unknown, opts?: { readAhead?: boolean }) => {
+        asked.push(opts?.readAhead);
+      },
+    };
+    await syncSessionOnce({ provider, session: identity, backend, settings, wiring });
+    await syncSessionOnce({ provider, session: identity, backend, settings, wiring, readAhead: false });
+    expect(asked).toEqual([availableParallelism() > 1, false]);
+
+    // save --all: with as many sessions at once as cores, none has a core to spare.
+    asked.length = 0;
+    const cores = availableParallelism();
+    const router = { settingsFor: async () => settings, backendFor: async () => backend } as unknown as SessionRouter;
+    const found: FoundSession = {
+      provider,
+      session: { ...identity, project: '-p', lastActivity: new Date(), sizeBytes: 1 },
+    };
+    await saveSessions(Array<FoundSession>(cores).fill(found), { router, wiring, concurrency: cores });
+    await saveSessions([found], { router, wiring, concurrency: 1 });
+    expect(asked).toEqual([...Array<boolean>(cores).fill(false), cores > 1]);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { FoundSession } from '../../src/cli/local-sessions.js';
 import { parseWorkerMessage, saveSessionsInProcesses } from '../../src/cli/save-processes.js';
@@ -49,6 +50,22 @@ describe('saving in worker processes', () => {
     expect(started.slice(0, 2).sort()).toEqual([1, 3]);
     expect(started.sort()).toEqual([0, 1, 2, 3, 4]);
     expect(chunks.sort()).toEqual(targets.map((t) => t.session.externalId).sort());
+  });
+
+  it('lets each save redact on a second thread only when there are more cores than processes', async () => {
+    // Echoes the task's read-ahead flag back as its only warning.
+    const ECHO = `
+const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const { index, session, readAhead } = JSON.parse(line);
+  process.stdout.write(JSON.stringify({ type: 'done', index, result: { id: session.externalId, provider: session.provider, outcome: 'uploaded', backend: 'test', chunks: 1, lines: 1, bytes: 1, sizeBytes: 1, warnings: [String(readAhead)] } }) + '\\n');
+});`;
+    const echo = () => spawn(process.execPath, ['-e', ECHO], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const cores = availableParallelism();
+    for (const processes of [1, cores]) {
+      const summary = await saveSessionsInProcesses([found(0, 10), found(1, 20)], { processes, spawnWorker: echo });
+      expect(summary.results.map((r) => r.warnings[0])).toEqual(Array(2).fill(String(cores > processes)));
+    }
   });
 
   it('a worker that dies fails only the session it was saving; the others are saved by the rest', async () => {
