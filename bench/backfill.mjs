@@ -6,7 +6,7 @@
 // the median of --runs runs; CPU time (user+sys, children included) is given beside wall time.
 //   node bench/backfill.mjs [--mb 200] [--runs 1] [--write]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -84,7 +84,7 @@ function timed(cmd, args, env) {
       const children = out.trim().split('\n').at(-1) ?? '';
       const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
       const cpuMs = (secs[0] + secs[1]) * 1000;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${readFileSync(join(root, 'err'), 'utf8').trim()}`));
       else resolve({ ms, cpuMs });
     });
   });
