@@ -142,11 +142,7 @@ export interface ChunkDraft {
   full: boolean;
 }
 
-/**
- * Packs consecutive lines into chunks whose serialized body (the whole ChunkRequest, JSON
- * escaping included) stays within `budgetBytes`. Lines that did not make it into a chunk
- * stay queued for the next one, so each is read and transformed once.
- */
+/** Lines read ahead and handed to a prefetcher, with what it made of them once it answered. */
 interface PrefetchBatch {
   raw: (RawLine | undefined)[];
   results: readonly (PrefetchedLine | undefined)[];
@@ -155,6 +151,11 @@ interface PrefetchBatch {
 
 const NO_BYTES = Buffer.alloc(0);
 
+/**
+ * Packs consecutive lines into chunks whose serialized body (the whole ChunkRequest, JSON
+ * escaping included) stays within `budgetBytes`. Lines that did not make it into a chunk
+ * stay queued for the next one, so each is read and transformed once.
+ */
 export class Chunker {
   private readonly queue: PreparedLine[] = [];
   /** With a prefetcher: the batch being prepared, and those handed to it after. */

@@ -55,17 +55,22 @@ function engineWith(prefetcher: LinePrefetcher) {
   return { h, engine };
 }
 
+/** Syncs a file past PREFETCH_MIN_BYTES through `prefetcher`: every line must be stored as the hook makes it. */
+async function syncsExactly(prefetcher: LinePrefetcher, extra = MiB): Promise<string[]> {
+  const { h, engine } = engineWith(prefetcher);
+  const { text, lines } = bigFile(PREFETCH_MIN_BYTES + extra);
+  h.write(text);
+  expect((await engine.syncAll('once')).complete).toBe(true);
+  expect(h.backend.fileLines(undefined, h.name)).toEqual(lines.map(mask));
+  // The sizes taken from the prefetcher are what each body measured (checked by the backend).
+  expect(h.backend.violations).toEqual([]);
+  return lines;
+}
+
 describe('lines read ahead through a prefetcher', () => {
   it('come out as the line hook makes them, in order, each once, in bounded batches', async () => {
     const ahead = new MaskAhead();
-    const { h, engine } = engineWith(ahead);
-    const { text, lines } = bigFile(PREFETCH_MIN_BYTES + 2 * MiB);
-    h.write(text);
-    const report = await engine.syncAll('once');
-    expect(report.complete).toBe(true);
-    expect(h.backend.fileLines(undefined, h.name)).toEqual(lines.map(mask));
-    // The sizes the prefetcher gave are what each body measured (checked by the backend).
-    expect(h.backend.violations).toEqual([]);
+    const lines = await syncsExactly(ahead, 2 * MiB);
     expect(ahead.batches.reduce((a, b) => a + b, 0)).toBe(lines.length);
     expect(ahead.expected).toBe(lines.length);
     expect(ahead.known).toBe(lines.length);
@@ -78,24 +83,13 @@ describe('lines read ahead through a prefetcher', () => {
       { prefetch: () => Promise.reject(new Error('worker died')), expect: () => undefined },
       { prefetch: async () => [], expect: () => undefined },
     ] satisfies LinePrefetcher[]) {
-      const { h, engine } = engineWith(broken);
-      const { text, lines } = bigFile(PREFETCH_MIN_BYTES + MiB);
-      h.write(text);
-      expect((await engine.syncAll('once')).complete).toBe(true);
-      expect(h.backend.fileLines(undefined, h.name)).toEqual(lines.map(mask));
-      expect(h.backend.violations).toEqual([]);
+      await syncsExactly(broken);
     }
   });
 
   it('a prediction the hook does not bear out is not used', async () => {
     // Claims every line is masked into something else: the hook's output is what counts.
-    const wrong = new MaskAhead(() => ({ output: 'not what the hook makes', wireBytes: 3 }));
-    const { h, engine } = engineWith(wrong);
-    const { text, lines } = bigFile(PREFETCH_MIN_BYTES + MiB);
-    h.write(text);
-    expect((await engine.syncAll('once')).complete).toBe(true);
-    expect(h.backend.fileLines(undefined, h.name)).toEqual(lines.map(mask));
-    expect(h.backend.violations).toEqual([]);
+    await syncsExactly(new MaskAhead(() => ({ output: 'not what the hook makes', wireBytes: 3 })));
   });
 
   it('a file with less than PREFETCH_MIN_BYTES to read is prepared line by line', async () => {
