@@ -144,10 +144,17 @@ describe.skipIf(!claude)(title, () => {
   });
 
   it('creates the transcript only after UserPromptSubmit of a new session, and has it at every later SessionStart', () => {
-    const [start, prompt, firstTool] = turn(cap, 'first').hooks;
+    const hooks = turn(cap, 'first').hooks;
+    const [start, prompt] = hooks;
     expect(start?.transcript).toEqual({ exists: false });
     expect(prompt?.transcript).toEqual({ exists: false });
-    expect(firstTool?.transcript?.exists).toBe(true);
+    // Written as the turn runs, not before its first hook: at the first PreToolUse it is on disk
+    // in some runs and not yet in others (both seen with this version). Once there, it stays.
+    const exists = hooks.map((h) => h.transcript?.exists === true);
+    const from = exists.indexOf(true);
+    expect(from).toBeGreaterThan(1);
+    expect(exists.slice(from).every(Boolean)).toBe(true);
+    expect(hooks.find((h) => label(h) === 'Stop')?.transcript?.exists).toBe(true);
     for (const name of ['continue', 'resume']) expect(turn(cap, name).hooks[0]?.transcript?.exists).toBe(true);
   });
 
