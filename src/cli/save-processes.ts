@@ -1,8 +1,8 @@
 import type * as ChildProcessModule from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { hasSpareCore } from '../process/spare-core.js';
 import type { LocalSession, Provider } from '../provider/contract.js';
 import { errorLine } from './format.js';
 import { confabEntryScript } from './executable.js';
@@ -112,7 +112,7 @@ export async function saveSessionsInProcesses(targets: readonly FoundSession[], 
   };
 
   // Each process has a core of its own; a second thread per save only pays with cores to spare.
-  const readAhead = availableParallelism() > opts.processes;
+  const readAhead = hasSpareCore(opts.processes);
   const runWorker = () =>
     new Promise<void>((resolve) => {
       const child = (opts.spawnWorker ?? spawnSaveWorker)(opts.skipLive === true);

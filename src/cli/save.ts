@@ -2,6 +2,7 @@ import { availableParallelism, freemem } from 'node:os';
 import type { DaemonWiring } from '../compose/daemon-launch.js';
 import { syncSessionOnce, type OneShotProgress } from '../compose/one-shot.js';
 import { listDaemonStatuses } from '../daemon/status.js';
+import { hasSpareCore } from '../process/spare-core.js';
 import { silentLogger, type Logger } from '../log.js';
 import { errorLine } from './format.js';
 import type { FoundSession } from './local-sessions.js';
@@ -174,7 +175,7 @@ export async function saveSessions(targets: readonly FoundSession[], opts: SaveO
   let next = 0;
   const workers = Math.max(1, Math.min(opts.concurrency ?? defaultSaveConcurrency(), targets.length));
   // A save redacts on a second thread only with a core to spare for it.
-  const each = { ...opts, readAhead: opts.readAhead ?? availableParallelism() > workers };
+  const each = { ...opts, readAhead: opts.readAhead ?? hasSpareCore(workers) };
   // Each worker takes the next session in turn; a session's lines stay in order within its
   // own engine, and sessions share nothing but the backend (whose store locks per session).
   const worker = async (): Promise<void> => {

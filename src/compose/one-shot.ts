@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type { Backend } from '../backend/backend.js';
 import type { Settings } from '../config/settings.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -6,6 +5,7 @@ import type { Provider } from '../provider/contract.js';
 import { createDaemonHooks } from '../extension/daemon-hooks.js';
 import type { DaemonHooks } from '../extension/daemon-hooks.js';
 import type { FileSyncReport, SessionIdentity } from '../extension/hook-types.js';
+import { hasSpareCore } from '../process/spare-core.js';
 import type { LinePrefetcher } from '../sync/chunker.js';
 import { BACKFILL_BATCH_TARGET_BYTES } from '../sync/engine.js';
 import { applySessionTaps, type DaemonWiring } from './daemon-launch.js';
@@ -84,7 +84,7 @@ export async function syncSessionOnce(opts: OneShotOptions): Promise<OneShotResu
   const target = { hooks: createDaemonHooks(), config: opts.session };
   const plugins = (await opts.wiring.loadPlugins?.(opts.settings, log)) ?? [];
   // A second core redacts what this one reads ahead; alone on one, it would only add copying.
-  const readAhead = opts.readAhead ?? availableParallelism() > 1;
+  const readAhead = opts.readAhead ?? hasSpareCore(1);
   const taps = await applySessionTaps(target, opts.provider, opts.settings, opts.wiring, log, plugins, { readAhead });
   try {
     return await runOnce(opts, target.hooks, log, taps?.prefetcher);

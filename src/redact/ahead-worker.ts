@@ -3,7 +3,7 @@
  * from the same options as the main thread's, and measures each result as a JSON string.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeLine } from '../format/line-decode.js';
+import { decodeLine, encodeWireLine } from '../format/wire-line.js';
 import { buildRedactor } from './redactor.js';
 import type { AheadBatch, AheadReply } from './ahead.js';
 import type { RedactionOptions } from './types.js';
@@ -36,8 +36,8 @@ port.on('message', ({ id, data, ends }: AheadBatch) => {
     const { text, ascii } = decodeLine(bytes.subarray(start, end));
     start = end;
     const out = redactor.redactLine(text);
-    const json = JSON.stringify(out);
-    wireBytes[i] = ascii && out === text ? json.length : Buffer.byteLength(json, 'utf8');
+    // Measured as the engine measures a line it prepares itself.
+    wireBytes[i] = encodeWireLine(out, ascii && out === text).wireBytes;
     const counts = countsSince();
     if (out !== text || counts) changed.push([i, out === text ? null : out, counts ?? []]);
   }

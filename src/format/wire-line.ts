@@ -24,3 +24,13 @@ export function decodeLine(bytes: Buffer): DecodedLine {
   const text = bytes.toString('utf8');
   return { text, exact: isUtf8(bytes), ascii };
 }
+
+/**
+ * `text` as one element of a request's `lines` array, and the bytes it adds to the body.
+ * `ascii`: the caller knows `text` is ASCII (checked on its bytes, far faster than measuring
+ * the string): its JSON is too, one byte per character.
+ */
+export function encodeWireLine(text: string, ascii = false): { json: string; wireBytes: number } {
+  const json = JSON.stringify(text);
+  return { json, wireBytes: ascii ? json.length : Buffer.byteLength(json, 'utf8') };
+}
