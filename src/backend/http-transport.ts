@@ -116,6 +116,22 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
 }
 
+/** What one attempt brings back: the result and the rate-limit headers the exchange acts on. */
+interface RawResult extends HttpResult {
+  retryAfterMs?: number;
+  rateLimitRemaining?: number;
+}
+
+/**
+ * `RateLimit-Remaining` (the IETF rate-limit header fields, as `confab serve` sends them on
+ * upload routes): requests left in the caller's bucket. Anything but a plain count is ignored.
+ */
+export function parseRateLimitRemaining(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
 /** The first bytes of an error body as one line of text (binary bodies are left out). */
 function bodySnippet(body: Buffer): string {
   const head = body.subarray(0, ERROR_BODY_BYTES);
@@ -205,7 +221,6 @@ export class HttpTransport {
       }
     }
     const budget = call.budgeted ? this.budget : undefined;
-    if (budget) await budget.take(call.signal);
     const result = await this.exchange(call, headers, body, budget);
     return this.check(call, result);
   }
@@ -216,7 +231,7 @@ export class HttpTransport {
     return Math.ceil(retryAfterMs ?? backoff);
   }
 
-  private check(call: HttpCall, result: HttpResult & { retryAfterMs?: number }): HttpResult {
+  private check(call: HttpCall, result: RawResult): HttpResult {
     const { status } = result;
     if ((status >= 200 && status < 300) || (call.accept ?? []).includes(status)) {
       return { status, contentType: result.contentType, body: result.body };
@@ -234,12 +249,16 @@ export class HttpTransport {
     headers: Record<string, string>,
     body: Buffer | undefined,
     budget: UploadBudget | undefined,
-  ): Promise<HttpResult & { retryAfterMs?: number }> {
+  ): Promise<RawResult> {
     const retries = call.retryRateLimit === false ? 0 : this.retries;
     const accept429 = (call.accept ?? []).includes(429);
     const url = new URL(`${this.baseUrl}${call.path}${call.query ? `?${new URLSearchParams(call.query).toString()}` : ''}`);
+    let ticket = await budget?.take(call.signal);
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(call, url, headers, body);
+      if (budget && ticket !== undefined && result.rateLimitRemaining !== undefined && result.status !== 429) {
+        await budget.onServerRemaining(result.rateLimitRemaining, ticket);
+      }
       if (result.status !== 429 || accept429) return result;
       // The shared budget learns of the 429 (and any Retry-After) for every daemon of the
       // user; after its back-off a retry waits for its turn like any other request.
@@ -251,7 +270,7 @@ export class HttpTransport {
         });
       }
       await this.sleep(this.rateLimitWait(result.retryAfterMs, attempt), call.signal);
-      await budget?.take(call.signal);
+      ticket = await budget?.take(call.signal);
     }
   }
 
@@ -260,7 +279,7 @@ export class HttpTransport {
    * streams costs about 20 MiB more than one that used node:http). A request on a kept-alive
    * socket that the server closed meanwhile is re-sent once on a fresh one.
    */
-  private async attempt(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+  private async attempt(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<RawResult> {
     try {
       return await this.attemptOnce(call, url, headers, body);
     } catch (err) {
@@ -269,7 +288,7 @@ export class HttpTransport {
     }
   }
 
-  private async attemptOnce(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<HttpResult & { retryAfterMs?: number }> {
+  private async attemptOnce(call: HttpCall, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<RawResult> {
     call.signal?.throwIfAborted();
     const timeoutMs = call.timeoutMs ?? this.timeoutMs;
     const cap = call.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -277,7 +296,7 @@ export class HttpTransport {
     const sendHeaders = body === undefined ? headers : { ...headers, 'Content-Length': String(body.length) };
     return new Promise((resolve, reject) => {
       let settled = false;
-      const finish = (err: unknown, result?: HttpResult & { retryAfterMs?: number }) => {
+      const finish = (err: unknown, result?: RawResult) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -300,11 +319,13 @@ export class HttpTransport {
         });
         res.on('end', () => {
           const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']));
+          const rateLimitRemaining = parseRateLimitRemaining(headerValue(res.headers['ratelimit-remaining']));
           finish(undefined, {
             status: res.statusCode ?? 0,
             contentType: headerValue(res.headers['content-type']) ?? '',
             body: Buffer.concat(parts, size),
             ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+            ...(rateLimitRemaining === undefined ? {} : { rateLimitRemaining }),
           });
         });
         res.on('error', (err) => finish(this.fail('network', call, `network error: ${describeCause(err)}`)));

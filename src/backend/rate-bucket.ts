@@ -57,17 +57,23 @@ export interface BucketState {
   rateSince: number;
   /** 429s recorded, for `confab status` and tests. */
   rateLimited: number;
+  /** Turns handed out since the bucket was made (each turn's number is its place in this count). */
+  issued: number;
 }
 
-/** What a reservation gives: `count` turns usable from `at` on (now, or a turn in the future). */
+/**
+ * What a reservation gives: `count` turns usable from `at` on (now, or a turn in the future),
+ * numbered `last - count + 1` to `last`.
+ */
 export interface Grant {
   count: number;
   at: number;
+  last: number;
 }
 
 export function newBucket(limits: RateLimits, now: number): BucketState {
   // One turn to start: fifty daemons starting together must not spend a burst the server may not have.
-  return { v: 1, ratePerSec: limits.ratePerSec * RATE_MARGIN, burst: limits.burst, tokens: 1, at: now, capFloor: 1, capSince: now, rateFactor: 1, rateSince: now, rateLimited: 0 };
+  return { v: 1, ratePerSec: limits.ratePerSec * RATE_MARGIN, burst: limits.burst, tokens: 1, at: now, capFloor: 1, capSince: now, rateFactor: 1, rateSince: now, rateLimited: 0, issued: 0 };
 }
 
 export function currentRate(s: BucketState, now: number): number {
@@ -92,10 +98,39 @@ export function reserve(s: BucketState, now: number, want: number): Grant {
   if (s.tokens >= 1) {
     const count = Math.max(1, Math.min(want, MAX_LEASE, Math.floor(s.tokens / 2)));
     s.tokens -= count;
-    return { count, at: now };
+    s.issued += count;
+    return { count, at: now, last: s.issued };
   }
   s.tokens -= 1;
-  return { count: 1, at: now + Math.ceil((-s.tokens * 1000) / currentRate(s, now)) };
+  s.issued += 1;
+  return { count: 1, at: now + Math.ceil((-s.tokens * 1000) / currentRate(s, now)), last: s.issued };
+}
+
+/**
+ * The share of what the server reports left that the bucket takes as its own: the report is
+ * a moment old, and the user's other machines spend from the same server bucket.
+ */
+export const SERVER_REMAINING_SHARE = 0.9;
+
+/**
+ * The server answered the request that spent turn `ticket` with `remaining` requests left in
+ * the user's bucket (a `RateLimit-Remaining` header). Its count is better than any guess, so
+ * the bucket takes it, both ways: less the turns issued after that one, which may not have
+ * reached the server yet, and with a margin. A server with a full burst lets a backlog go out
+ * at once instead of a turn at a time; one that is nearly spent holds every daemon back before
+ * a 429 would.
+ */
+export function serverRemaining(s: BucketState, now: number, remaining: number, ticket: number): void {
+  refill(s, now);
+  const unseen = Math.max(0, s.issued - ticket);
+  const known = Math.floor(Math.min(remaining, s.burst) * SERVER_REMAINING_SHARE) - unseen;
+  s.tokens = known;
+  // The usable burst is what the server has shown it holds; later refills must not clip it.
+  const cap = currentCap(s, now);
+  if (known > cap) {
+    s.capFloor = known;
+    s.capSince = now;
+  }
 }
 
 /** The server said no: nothing is left now (nor before `retryAfterMs`), and the budget shrinks. */
@@ -122,7 +157,8 @@ function validState(v: unknown): v is BucketState {
     s.v === 1 &&
     ['ratePerSec', 'burst', 'tokens', 'at', 'capFloor', 'capSince', 'rateFactor', 'rateSince', 'rateLimited'].every((k) => isFiniteNumber(s[k])) &&
     (s.ratePerSec as number) > 0 &&
-    (s.rateFactor as number) > 0
+    (s.rateFactor as number) > 0 &&
+    (s.issued === undefined || isFiniteNumber(s.issued))
   );
 }
 
@@ -168,6 +204,8 @@ export class SharedRateBucket {
     }
     if (!validState(parsed)) return newBucket(this.limits, now);
     const s = parsed;
+    // A bucket written before turns were numbered.
+    s.issued ??= 0;
     // A changed setting applies at once; what was spent stays spent.
     s.ratePerSec = this.limits.ratePerSec * RATE_MARGIN;
     s.burst = this.limits.burst;
@@ -197,6 +235,10 @@ export class SharedRateBucket {
 
   rateLimited(retryAfterMs?: number): Promise<void> {
     return this.update((s, now) => rateLimited(s, now, retryAfterMs));
+  }
+
+  serverRemaining(remaining: number, ticket: number): Promise<void> {
+    return this.update((s, now) => serverRemaining(s, now, remaining, ticket));
   }
 
   /** The state as it is now (refilled), without changing the file. */

@@ -15,10 +15,15 @@ export interface UploadBudget {
    * otherwise a turn is reserved (if none is yet) and the time until it comes.
    */
   readyInMs(): Promise<number>;
-  /** Waits for a turn and spends it (before each init, chunk and event request). */
-  take(signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits for a turn and spends it (before each init, chunk and event request). Returns the
+   * turn's number in the shared bucket, for `onServerRemaining`, when it has one.
+   */
+  take(signal?: AbortSignal): Promise<number | undefined>;
   /** A 429: the shared bucket empties and shrinks; turns held here are dropped. */
   onRateLimited(retryAfterMs?: number): Promise<void>;
+  /** The server's answer to the request that spent turn `ticket` said `remaining` requests are left. */
+  onServerRemaining(remaining: number, ticket: number): Promise<void>;
 }
 
 export interface FileUploadBudgetOptions {
@@ -48,11 +53,13 @@ export class FileUploadBudget implements UploadBudget {
   private readonly sleep: Sleep;
   private readonly log: Logger | undefined;
   private readonly mutex = new KeyedMutex();
-  /** Turns held now, usable until `leasedUntil`. */
+  /** Turns held now, usable until `leasedUntil`; the next one to spend is number `nextTicket`. */
   private leased = 0;
   private leasedUntil = 0;
-  /** A turn reserved for this time. */
+  private nextTicket: number | undefined;
+  /** A turn reserved for this time (numbered, unless the bucket file is unusable). */
   private reservedAt: number | undefined;
+  private reservedTicket: number | undefined;
   private warned = false;
 
   constructor(opts: FileUploadBudgetOptions) {
@@ -72,38 +79,47 @@ export class FileUploadBudget implements UploadBudget {
     if (this.reservedAt === undefined) {
       try {
         const grant = await this.bucket.reserve(MAX_WANT);
-        if (grant.at <= this.now()) this.hold(grant.count, grant.at);
-        else this.reservedAt = grant.at;
+        if (grant.at <= this.now()) this.hold(grant.count, grant.at, grant.last);
+        else {
+          this.reservedAt = grant.at;
+          this.reservedTicket = grant.last;
+        }
       } catch (err) {
         if (!this.warned) this.log?.warn('the shared upload budget is unusable; spacing uploads out', { error: err instanceof Error ? err.message : String(err) });
         this.warned = true;
         this.reservedAt = this.now() + FALLBACK_SPACING_MS;
+        this.reservedTicket = undefined;
       }
     }
     if (this.reservedAt !== undefined) {
       const wait = this.reservedAt - this.now();
       if (wait > 0) return Math.ceil(wait);
-      this.hold(1, this.reservedAt);
+      this.hold(1, this.reservedAt, this.reservedTicket);
       this.reservedAt = undefined;
+      this.reservedTicket = undefined;
     }
     return 0;
   }
 
-  private hold(count: number, from: number): void {
-    this.leased += count;
+  /** Only ever called with nothing held: turns come as one lease or one reserved turn. */
+  private hold(count: number, from: number, last: number | undefined): void {
+    this.leased = count;
     this.leasedUntil = from + HELD_TURN_TTL_MS;
+    this.nextTicket = last === undefined ? undefined : last - count + 1;
   }
 
-  async take(signal?: AbortSignal): Promise<void> {
+  async take(signal?: AbortSignal): Promise<number | undefined> {
     for (;;) {
       const wait = await this.readyInMs();
       if (wait === 0) {
         const spent = await this.mutex.run('budget', () => {
-          if (this.leased === 0) return Promise.resolve(false);
+          if (this.leased === 0) return Promise.resolve(null);
           this.leased--;
-          return Promise.resolve(true);
+          const ticket = this.nextTicket;
+          if (ticket !== undefined) this.nextTicket = ticket + 1;
+          return Promise.resolve({ ticket });
         });
-        if (spent) return;
+        if (spent) return spent.ticket;
         continue;
       }
       await this.sleep(wait, signal);
@@ -117,6 +133,16 @@ export class FileUploadBudget implements UploadBudget {
         await this.bucket.rateLimited(retryAfterMs);
       } catch {
         // The next reservation falls back to spacing if the file stays unusable.
+      }
+    });
+  }
+
+  onServerRemaining(remaining: number, ticket: number): Promise<void> {
+    return this.mutex.run('budget', async () => {
+      try {
+        await this.bucket.serverRemaining(remaining, ticket);
+      } catch {
+        // Only a better guess is lost; the bucket goes on from its own count.
       }
     });
   }

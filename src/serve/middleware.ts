@@ -113,7 +113,13 @@ export function installApiMiddleware(app: FastifyInstance, opts: MiddlewareOptio
     if (api.limiter) {
       const bucket = routeLimiters[api.limiter];
       const who = api.limiter === 'validate' ? request.ip : (request.confab.key?.owner ?? request.ip);
-      if (bucket && !bucket.take(who)) return sendText(reply, 429, RATE_LIMITED);
+      if (bucket) {
+        const allowed = bucket.take(who);
+        // Upload answers say what is left of the user's budget, so clients need not guess it.
+        const headers = api.limiter === 'upload' ? bucket.headers(who) : {};
+        if (!allowed) return sendText(reply, 429, RATE_LIMITED, headers);
+        reply.headers(headers);
+      }
     }
 
     if (api.zstd) {

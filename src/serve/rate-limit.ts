@@ -28,6 +28,23 @@ export class RateLimiter {
     return true;
   }
 
+  /**
+   * The IETF rate-limit header fields (draft 6, the form most clients read) for `key`'s bucket
+   * as `take` left it: the burst, the requests left, and the seconds until the bucket is full.
+   * confab's client sizes its shared upload budget from `RateLimit-Remaining`.
+   */
+  headers(key: string): Record<string, string> {
+    const { burst, ratePerSec } = this.spec;
+    const tokens = this.buckets.get(key)?.tokens ?? burst;
+    const window = Math.ceil(burst / Math.max(ratePerSec, 1e-9));
+    return {
+      'ratelimit-limit': String(burst),
+      'ratelimit-remaining': String(Math.max(0, Math.floor(tokens))),
+      'ratelimit-reset': String(Math.ceil((burst - tokens) / Math.max(ratePerSec, 1e-9))),
+      'ratelimit-policy': `${burst};w=${window}`,
+    };
+  }
+
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
     this.lastSweep = now;

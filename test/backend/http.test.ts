@@ -14,7 +14,7 @@ import { createSyncHooks } from '../../src/extension/daemon-hooks.js';
 import { confabVersion } from '../../src/version.js';
 import { jsonLines } from '../helpers/engine-harness.js';
 import { freePort, REPO_ROOT } from '../helpers/sandbox.js';
-import { HttpStub, json, text, type RecordedRequest } from '../helpers/http-stub.js';
+import { HttpStub, json, text, type RecordedRequest, type StubReply } from '../helpers/http-stub.js';
 import { tempDir } from '../helpers/sync-fixtures.js';
 
 const KEY = 'cfb_0123456789abcdefghijABCDEFGHIJ_-xyzwvu';
@@ -482,12 +482,13 @@ describe('HttpBackend: the shared upload budget', () => {
       readyInMs: () => Promise.resolve(0),
       take: () => {
         calls.push('take');
-        return Promise.resolve();
+        return Promise.resolve(undefined);
       },
       onRateLimited: (retryAfterMs?: number) => {
         calls.push(`429 ${retryAfterMs ?? '-'}`);
         return Promise.resolve();
       },
+      onServerRemaining: () => Promise.reject(new Error('no turn was numbered')),
     };
     let chunkTries = 0;
     stub.handler = (req) => {
@@ -506,5 +507,39 @@ describe('HttpBackend: the shared upload budget', () => {
     await b.capabilities();
     expect(calls).toEqual(['take', 'take', '429 2000', 'take', 'take']);
     expect(stub.requests).toHaveLength(5);
+  });
+
+  it("tells the budget what the server's RateLimit-Remaining says is left, with the number of the turn it answers", async () => {
+    const heard: string[] = [];
+    let ticket = 0;
+    const budget = {
+      readyInMs: () => Promise.resolve(0),
+      take: () => Promise.resolve(++ticket),
+      onRateLimited: () => {
+        heard.push('429');
+        return Promise.resolve();
+      },
+      onServerRemaining: (remaining: number, turn: number) => {
+        heard.push(`${remaining} after turn ${turn}`);
+        return Promise.resolve();
+      },
+    };
+    let chunkTries = 0;
+    stub.handler = (req): StubReply => {
+      if (req.url === '/api/v1/sync/init') return { ...json({ session_id: SESSION, files: {} }), headers: { 'content-type': 'application/json', 'ratelimit-remaining': '1999' } };
+      if (req.url === '/api/v1/sync/chunk') {
+        if (++chunkTries === 1) return { status: 429, headers: { 'ratelimit-remaining': '0' }, body: 'Rate limit exceeded.\n' };
+        return { ...json({ last_synced_line: 1 }), headers: { 'content-type': 'application/json', 'ratelimit-remaining': ' 1996 ' } };
+      }
+      // Not a plain count: ignored.
+      return { ...json({ success: true }), headers: { 'content-type': 'application/json', 'ratelimit-remaining': '12.5, 3' } };
+    };
+    const b = backend({ budget });
+    await b.init({ provider: 'claude-code', external_id: 'e', transcript_path: '/t' });
+    await b.chunk(chunk(['{}']));
+    await b.event({ session_id: SESSION, event_type: 'session_end', timestamp: '2026-01-01T00:00:00Z' });
+    // The 429's own count is not taken: the 429 itself empties the bucket.
+    expect(heard).toEqual(['1999 after turn 1', '429', '1996 after turn 3']);
+    expect(ticket).toBe(4);
   });
 });

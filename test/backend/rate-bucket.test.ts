@@ -12,6 +12,8 @@ import {
   RATE_MARGIN,
   rateLimited,
   reserve,
+  SERVER_REMAINING_SHARE,
+  serverRemaining,
   SharedRateBucket,
 } from '../../src/backend/rate-bucket.js';
 import { FileUploadBudget, HELD_TURN_TTL_MS } from '../../src/backend/upload-budget.js';
@@ -29,11 +31,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('the bucket', () => {
   it('starts with one turn, then hands out future turns in the order they were asked, one per 1/rate', () => {
     const s = newBucket(limits, T0);
-    expect(reserve(s, T0, 4)).toEqual({ count: 1, at: T0 });
-    expect(reserve(s, T0, 1)).toEqual({ count: 1, at: T0 + 100 });
-    expect(reserve(s, T0, 1)).toEqual({ count: 1, at: T0 + 200 });
+    expect(reserve(s, T0, 4)).toEqual({ count: 1, at: T0, last: 1 });
+    expect(reserve(s, T0, 1)).toEqual({ count: 1, at: T0 + 100, last: 2 });
+    expect(reserve(s, T0, 1)).toEqual({ count: 1, at: T0 + 200, last: 3 });
     // 250 ms later 2.5 tokens were earned, 2 of them reserved already: the next turn is 50 ms away.
-    expect(reserve(s, T0 + 250, 1)).toEqual({ count: 1, at: T0 + 300 });
+    expect(reserve(s, T0 + 250, 1)).toEqual({ count: 1, at: T0 + 300, last: 4 });
   });
 
   it('lets its usable burst grow by one turn a minute, and leases a few turns at once only when rich', () => {
@@ -42,7 +44,7 @@ describe('the bucket', () => {
     expect(currentCap(s, later)).toBe(11);
     // Ten idle minutes earn far more than 11 tokens, but no more than the usable burst is kept.
     const lease = reserve(s, later, 4);
-    expect(lease).toEqual({ count: 4, at: later });
+    expect(lease).toEqual({ count: 4, at: later, last: 4 });
     expect(s.tokens).toBe(7);
   });
 
@@ -61,6 +63,25 @@ describe('the bucket', () => {
     expect(currentRate(s, t + 150_000)).toBeCloseTo(7.5);
     expect(currentRate(s, t + 600_000)).toBeCloseTo(10);
     expect(s.rateLimited).toBe(2);
+  });
+
+  it("takes the server's count of what is left, less the turns issued since the reported one, with a margin", () => {
+    const s = newBucket(limits, T0);
+    reserve(s, T0, 1); // turn 1: the request whose answer reports
+    reserve(s, T0, 1); // turn 2, already out
+    // The server has 80 left after turn 1; turn 2 may not have reached it yet.
+    serverRemaining(s, T0 + 10, 80, 1);
+    expect(s.tokens).toBe(Math.floor(80 * SERVER_REMAINING_SHARE) - 1);
+    // A usable burst of one turn does not clip what the server has shown it holds.
+    expect(reserve(s, T0 + 20, 4)).toEqual({ count: 4, at: T0 + 20, last: 6 });
+    expect(s.tokens).toBe(Math.floor(80 * SERVER_REMAINING_SHARE) - 1 - 4);
+    // Never more than the configured burst, however much the server reports.
+    serverRemaining(s, T0 + 20, 5000, 6);
+    expect(s.tokens).toBe(Math.floor(limits.burst * SERVER_REMAINING_SHARE));
+    // A server nearly spent (other machines of the user) holds turns back before a 429 would.
+    serverRemaining(s, T0 + 20, 1, 6);
+    expect(s.tokens).toBe(0);
+    expect(reserve(s, T0 + 20, 1).at).toBe(T0 + 120);
   });
 
   it("waits out a server's Retry-After", () => {
@@ -119,6 +140,31 @@ describe('the bucket file', () => {
     await budget.take();
     await budget.onRateLimited();
     expect((await budget.bucket.peek()).rateLimited).toBe(1);
+  });
+
+  it('numbers the turns it spends, and a server with room lets a backlog go at once', async () => {
+    let now = T0;
+    const budget = new FileUploadBudget({ url: 'https://confab.example', apiKey: 'cfb_x', limits, dir, now: () => now });
+    expect(await budget.take()).toBe(1);
+    // Without word from the server, the next turn is 1/rate away.
+    expect(await budget.readyInMs()).toBe(100);
+    await budget.onServerRemaining(60, 1);
+    now += 100;
+    expect(await budget.take()).toBe(2);
+    // The server said 60 are left: turns now come four at a time, with no wait.
+    expect(await budget.readyInMs()).toBe(0);
+    const tickets = [await budget.take(), await budget.take(), await budget.take(), await budget.take(), await budget.take()];
+    expect(tickets).toEqual([3, 4, 5, 6, 7]);
+    expect((await budget.bucket.peek()).issued).toBe(10);
+  });
+
+  it('reads a bucket file written before turns were numbered', async () => {
+    const path = join(dir, 'b.json');
+    const old = newBucket(limits, Date.now()) as Partial<ReturnType<typeof newBucket>>;
+    delete old.issued;
+    writeFileSync(path, JSON.stringify({ ...old, tokens: 3 }));
+    const bucket = new SharedRateBucket({ path, limits });
+    expect(await bucket.reserve(1)).toMatchObject({ count: 1, last: 1 });
   });
 });
 

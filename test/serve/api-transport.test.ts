@@ -231,18 +231,27 @@ describe('rule 29: rate limits', () => {
     await s.close();
     s = await startServer({ api: { limits: { global: false, upload: { ratePerSec: 0.001, burst: 3 } } } });
     const id = await session();
-    expect((await s.call('POST', '/api/v1/sync/chunk', { json: { session_id: id, file_name: 'a', file_type: 'agent', first_line: 1, lines: ['x'] } })).status).toBe(200);
-    expect((await s.call('POST', '/api/v1/sync/event', { json: { session_id: id, event_type: 'session_end', timestamp: '2024-01-01T00:00:00Z' } })).status).toBe(200);
+    // Each upload answer says what is left of the user's bucket (the IETF rate-limit fields).
+    const first = await s.call('POST', '/api/v1/sync/chunk', { json: { session_id: id, file_name: 'a', file_type: 'agent', first_line: 1, lines: ['x'] } });
+    expect(first.status).toBe(200);
+    expect(first.headers).toMatchObject({ 'ratelimit-limit': '3', 'ratelimit-remaining': '1', 'ratelimit-policy': '3;w=3000' });
+    const event = await s.call('POST', '/api/v1/sync/event', { json: { session_id: id, event_type: 'session_end', timestamp: '2024-01-01T00:00:00Z' } });
+    expect(event.status).toBe(200);
+    expect(event.headers['ratelimit-remaining']).toBe('0');
     await nothingStored(async () => {
       const limited = await s.call('POST', '/api/v1/sync/chunk', { json: { session_id: id, file_name: 'a', file_type: 'agent', first_line: 2, lines: ['y'] } });
       expectText(limited, 429, 'Rate limit exceeded. Please try again later.');
       expect(limited.headers['retry-after']).toBeUndefined();
+      expect(limited.headers['ratelimit-remaining']).toBe('0');
+      expect(Number(limited.headers['ratelimit-reset'])).toBeGreaterThan(0);
       // Another key of the same user shares the bucket; another user does not.
       expect((await s.call('POST', '/api/v1/sync/init', { json: initBody, key: s.aliceLaptop })).status).toBe(429);
     });
     expect((await s.call('POST', '/api/v1/sync/init', { json: initBody, key: s.bob })).status).toBe(200);
     // Reads and the summary route are not behind the upload bucket.
-    expect((await s.call('GET', `/api/v1/sessions/${id}/files`)).status).toBe(200);
+    const read = await s.call('GET', `/api/v1/sessions/${id}/files`);
+    expect(read.status).toBe(200);
+    expect(read.headers['ratelimit-remaining']).toBeUndefined();
   });
 
   it('validate bucket (counted after auth) and the global per-IP bucket', async () => {

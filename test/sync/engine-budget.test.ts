@@ -21,9 +21,10 @@ function turnEvery(spacingMs: number, clock: { now(): number; advance(ms: number
       }
       state.taken++;
       state.nextAt = now() + spacingMs;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     },
     onRateLimited: () => Promise.resolve(),
+    onServerRemaining: () => Promise.resolve(),
   };
   return { budget, state };
 }
