@@ -118,12 +118,15 @@ export const SERVER_REMAINING_SHARE = 0.9;
  * the bucket takes it, both ways: less the turns issued after that one, which may not have
  * reached the server yet, and with a margin. A server with a full burst lets a backlog go out
  * at once instead of a turn at a time; one that is nearly spent holds every daemon back before
- * a 429 would.
+ * a 429 would. After a 429, until the rate has recovered, it only ever lowers the count.
  */
 export function serverRemaining(s: BucketState, now: number, remaining: number, ticket: number): void {
   refill(s, now);
   const unseen = Math.max(0, s.issued - ticket);
   const known = Math.floor(Math.min(remaining, s.burst) * SERVER_REMAINING_SHARE) - unseen;
+  // Within a 429's recovery the count may only hold the bucket back: a count that is not the
+  // limit that answered 429 (a proxy's own, say) must not start a storm of them.
+  if (currentRate(s, now) < s.ratePerSec && known >= s.tokens) return;
   s.tokens = known;
   // The usable burst is what the server has shown it holds; later refills must not clip it.
   const cap = currentCap(s, now);

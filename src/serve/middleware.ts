@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreError } from '../store/session-store.js';
 import type { Logger } from '../log.js';
@@ -157,12 +158,11 @@ export function installApiMiddleware(app: FastifyInstance, opts: MiddlewareOptio
         throw err;
       }
     }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      throw new HttpFailure(400, badBody, 'json');
-    }
+    // Validated, then decoded: several times faster than a fatal TextDecoder over a 16 MiB body.
+    // A leading BOM is kept (TextDecoder would drop it), so JSON.parse refuses it, as Go's
+    // decoder does.
+    if (!isUtf8(body)) throw new HttpFailure(400, badBody, 'json');
+    const text = body.toString(isAscii(body) ? 'latin1' : 'utf8');
     try {
       return JSON.parse(text) as unknown;
     } catch {

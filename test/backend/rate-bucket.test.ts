@@ -10,6 +10,7 @@ import {
   currentRate,
   newBucket,
   RATE_MARGIN,
+  RATE_RECOVERY_MS,
   rateLimited,
   reserve,
   SERVER_REMAINING_SHARE,
@@ -82,6 +83,20 @@ describe('the bucket', () => {
     serverRemaining(s, T0 + 20, 1, 6);
     expect(s.tokens).toBe(0);
     expect(reserve(s, T0 + 20, 1).at).toBe(T0 + 120);
+  });
+
+  it("after a 429, until the rate has recovered, the server's count only ever holds the bucket back", () => {
+    const s = newBucket(limits, T0);
+    reserve(s, T0, 1);
+    rateLimited(s, T0 + 10);
+    // A header from another limit (a proxy's) says plenty is left: not taken.
+    serverRemaining(s, T0 + 20, 90, 1);
+    expect(s.tokens).toBeLessThan(1);
+    expect(reserve(s, T0 + 20, 1).at).toBeGreaterThan(T0 + 20);
+    // Once the rate is back to full, the count is taken again.
+    const later = T0 + 10 + RATE_RECOVERY_MS;
+    serverRemaining(s, later, 90, 2);
+    expect(s.tokens).toBe(Math.floor(90 * SERVER_REMAINING_SHARE));
   });
 
   it("waits out a server's Retry-After", () => {

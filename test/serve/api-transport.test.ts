@@ -181,6 +181,12 @@ describe('rules 5 and 6: strict decoding', () => {
         400,
         'Invalid request body',
       );
+      // A leading byte-order mark is not JSON (Go's decoder refuses it too).
+      expectJsonError(
+        await s.call('POST', '/api/v1/sync/init', { raw: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(initBody))]), headers: { 'content-type': 'application/json' } }),
+        400,
+        'Invalid request body',
+      );
       // NUL in stored fields (rule 6).
       expectJsonError(await s.call('POST', '/api/v1/sync/init', { json: { ...initBody, metadata: { hostname: 'a\u0000' } } }), 400, 'metadata.hostname must not contain NUL characters');
       expectJsonError(await s.call('POST', '/api/v1/sync/chunk', { json: { ...chunk, metadata: { summary: 'a\u0000' } } }), 400, 'metadata.summary must not contain NUL characters');
