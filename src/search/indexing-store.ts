@@ -2,6 +2,7 @@ import type { GithubLinkRequest, SessionStore, StoredEvent, StoredGithubLink, St
 import type { ChunkRequest, ChunkResponse, EventRequest, InitRequest, InitResponse } from '../format/wire.js';
 import type { Logger } from '../log.js';
 import { indexPathFor, SearchIndex } from './index-db.js';
+import { IndexThread } from './index-thread.js';
 import { markIndexPending } from './pending-index.js';
 
 export interface IndexingOptions {
@@ -15,6 +16,8 @@ export interface IndexingOptions {
    * back by indexing.
    */
   deferTo?: string;
+  /** Index on this thread of its own instead of this one (`confab serve`: see IndexThread). */
+  thread?: IndexThread;
 }
 
 /**
@@ -36,6 +39,7 @@ export class IndexingStore implements SessionStore {
   private readonly dirty = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly opts: IndexingOptions;
+  private thread: IndexThread | undefined;
   private disabled = false;
   private index: SearchIndex | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -47,6 +51,7 @@ export class IndexingStore implements SessionStore {
     opts: IndexingOptions,
   ) {
     this.opts = opts;
+    this.thread = opts.thread;
   }
 
   private schedule(sessionId: string): void {
@@ -86,6 +91,7 @@ export class IndexingStore implements SessionStore {
     clearTimeout(this.idleTimer);
     // Let a burst of chunks to one session coalesce into one update.
     await new Promise((r) => setTimeout(r, INDEX_COALESCE_MS));
+    if (this.thread && (await this.drainOn(this.thread))) return;
     try {
       while (this.dirty.size > 0) {
         const index = (this.index ??= SearchIndex.open(this.opts.path));
@@ -107,6 +113,32 @@ export class IndexingStore implements SessionStore {
       this.index?.close();
       this.index = undefined;
       this.opts.onError?.(err);
+    }
+  }
+
+  /**
+   * Everything dirty, to the index thread at once. Chunks committed while it works wait for
+   * the next round: the longer an update takes (a backfill), the more the next one covers.
+   */
+  private async drainOn(thread: IndexThread): Promise<boolean> {
+    const sessions = [...this.dirty];
+    this.dirty.clear();
+    try {
+      const errors = await thread.sync(sessions);
+      this.updates += sessions.length;
+      for (const err of errors) {
+        if (err.name === 'SqliteUnavailableError') this.disabled = true;
+        this.opts.onError?.(err);
+      }
+      if (this.disabled) this.dirty.clear();
+      return true;
+    } catch (err) {
+      // The thread could not start or died: index on this one from now on, these sessions first.
+      this.thread = undefined;
+      void thread.close();
+      for (const id of sessions) this.dirty.add(id);
+      this.opts.onError?.(err);
+      return false;
     }
   }
 
@@ -165,18 +197,21 @@ export class IndexingStore implements SessionStore {
     clearTimeout(this.idleTimer);
     this.index?.close();
     this.index = undefined;
+    await this.thread?.close();
     await this.inner.close();
   }
 }
 
 /**
  * The store in `dir`, indexing what it commits into the index beside it (or, `deferIndex`,
- * marking it pending for a later catch-up); failures are logged (never the lines).
+ * marking it pending for a later catch-up; `thread`, on a thread of its own); failures are
+ * logged (never the lines).
  */
-export function indexingStoreFor(store: SessionStore, dir: string, log?: Logger, opts: { deferIndex?: boolean } = {}): IndexingStore {
+export function indexingStoreFor(store: SessionStore, dir: string, log?: Logger, opts: { deferIndex?: boolean; thread?: boolean } = {}): IndexingStore {
   return new IndexingStore(store, {
     path: indexPathFor(dir),
     ...(opts.deferIndex ? { deferTo: dir } : {}),
+    ...(opts.thread ? { thread: new IndexThread({ storeDir: dir, indexPath: indexPathFor(dir) }) } : {}),
     onError: (err) => log?.warn('search index update failed (a rebuild repairs it)', { error: err instanceof Error ? err.message : String(err) }),
   });
 }

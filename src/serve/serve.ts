@@ -77,8 +77,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   }
   const store = await FileStore.open(dir);
   const shares = await ShareLinks.open(dir);
-  // What the API stores is indexed for search as it is committed.
-  const indexed = indexingStoreFor(store, dir, log);
+  // What the API stores is indexed for search as it is committed, off the thread that answers.
+  const indexed = indexingStoreFor(store, dir, log, { thread: true });
   const app = createApiServer({
     store: indexed,
     keys,
