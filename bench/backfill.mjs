@@ -95,9 +95,6 @@ const { startServer } = await import('../dist/serve/serve.js');
 
 const results = { baseline: [], local: [], searchable: [], http: [], allOne: [], allPool: [] };
 try {
-  const serveDir = join(root, 'serve-store');
-  const keys = await KeyRing.open(serveDir);
-  const { key } = await keys.create('bench');
   for (let r = 0; r < runs; r++) {
     results.baseline.push(await timed(process.execPath, ['-e', BASELINE, transcript], process.env));
 
@@ -117,16 +114,18 @@ try {
       await timed(process.execPath, [bin, 'index', 'update', '--json'], env);
     }
 
+    // Each run against a server of its own: a store and a search index that have never seen
+    // the session (an index kept from the run before would have nothing left to do).
+    const serveDir = join(root, `serve-store-${r}`);
+    const { key } = await (await KeyRing.open(serveDir)).create('bench');
     const server = await startServer({ store: serveDir, port: 0 });
     try {
       await server.searchReady;
       const env = timingEnv({ HOME: home, CONFAB_BACKEND_URL: server.url, CONFAB_API_KEY: key });
-      // Each run is a fresh session on the server: a new external id is a new file name.
       results.http.push(await timed(process.execPath, [bin, 'save', sessionId, '--json'], env));
-      const sessions = await server.store.listSessions();
-      for (const s of sessions) rmSync(join(serveDir, 'sessions', s.session_id), { recursive: true, force: true });
     } finally {
       await server.close();
+      rmSync(serveDir, { recursive: true, force: true });
     }
   }
   const pick = (list) => {
