@@ -26,10 +26,14 @@ function countsSince(): [string, number][] | undefined {
   return delta;
 }
 
-port.on('message', ({ id, data, ends }: AheadBatch) => {
+port.on('message', ({ id, data, ends, json }: AheadBatch) => {
   const bytes = Buffer.from(data);
   const wireBytes = new Uint32Array(ends.length);
   const changed: AheadReply['changed'] = [];
+  // With `json`, each line's JSON as well, kept until the batch's buffer can be sized.
+  const jsons: string[] | undefined = json ? new Array<string>(ends.length) : undefined;
+  const asciiJson: boolean[] | undefined = json ? new Array<boolean>(ends.length) : undefined;
+  let total = 0;
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i]!;
@@ -37,10 +41,26 @@ port.on('message', ({ id, data, ends }: AheadBatch) => {
     start = end;
     const out = redactor.redactLine(text);
     // Measured as the engine measures a line it prepares itself.
-    wireBytes[i] = encodeWireLine(out, ascii && out === text).wireBytes;
+    const encoded = encodeWireLine(out, ascii && out === text);
+    wireBytes[i] = encoded.wireBytes;
+    total += encoded.wireBytes;
+    if (jsons) {
+      jsons[i] = encoded.json;
+      asciiJson![i] = encoded.wireBytes === encoded.json.length;
+    }
     const counts = countsSince();
     if (out !== text || counts) changed.push([i, out === text ? null : out, counts ?? []]);
   }
   const reply: AheadReply = { id, wireBytes, changed };
-  port.postMessage(reply, [wireBytes.buffer]);
+  const transfer: ArrayBuffer[] = [wireBytes.buffer];
+  if (jsons) {
+    // One buffer of every line's JSON in order, moved to the engine: it splices them into request
+    // bodies as they are, and never holds them as strings.
+    const out = Buffer.from(new ArrayBuffer(total));
+    let at = 0;
+    for (let i = 0; i < jsons.length; i++) at += out.write(jsons[i]!, at, asciiJson![i] ? 'latin1' : 'utf8');
+    reply.json = out.buffer as ArrayBuffer;
+    transfer.push(reply.json);
+  }
+  port.postMessage(reply, transfer);
 });

@@ -8,6 +8,8 @@ export interface AheadLine {
   readonly output?: string;
   /** Bytes the redacted line takes as a JSON string. */
   readonly wireBytes: number;
+  /** That JSON string, UTF-8, when it was asked for. */
+  readonly json?: Buffer;
   /** Redactions it made, by marker type. */
   readonly counts?: readonly (readonly [string, number])[];
 }
@@ -17,6 +19,8 @@ export interface AheadBatch {
   id: number;
   data: ArrayBuffer;
   ends: Uint32Array;
+  /** Send back each result as a JSON string too (a backend that sends request bodies). */
+  json: boolean;
 }
 
 /** Worker → main thread: every line's size, and the lines that changed (or counted a redaction). */
@@ -24,6 +28,8 @@ export interface AheadReply {
   id: number;
   wireBytes: Uint32Array;
   changed: [index: number, output: string | null, counts: [string, number][]][];
+  /** With `json`: every line's JSON string, UTF-8, one after the other (`wireBytes[i]` each). */
+  json?: ArrayBuffer;
 }
 
 export interface RedactionAheadOptions {
@@ -88,8 +94,11 @@ export class RedactionAhead {
     return this.answeredLines;
   }
 
-  /** Redact these lines (as read, without `\n`) on the worker; undefined for each when it cannot. */
-  prefetch(lines: readonly Buffer[]): Promise<readonly (AheadLine | undefined)[]> {
+  /**
+   * Redact these lines (as read, without `\n`) on the worker; undefined for each when it cannot.
+   * `json`: each result's JSON string too.
+   */
+  prefetch(lines: readonly Buffer[], opts: { json?: boolean } = {}): Promise<readonly (AheadLine | undefined)[]> {
     const worker = this.failed ? undefined : (this.worker ?? this.start());
     if (!worker) return Promise.resolve([]);
     let total = 0;
@@ -104,7 +113,7 @@ export class RedactionAhead {
       ends[i] = at;
     });
     const id = this.nextId++;
-    const batch: AheadBatch = { id, data: data.buffer, ends };
+    const batch: AheadBatch = { id, data: data.buffer, ends, json: opts.json === true };
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       worker.ref();
@@ -143,12 +152,18 @@ export class RedactionAhead {
     }
   }
 
-  private onReply({ id, wireBytes, changed }: AheadReply): void {
+  private onReply({ id, wireBytes, changed, json }: AheadReply): void {
     const resolve = this.waiting.get(id);
     if (!resolve) return;
     this.waiting.delete(id);
-    const lines: AheadLine[] = Array.from(wireBytes, (n) => ({ wireBytes: n }));
-    for (const [i, output, counts] of changed) lines[i] = { wireBytes: wireBytes[i]!, ...(output === null ? {} : { output }), counts };
+    let at = 0;
+    const lines: AheadLine[] = Array.from(wireBytes, (n) => {
+      if (!json) return { wireBytes: n };
+      const line = { wireBytes: n, json: Buffer.from(json, at, n) };
+      at += n;
+      return line;
+    });
+    for (const [i, output, counts] of changed) lines[i] = { ...lines[i]!, ...(output === null ? {} : { output }), counts };
     if (this.waiting.size === 0) this.worker?.unref();
     resolve(lines);
   }

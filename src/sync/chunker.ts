@@ -18,6 +18,8 @@ export interface PreparedLine {
    * body is ever asked for.
    */
   json: string | undefined;
+  /** The same JSON already as UTF-8 bytes (worked out ahead on another thread), instead of `json`. */
+  jsonBytes?: Uint8Array;
   /** Bytes `wire` adds to the request body as a JSON string. */
   wireBytes: number;
   /** Bytes of the file this line spans, its `\n` included. */
@@ -35,6 +37,8 @@ export interface PrefetchedLine {
   readonly output?: string;
   /** Bytes that output adds to a request body as a JSON string. */
   readonly wireBytes: number;
+  /** That JSON string as UTF-8, when it was asked for (`wireBytes` long). */
+  readonly json?: Uint8Array;
 }
 
 /**
@@ -46,9 +50,10 @@ export interface PrefetchedLine {
 export interface LinePrefetcher {
   /**
    * Starts work on lines as read (their bytes, without the `\n`): one result per line,
-   * undefined where nothing is known. Never rejects.
+   * undefined where nothing is known. `json`: with each result's JSON string (for a backend
+   * that sends request bodies). Never rejects.
    */
-  prefetch(lines: readonly Buffer[]): Promise<readonly (PrefetchedLine | undefined)[]>;
+  prefetch(lines: readonly Buffer[], opts: { json: boolean }): Promise<readonly (PrefetchedLine | undefined)[]>;
   /** Called just before `text`, a line as read, goes through the `line` hook, with its result. */
   expect(text: string, result: PrefetchedLine | undefined): void;
 }
@@ -84,15 +89,25 @@ export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePrep
   const { text, exact, ascii } = decodeLine(raw.bytes);
   preparer.prefetcher?.expect(text, prefetched);
   const wire = escapeNewlines(preparer.transform(text, lineNumber));
-  // The prefetched size stands for a line that came out as predicted (most are the same string).
-  const { json, wireBytes } =
-    prefetched && preparer.keepJson === false && wire === (prefetched.output ?? text)
-      ? { json: undefined, wireBytes: prefetched.wireBytes }
-      : encodeWireLine(wire, ascii && wire === text);
+  // The prefetched size (and JSON) stands for a line that came out as predicted (most are the same string).
+  const keepJson = preparer.keepJson !== false;
+  const predicted = prefetched !== undefined && wire === (prefetched.output ?? text) && (!keepJson || prefetched.json !== undefined) ? prefetched : undefined;
+  const { json, wireBytes } = predicted ? { json: undefined, wireBytes: predicted.wireBytes } : encodeWireLine(wire, ascii && wire === text);
   if (!preparer.fitsAlone(wireBytes, lineNumber)) {
     return placeholderLine(lineNumber, raw.bytes.length, createHash('sha256').update(raw.bytes).digest('hex'), fileBytes, raw.end);
   }
-  return { lineNumber, wire, raw: text, json: preparer.keepJson === false ? undefined : json, wireBytes, fileBytes, end: raw.end, placeholder: false, inexact: !exact };
+  return {
+    lineNumber,
+    wire,
+    raw: text,
+    json: keepJson ? json : undefined,
+    ...(keepJson && predicted ? { jsonBytes: predicted.json } : {}),
+    wireBytes,
+    fileBytes,
+    end: raw.end,
+    placeholder: false,
+    inexact: !exact,
+  };
 }
 
 /**
@@ -127,7 +142,7 @@ export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedL
     bytes,
     body: () =>
       (body ??= joinUtf8(
-        lines.map((l) => l.json ?? JSON.stringify(l.wire)),
+        lines.map((l) => l.jsonBytes ?? l.json ?? JSON.stringify(l.wire)),
         ',',
         head.slice(0, -2),
         ']}',
@@ -219,7 +234,10 @@ export class Chunker {
         bytes += line.end - line.start;
       }
       if (raw.length === 0) return;
-      const results = prefetcher.prefetch(raw.map((l) => (l.kind === 'line' ? l.bytes : NO_BYTES)));
+      const results = prefetcher.prefetch(
+        raw.map((l) => (l.kind === 'line' ? l.bytes : NO_BYTES)),
+        { json: this.preparer.keepJson !== false },
+      );
       // A prefetcher that fails anyway costs its speed, never a line: nothing known, all prepared here.
       this.inflight.push(results.then((r) => ({ raw, results: r, next: 0 }), () => ({ raw, results: [], next: 0 })));
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Backend, RemoteSession, RequestOptions, UploadPolicy } from '../../src/backend/backend.js';
 import { BackendError } from '../../src/backend/errors.js';
 import type { Capabilities, ChunkRequest, ChunkResponse, CreateGithubLinkRequest, EventRequest, InitRequest, InitResponse } from '../../src/format/wire.js';
@@ -62,6 +63,8 @@ export interface MemoryBackendOptions {
   /** confab-web's per-user upload limiter (init, chunk and event share it). */
   bucket?: TokenBucket;
   capabilities?: Capabilities | 'not-found' | 'error';
+  /** `http`: stand in for a backend that sends request bodies (the engine keeps each line's JSON for them). */
+  kind?: 'local' | 'http';
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +77,7 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Faults can be injected per operation.
  */
 export class MemoryBackend implements Backend {
-  readonly kind = 'local' as const;
+  readonly kind: 'local' | 'http';
   readonly location = 'memory';
   readonly policy: UploadPolicy;
   readonly sessions = new Map<string, MemorySession>();
@@ -90,6 +93,7 @@ export class MemoryBackend implements Backend {
   private readonly inFlight = new Set<string>();
 
   constructor(opts: MemoryBackendOptions = {}) {
+    this.kind = opts.kind ?? 'local';
     this.policy = { minChunkSpacingMs: 0, maxChunksPerFile: Infinity, maxRequestBytes: 16 * 1024 * 1024, ...opts.policy };
     this.clock = opts.clock;
     if (opts.bucket) this.bucket = { ...opts.bucket, tokens: opts.bucket.tokens ?? opts.bucket.burst, at: this.now() };
@@ -200,6 +204,12 @@ export class MemoryBackend implements Backend {
       const bodyBytes = Buffer.byteLength(JSON.stringify(req), 'utf8');
       // The engine's measure of the body (what it packs chunks by) must be the body's size.
       if (opts?.encoded && opts.encoded.bytes !== bodyBytes) this.violations.push(`chunk body measured as ${opts.encoded.bytes} bytes, is ${bodyBytes}`);
+      // And the body the engine would send is the request.
+      if (opts?.encoded) {
+        const body = opts.encoded.body();
+        if (body.length !== opts.encoded.bytes) this.violations.push(`chunk body is ${body.length} bytes, measured as ${opts.encoded.bytes}`);
+        if (!isDeepStrictEqual(JSON.parse(body.toString('utf8')), JSON.parse(JSON.stringify(req)))) this.violations.push(`chunk body of ${req.file_name} at line ${req.first_line} is not its request`);
+      }
       this.stats.maxBodyBytes = Math.max(this.stats.maxBodyBytes, bodyBytes);
       return await this.run('chunk', req, true, () => {
         if (bodyBytes > this.policy.maxRequestBytes) {

@@ -45,6 +45,16 @@ describe('redaction on a second thread (confab save)', () => {
       results.forEach((r: AheadLine | undefined, i) => {
         expect(r?.output ?? lines[i]).toBe(expected[i]);
         expect(r?.wireBytes).toBe(Buffer.byteLength(JSON.stringify(expected[i])));
+        expect(r?.json).toBeUndefined();
+      });
+      // For a backend that sends bodies: each result's JSON string too, byte for byte.
+      const withJson = await ahead.prefetch(
+        lines.map((l) => Buffer.from(l, 'utf8')),
+        { json: true },
+      );
+      withJson.forEach((r, i) => {
+        expect(r?.json?.equals(Buffer.from(JSON.stringify(expected[i]), 'utf8'))).toBe(true);
+        expect(r?.json?.length).toBe(r?.wireBytes);
       });
       const ahead2 = new RedactionAhead({ options, inner: createRedactor(options)!, workerUrl });
       try {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PREFETCH_BATCH_BYTES, PREFETCH_DEPTH, type LinePrefetcher, type PrefetchedLine } from '../../src/sync/chunker.js';
 import { PREFETCH_MIN_BYTES, SyncEngine } from '../../src/sync/engine.js';
 import { harness, jsonLines } from '../helpers/engine-harness.js';
+import { MemoryBackend } from '../helpers/memory-backend.js';
 
 const MiB = 1024 * 1024;
 const mask = (line: string) => line.replaceAll('hunter2', '[MASKED]');
@@ -14,15 +15,17 @@ class MaskAhead implements LinePrefetcher {
   maxOutstanding = 0;
   expected = 0;
   known = 0;
-  constructor(private readonly answer: (line: string) => PrefetchedLine | undefined = predict) {}
+  jsonAsked = 0;
+  constructor(private readonly answer: (line: string, json: boolean) => PrefetchedLine | undefined = predict) {}
 
-  async prefetch(lines: readonly Buffer[]) {
+  async prefetch(lines: readonly Buffer[], opts: { json: boolean }) {
+    if (opts.json) this.jsonAsked++;
     this.batches.push(lines.length);
     this.batchBytes.push(lines.reduce((n, l) => n + l.length + 1, 0));
     this.maxOutstanding = Math.max(this.maxOutstanding, ++this.outstanding);
     await new Promise((r) => setImmediate(r));
     this.outstanding--;
-    return lines.map((b) => this.answer(b.toString('utf8')));
+    return lines.map((b) => this.answer(b.toString('utf8'), opts.json));
   }
 
   expect(_text: string, result: PrefetchedLine | undefined) {
@@ -31,9 +34,10 @@ class MaskAhead implements LinePrefetcher {
   }
 }
 
-function predict(line: string): PrefetchedLine {
+function predict(line: string, json: boolean): PrefetchedLine {
   const out = mask(line);
-  return { ...(out === line ? {} : { output: out }), wireBytes: Buffer.byteLength(JSON.stringify(out)) };
+  const encoded = Buffer.from(JSON.stringify(out));
+  return { ...(out === line ? {} : { output: out }), wireBytes: encoded.length, ...(json ? { json: encoded } : {}) };
 }
 
 /** ~`bytes` of JSON lines, one in 50 with the word to mask. */
@@ -48,16 +52,16 @@ function bigFile(bytes: number): { text: string; lines: string[] } {
   return { text: `${lines.join('\n')}\n`, lines };
 }
 
-function engineWith(prefetcher: LinePrefetcher) {
-  const h = harness();
+function engineWith(prefetcher: LinePrefetcher, kind: 'local' | 'http' = 'local') {
+  const h = harness({ backend: new MemoryBackend({ kind }) });
   h.hooks.line.tap('mask', mask);
   const engine = new SyncEngine({ backend: h.backend, hooks: h.hooks, session: h.session, clock: h.clock, log: h.log, prefetcher });
   return { h, engine };
 }
 
 /** Syncs a file past PREFETCH_MIN_BYTES through `prefetcher`: every line must be stored as the hook makes it. */
-async function syncsExactly(prefetcher: LinePrefetcher, extra = MiB): Promise<string[]> {
-  const { h, engine } = engineWith(prefetcher);
+async function syncsExactly(prefetcher: LinePrefetcher, extra = MiB, kind: 'local' | 'http' = 'local'): Promise<string[]> {
+  const { h, engine } = engineWith(prefetcher, kind);
   const { text, lines } = bigFile(PREFETCH_MIN_BYTES + extra);
   h.write(text);
   expect((await engine.syncAll('once')).complete).toBe(true);
@@ -83,13 +87,38 @@ describe('lines read ahead through a prefetcher', () => {
       { prefetch: () => Promise.reject(new Error('worker died')), expect: () => undefined },
       { prefetch: async () => [], expect: () => undefined },
     ] satisfies LinePrefetcher[]) {
-      await syncsExactly(broken);
+      for (const kind of ['local', 'http'] as const) await syncsExactly(broken, MiB, kind);
     }
   });
 
   it('a prediction the hook does not bear out is not used', async () => {
     // Claims every line is masked into something else: the hook's output is what counts.
-    await syncsExactly(new MaskAhead(() => ({ output: 'not what the hook makes', wireBytes: 3 })));
+    for (const kind of ['local', 'http'] as const) {
+      await syncsExactly(new MaskAhead(() => ({ output: 'not what the hook makes', wireBytes: 3, json: Buffer.from('"x"') })), MiB, kind);
+    }
+    // Sizes without the JSON a backend that sends bodies needs: prepared here.
+    await syncsExactly(new MaskAhead((line) => ({ ...predict(line, false), wireBytes: 3 })), MiB, 'http');
+  });
+
+  it("a backend that sends bodies gets the prefetcher's JSON spliced in as it is", async () => {
+    // JSON is asked for, and the bodies the backend checks are built from it.
+    const ahead = new MaskAhead();
+    await syncsExactly(ahead, MiB, 'http');
+    expect(ahead.jsonAsked).toBe(ahead.batches.length);
+    expect(ahead.jsonAsked).toBeGreaterThan(0);
+    // The embedded store takes no bodies: none asked for.
+    const local = new MaskAhead();
+    await syncsExactly(local);
+    expect(local.jsonAsked).toBe(0);
+    // JSON of the same length but other content: spliced in unread, the bodies show it.
+    const wrong = new MaskAhead((line, json) => {
+      const right = predict(line, json);
+      return { ...right, ...(right.json ? { json: Buffer.from(right.json.toString().replace(/line/, 'LINE')) } : {}) };
+    });
+    const { h, engine } = engineWith(wrong, 'http');
+    h.write(bigFile(PREFETCH_MIN_BYTES + MiB).text);
+    await engine.syncAll('once');
+    expect(h.backend.violations.some((v) => v.includes('is not its request'))).toBe(true);
   });
 
   it('a file with less than PREFETCH_MIN_BYTES to read is prepared line by line', async () => {
