@@ -32,7 +32,6 @@ port.on('message', ({ id, data, ends, json }: AheadBatch) => {
   const changed: AheadReply['changed'] = [];
   // With `json`, each line's JSON as well, kept until the batch's buffer can be sized.
   const jsons: string[] | undefined = json ? new Array<string>(ends.length) : undefined;
-  const asciiJson: boolean[] | undefined = json ? new Array<boolean>(ends.length) : undefined;
   let total = 0;
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
@@ -44,10 +43,7 @@ port.on('message', ({ id, data, ends, json }: AheadBatch) => {
     const encoded = encodeWireLine(out, ascii && out === text);
     wireBytes[i] = encoded.wireBytes;
     total += encoded.wireBytes;
-    if (jsons) {
-      jsons[i] = encoded.json;
-      asciiJson![i] = encoded.wireBytes === encoded.json.length;
-    }
+    if (jsons) jsons[i] = encoded.json;
     const counts = countsSince();
     if (out !== text || counts) changed.push([i, out === text ? null : out, counts ?? []]);
   }
@@ -58,7 +54,11 @@ port.on('message', ({ id, data, ends, json }: AheadBatch) => {
     // bodies as they are, and never holds them as strings.
     const out = Buffer.from(new ArrayBuffer(total));
     let at = 0;
-    for (let i = 0; i < jsons.length; i++) at += out.write(jsons[i]!, at, asciiJson![i] ? 'latin1' : 'utf8');
+    for (let i = 0; i < jsons.length; i++) {
+      const text = jsons[i]!;
+      // One byte per character: ASCII, copied as Latin-1 rather than transcoded.
+      at += out.write(text, at, wireBytes[i] === text.length ? 'latin1' : 'utf8');
+    }
     reply.json = out.buffer as ArrayBuffer;
     transfer.push(reply.json);
   }

@@ -34,14 +34,14 @@ export class RateLimiter {
    * confab's client sizes its shared upload budget from `RateLimit-Remaining`.
    */
   headers(key: string): Record<string, string> {
-    const { burst, ratePerSec } = this.spec;
+    const { burst } = this.spec;
+    const rate = Math.max(this.spec.ratePerSec, 1e-9);
     const tokens = this.buckets.get(key)?.tokens ?? burst;
-    const window = Math.ceil(burst / Math.max(ratePerSec, 1e-9));
     return {
       'ratelimit-limit': String(burst),
       'ratelimit-remaining': String(Math.max(0, Math.floor(tokens))),
-      'ratelimit-reset': String(Math.ceil((burst - tokens) / Math.max(ratePerSec, 1e-9))),
-      'ratelimit-policy': `${burst};w=${window}`,
+      'ratelimit-reset': String(Math.ceil((burst - tokens) / rate)),
+      'ratelimit-policy': `${burst};w=${Math.ceil(burst / rate)}`,
     };
   }
 

@@ -13,13 +13,11 @@ export interface PreparedLine {
   /** The line as read, before any `line` hook (the placeholder itself for an oversized line). */
   raw: string;
   /**
-   * `wire` as a JSON string, spliced into the request body as is: kept from when it was measured
-   * only for a backend that sends bodies (see LinePreparer.keepJson), else encoded again if a
-   * body is ever asked for.
+   * `wire` as a JSON string (or its UTF-8 bytes, when worked out ahead on another thread),
+   * spliced into the request body as is: kept from when it was measured only for a backend that
+   * sends bodies (see LinePreparer.keepJson), else encoded again if a body is ever asked for.
    */
-  json: string | undefined;
-  /** The same JSON already as UTF-8 bytes (worked out ahead on another thread), instead of `json`. */
-  jsonBytes?: Uint8Array;
+  json: string | Uint8Array | undefined;
   /** Bytes `wire` adds to the request body as a JSON string. */
   wireBytes: number;
   /** Bytes of the file this line spans, its `\n` included. */
@@ -100,8 +98,8 @@ export function prepareLine(raw: RawLine, lineNumber: number, preparer: LinePrep
     lineNumber,
     wire,
     raw: text,
-    json: keepJson ? json : undefined,
-    ...(keepJson && predicted ? { jsonBytes: predicted.json } : {}),
+    // A prefetched JSON comes as UTF-8 bytes, worked out on another thread.
+    json: keepJson ? (predicted?.json ?? json) : undefined,
     wireBytes,
     fileBytes,
     end: raw.end,
@@ -142,7 +140,7 @@ export function encodeChunkBody(request: ChunkRequest, lines: readonly PreparedL
     bytes,
     body: () =>
       (body ??= joinUtf8(
-        lines.map((l) => l.jsonBytes ?? l.json ?? JSON.stringify(l.wire)),
+        lines.map((l) => l.json ?? JSON.stringify(l.wire)),
         ',',
         head.slice(0, -2),
         ']}',
