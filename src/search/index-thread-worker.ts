@@ -3,14 +3,16 @@
  * sessions it is told of up to date, one request at a time, in the order they came.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../process/thread-priority.js';
 import { FileStore } from '../store/file-store.js';
 import { INDEX_IDLE_CLOSE_MS } from './indexing-store.js';
 import { SearchIndex } from './index-db.js';
-import type { IndexThreadReply, IndexThreadRequest } from './index-thread.js';
+import { INDEX_THREAD_NICE, type IndexThreadReply, type IndexThreadRequest } from './index-thread.js';
 
 const { storeDir, indexPath } = workerData as { storeDir: string; indexPath: string };
 const port = parentPort;
 if (!port) throw new Error('index thread: started without a parent');
+lowerThreadPriority(INDEX_THREAD_NICE);
 
 let store: Promise<FileStore> | undefined;
 let index: SearchIndex | undefined;

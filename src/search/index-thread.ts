@@ -22,6 +22,13 @@ export interface IndexThreadOptions {
   workerUrl?: URL;
 }
 
+/**
+ * Indexing is catch-up work: while a backfill comes in, the threads that take the uploads in
+ * go first (a search sees what is indexed so far). At 10 the thread still gets about a tenth
+ * of a core it shares with a busy one, so a server that stays busy does not starve its index.
+ */
+export const INDEX_THREAD_NICE = 10;
+
 /** An error as the worker met it, with the name that tells an SQLite-less runtime apart. */
 export class IndexThreadError extends Error {
   constructor(name: string, message: string) {

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { indexPathFor, SearchIndex } from '../../src/search/index-db.js';
 import { IndexingStore } from '../../src/search/indexing-store.js';
 import type * as IndexingStoreModule from '../../src/search/indexing-store.js';
-import { IndexThread } from '../../src/search/index-thread.js';
+import { INDEX_THREAD_NICE, IndexThread } from '../../src/search/index-thread.js';
 import { search } from '../../src/search/query.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { REPO_ROOT } from '../helpers/sandbox.js';
@@ -119,4 +119,33 @@ it("the built package's serve store indexes on its thread, found beside it", asy
   // A thread that could not start would have been told here before this thread took over.
   expect(warnings).toEqual([]);
   expect(contents(storeDir).indexed).toEqual([{ file_name: 'a.jsonl', indexed_lines: lines.length }]);
+});
+
+/** The nice value of each of this process's threads (Linux), by thread id. */
+function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    // After the command name, which is in parentheses and may hold spaces: nice is the 17th field.
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return out;
+}
+
+it.runIf(process.platform === 'linux')('runs at a lower priority than the process that took the lines in, which keeps its own', async () => {
+  const storeDir = join(dir, 'store');
+  const before = threadNices();
+  const thread = new IndexThread({ storeDir, indexPath: indexPathFor(storeDir), workerUrl });
+  try {
+    const store = await upload(storeDir, (s) => new IndexingStore(s, { path: indexPathFor(storeDir), thread }));
+    const during = threadNices();
+    const lowered = [...during].filter(([tid, nice]) => !before.has(tid) && nice === INDEX_THREAD_NICE);
+    expect(lowered).toHaveLength(1);
+    expect(getPriority(process.pid)).toBe(before.get(process.pid));
+    for (const [tid, nice] of before) if (during.has(tid)) expect(during.get(tid)).toBe(nice);
+    await store.close();
+    expect(contents(storeDir).indexed).toEqual([{ file_name: 'a.jsonl', indexed_lines: lines.length }]);
+  } finally {
+    await thread.close();
+  }
 });
