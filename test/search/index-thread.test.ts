@@ -121,15 +121,9 @@ it("the built package's serve store indexes on its thread, found beside it", asy
   expect(contents(storeDir).indexed).toEqual([{ file_name: 'a.jsonl', indexed_lines: lines.length }]);
 });
 
-/** The nice value of each of this process's threads (Linux), by thread id. */
+/** The nice value of each of this process's threads (Linux: each has its own), by thread id. */
 function threadNices(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    // After the command name, which is in parentheses and may hold spaces: nice is the 17th field.
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-  }
-  return out;
+  return new Map(readdirSync('/proc/self/task').map((tid) => [Number(tid), getPriority(Number(tid))]));
 }
 
 it.runIf(process.platform === 'linux')('runs at a lower priority than the process that took the lines in, which keeps its own', async () => {
